@@ -1,0 +1,113 @@
+/**
+ * The one interface every position-embedding method implements, so that the decoder never
+ * switches on a method's name (see ../shared/docs/architecture.md, "One position-embedding interface").
+ *
+ * A method uses some of three hooks:
+ *   - input:     a [T, dModel] signal added to the token embeddings (sinusoidal, learned absolute);
+ *   - queryKey:  q and k transformed at positions 0..T-1 (RoPE, FoPE, xPos, p-RoPE, PI / NTK / YaRN);
+ *   - scoreBias: an [H, T, T] bias added to the attention logits before the causal mask (ALiBi, KERPLE, FIRE, T5);
+ * or none (NoPE).
+ *
+ * Memory contract: hooks are called inside `tf.tidy` / a gradient tape by the decoder. Tensors a hook returns
+ * belong to the caller's scope unless they are cached tables: a method may cache tables that do not depend on
+ * trainable variables (e.g. RoPE's cos/sin for a length), `tf.keep` them, and free them in `dispose()`.
+ * Tables that depend on trainable variables (learnable FoPE coefficients, FIRE's MLP, ...) must be recomputed
+ * on each call so gradients flow.
+ */
+import type * as tf from "@tensorflow/tfjs-core"
+
+export type EmbeddingFamily = "none" | "input" | "rotary" | "bias"
+
+/** The model shape a method is built for. */
+export interface EmbeddingShape {
+  readonly dModel: number
+  readonly heads: number
+  /** per-head width; even for the rotary family */
+  readonly headDim: number
+  readonly layers: number
+  /** the training length L; FoPE's floor clip and every inference-time extension depend on it */
+  readonly trainLength: number
+}
+
+/** Inference-time extensions of the rotary family (train at L, evaluate at L' = s*L). */
+export type ExtensionSpec =
+  | { readonly method: "none" }
+  | { readonly method: "pi" }
+  | { readonly method: "ntk" }
+  | { readonly method: "dynamic-ntk" }
+  | { readonly method: "yarn"; readonly temperature?: boolean }
+
+/** What a method says about its frequency content, for `harness inspect` and the spectrum analysis. */
+export interface SpectrumDescription {
+  /** per rotary pair k (length headDim/2), the angular frequency used (0 for clipped / padded pairs); empty for non-rotary */
+  readonly pairFrequencies: ReadonlyArray<number>
+  /** frequencies kept (FoPE: the K that finish a period inside L) */
+  readonly kept: ReadonlyArray<number>
+  /** frequencies dropped (floor clip, p-RoPE) */
+  readonly clipped: ReadonlyArray<number>
+  /** summary statistics of coefficients or learned parameters at their current values */
+  readonly coefficients?: Readonly<Record<string, { readonly mean: number; readonly std: number; readonly min: number; readonly max: number; readonly shape: ReadonlyArray<number> }>>
+}
+
+export interface PositionEmbedding {
+  readonly name: string
+  readonly family: EmbeddingFamily
+  /** resolved parameters (defaults filled in), exactly what is hashed into a job key */
+  readonly params: Readonly<Record<string, unknown>>
+  readonly shape: EmbeddingShape
+
+  /** input hook: [T, dModel] */
+  readonly input?: (T: number) => tf.Tensor2D
+  /** query/key hook: q, k [B, H, T, hd] -> [B, H, T, hd] at positions 0..T-1 of layer `layer` */
+  readonly queryKey?: (q: tf.Tensor4D, k: tf.Tensor4D, layer: number) => readonly [tf.Tensor4D, tf.Tensor4D]
+  /** score hook: [H, T, T] added to the attention logits of layer `layer` (only j <= i is used) */
+  readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
+
+  /** the largest T it has a value for (learned absolute: its table size); undefined = unbounded */
+  readonly maxLength?: number
+
+  /** variables the optimizer updates */
+  readonly trainable: ReadonlyArray<tf.Variable>
+  /** named non-trainable tensors that define the method (FoPE's fixed coefficients): saved in checkpoints and hashed */
+  readonly fixed: Readonly<Record<string, tf.Tensor>>
+
+  /**
+   * A view of this embedding for evaluating at `evalLength` with an inference-time extension.
+   * Shares trainable variables and fixed tensors (the view must not dispose them). Methods outside the rotary
+   * family fail with `EmbeddingError` for any extension other than "none".
+   */
+  extend(extension: ExtensionSpec, evalLength: number): PositionEmbedding
+
+  describeSpectrum(): SpectrumDescription
+
+  /** frees cached tables; for an owner (not a view) also its variables and fixed tensors */
+  dispose(): void
+}
+
+/** One parameter a method accepts: typed, with its default and its allowed range (for errors and `--help`). */
+export interface ParamSpec {
+  readonly name: string
+  readonly type: "number" | "integer" | "boolean" | "choice"
+  readonly default: number | boolean | string
+  readonly min?: number
+  readonly max?: number
+  readonly choices?: ReadonlyArray<string | number>
+  readonly doc: string
+}
+
+export interface EmbeddingModule {
+  readonly name: string
+  readonly family: EmbeddingFamily
+  /** one line for `harness list` */
+  readonly description: string
+  /** the reference it implements (paper, equation) */
+  readonly reference: string
+  readonly params: ReadonlyArray<ParamSpec>
+  /** builds the method; `params` are already resolved and validated; all randomness from `seed` */
+  create(params: Readonly<Record<string, unknown>>, shape: EmbeddingShape, seed: number): PositionEmbedding
+}
+
+/** A bad embedding name, parameter or use. The message names the problem and the fix. */
+export class EmbeddingError extends Error {
+  override readonly name = "EmbeddingError"
+}
