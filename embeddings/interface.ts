@@ -47,6 +47,8 @@ export interface SpectrumDescription {
   readonly clipped: ReadonlyArray<number>
   /** summary statistics of coefficients or learned parameters at their current values */
   readonly coefficients?: Readonly<Record<string, { readonly mean: number; readonly std: number; readonly min: number; readonly max: number; readonly shape: ReadonlyArray<number> }>>
+  /** method-specific scalars worth showing (FoPE: K, dOut, noise std; YaRN: lo, hi, mscale) */
+  readonly notes?: Readonly<Record<string, number | string | boolean>>
 }
 
 export interface PositionEmbedding {
@@ -68,6 +70,8 @@ export interface PositionEmbedding {
 
   /** variables the optimizer updates */
   readonly trainable: ReadonlyArray<tf.Variable>
+  /** stable names of `trainable`, same order (e.g. "layer0/cosCoef"): for checkpoints and `harness inspect` */
+  readonly trainableNames?: ReadonlyArray<string>
   /** named non-trainable tensors that define the method (FoPE's fixed coefficients): saved in checkpoints and hashed */
   readonly fixed: Readonly<Record<string, tf.Tensor>>
 

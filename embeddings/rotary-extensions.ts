@@ -1,0 +1,108 @@
+/**
+ * Inference-time extensions of the rotary family (train at L, evaluate at L' = s*L;
+ * position-embeddings.md, "Inference-time extensions"), as a function from the current length T to the
+ * pair frequencies and the attention temperature to use, plus the checks shared by every method.
+ */
+import { EmbeddingError, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
+import { dynamicNtkBase, ntkBase, piFrequencies, yarnFrequencies, yarnMscale } from "./rotary-frequencies.js"
+
+export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn"] as const
+
+/** What an extension gives at length T: pair frequencies (d/2), the factor on C and S, and a cache key. */
+export interface ExtendedFrequencies {
+  readonly w: Float64Array
+  readonly mscale: number
+  /** tables at two lengths share an entry when their keys agree (only dynamic NTK depends on T) */
+  readonly key: string
+}
+
+export interface ExtensionContext {
+  /** the method's grid at a base: d/2 pair frequencies, zeros for dropped pairs (p-RoPE) */
+  readonly grid: (base: number) => Float64Array
+  readonly base: number
+  /** the rotary dimension d of the formulas (`b^(-2k/d)`) */
+  readonly dim: number
+  readonly trainLength: number
+  readonly evalLength: number
+}
+
+/** Fails unless `extension` is a known one and `evalLength` a positive integer. */
+export const checkExtension = (method: string, extension: ExtensionSpec, evalLength: number): void => {
+  if (!(EXTENSION_METHODS as ReadonlyArray<string>).includes(extension.method)) {
+    throw new EmbeddingError(
+      `${method}: unknown extension "${extension.method}"; use one of ${EXTENSION_METHODS.join(", ")}`
+    )
+  }
+  if (!Number.isInteger(evalLength) || evalLength < 1) {
+    throw new EmbeddingError(`${method}: evalLength must be a positive integer, got ${evalLength}`)
+  }
+}
+
+/** The scale `s = L'/L`, at least 1 (an extension never compresses positions below the training length). */
+export const extensionScale = (trainLength: number, evalLength: number): number => Math.max(1, evalLength / trainLength)
+
+/** `(T) -> frequencies` for one extension of a rotary method. */
+export const extendedFrequencies = (extension: ExtensionSpec, ctx: ExtensionContext): ((T: number) => ExtendedFrequencies) => {
+  const s = extensionScale(ctx.trainLength, ctx.evalLength)
+  switch (extension.method) {
+    case "none": {
+      const w = ctx.grid(ctx.base)
+      return () => ({ w, mscale: 1, key: "none" })
+    }
+    case "pi": {
+      const w = piFrequencies(ctx.grid(ctx.base), s)
+      return () => ({ w, mscale: 1, key: "pi" })
+    }
+    case "ntk": {
+      const w = ctx.grid(ntkBase(ctx.base, ctx.dim, s))
+      return () => ({ w, mscale: 1, key: "ntk" })
+    }
+    case "dynamic-ntk":
+      return (T) => {
+        const b = dynamicNtkBase(ctx.base, ctx.dim, ctx.trainLength, s, T)
+        return { w: ctx.grid(b), mscale: 1, key: `dynamic-ntk/T${T}` }
+      }
+    case "yarn": {
+      const w = yarnFrequencies(ctx.grid(ctx.base), s, ctx.dim, ctx.base, ctx.trainLength)
+      const mscale = extension.temperature === false ? 1 : yarnMscale(s)
+      return () => ({ w, mscale, key: "yarn" })
+    }
+  }
+}
+
+/**
+ * `extend` of a method outside the rotary family: "none" gives a view (shares everything, frees nothing);
+ * any other extension fails, since PI / NTK / YaRN rescale rotary frequencies and this method has none.
+ */
+export const extendNonRotary = (embedding: PositionEmbedding, extension: ExtensionSpec, evalLength: number): PositionEmbedding => {
+  checkExtension(embedding.name, extension, evalLength)
+  if (extension.method !== "none") {
+    throw new EmbeddingError(
+      `${embedding.name} (${embedding.family} family) has no inference-time extension "${extension.method}": ` +
+        `extensions (pi, ntk, dynamic-ntk, yarn) apply to the rotary family (rope, fope, xpos, p-rope); ` +
+        `evaluate ${embedding.name} with extension "none"`
+    )
+  }
+  return viewOf(embedding)
+}
+
+/** A view of an embedding: same hooks and tensors, and a `dispose` that frees nothing of the owner's. */
+export const viewOf = (embedding: PositionEmbedding): PositionEmbedding => {
+  const view: PositionEmbedding = {
+    name: embedding.name,
+    family: embedding.family,
+    params: embedding.params,
+    shape: embedding.shape,
+    ...(embedding.input ? { input: embedding.input } : {}),
+    ...(embedding.queryKey ? { queryKey: embedding.queryKey } : {}),
+    ...(embedding.scoreBias ? { scoreBias: embedding.scoreBias } : {}),
+    ...(embedding.maxLength !== undefined ? { maxLength: embedding.maxLength } : {}),
+    trainable: embedding.trainable,
+    ...(embedding.trainableNames ? { trainableNames: embedding.trainableNames } : {}),
+    fixed: embedding.fixed,
+    extend: (extension, evalLength) => embedding.extend(extension, evalLength),
+    describeSpectrum: () => embedding.describeSpectrum(),
+    dispose: () => {}
+  }
+  return view
+}

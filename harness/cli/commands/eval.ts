@@ -1,0 +1,126 @@
+/**
+ * `harness eval <checkpoint>`: evaluate a trained checkpoint again, without retraining — at other lengths,
+ * under inference-time extensions (PI, NTK, dynamic NTK, YaRN), with other tasks. The model is rebuilt from the
+ * checkpoint's own description (configuration, seed, embedding spec), its files verified by sha256, and the
+ * results recorded in the ledger as a job keyed by the checkpoint hash and the evaluation settings.
+ */
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import { Console, Effect, Layer } from "effect"
+import { Argument, Command, Flag } from "effect/cli"
+import { createEmbedding } from "../../../embeddings/registry.js"
+import { Decoder } from "../../../models/decoder.js"
+import { loadModelWeights, readCheckpointModel } from "../../../models/checkpoint/index.js"
+import { canonicalJson, sha256Hex } from "../../../ledger/canonical.js"
+import { BACKEND_CHOICES, TASKS, type Extension, type Task } from "../../../suites/schema.js"
+import { UsageError } from "../../errors.js"
+import type { Job } from "../../plan/job.js"
+import { codeVersion } from "../../provenance/code-version.js"
+import { CorpusService } from "../../runner/corpus-service.js"
+import { Engine } from "../../runner/engine-service.js"
+import { evaluateJob, extensionTag } from "../../runner/evaluate-job.js"
+import { LedgerPort } from "../../runner/ledger-port.js"
+import { Progress } from "../../runner/progress.js"
+import { formatNumber, renderTable } from "../../table.js"
+import { ledgerFlag } from "../shared-flags.js"
+
+const EXTENSIONS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "yarn-notemp"] as const
+
+const toExtension = (name: (typeof EXTENSIONS)[number]): Extension =>
+  name === "yarn" ? { method: "yarn", temperature: true } : name === "yarn-notemp" ? { method: "yarn", temperature: false } : { method: name }
+
+const parseIntList = (flag: string, text: string): number[] => {
+  const xs = text.split(",").map((s) => Number(s.trim()))
+  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) {
+    throw new UsageError({ message: `${flag} "${text}" is not a comma-separated list of positive integers (for example ${flag} 1,2,4)` })
+  }
+  return xs
+}
+
+export const evalCommand = Command.make(
+  "eval",
+  {
+    checkpoint: Argument.String("checkpoint").pipe(Argument.withDescription("a checkpoint directory (under .harness/checkpoints/ after a run; holds manifest.json)")),
+    multiples: Flag.String("multiples").pipe(Flag.withDefault("1,2,4"), Flag.withDescription("evaluation lengths as multiples of the training length")),
+    extension: Flag.Literals("extension", EXTENSIONS).pipe(Flag.atLeast(0), Flag.withDescription("inference-time extension(s) for rotary models; repeat for several (default none)")),
+    tasks: Flag.String("tasks").pipe(Flag.withDefault("perplexity"), Flag.withDescription(`comma-separated: ${TASKS.join(", ")}`)),
+    maxWindows: Flag.Int("max-windows").pipe(Flag.withDefault(16), Flag.withDescription("validation windows per length")),
+    backend: Flag.Literals("backend", BACKEND_CHOICES).pipe(Flag.withDefault("auto" as const), Flag.withDescription("tensor backend")),
+    ledger: ledgerFlag
+  },
+  (f) =>
+    Effect.gen(function* () {
+      if (!existsSync(join(f.checkpoint, "manifest.json"))) {
+        return yield* new UsageError({ message: `${f.checkpoint} is not a checkpoint directory (no manifest.json). Checkpoints are under .harness/checkpoints/<key>/ after \`harness run\`.` })
+      }
+      const multiples = yield* Effect.try({ try: () => parseIntList("--multiples", f.multiples), catch: (e) => e as UsageError })
+      const tasks = f.tasks.split(",").map((s) => s.trim())
+      const badTask = tasks.find((t) => !(TASKS as ReadonlyArray<string>).includes(t))
+      if (badTask) return yield* new UsageError({ message: `--tasks: unknown task "${badTask}". Valid: ${TASKS.join(", ")}` })
+      const extensions = (f.extension.length ? f.extension : ["none" as const]).map(toExtension)
+
+      const program = Effect.gen(function* () {
+        const described = yield* Effect.try({ try: () => readCheckpointModel(f.checkpoint), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        const c = described.config
+        const tokenizer = c.vocabSize === 256 ? ("bytes" as const) : ("gpt2" as const)
+        const corpus = yield* CorpusService
+        const data = yield* corpus.load({ corpus: "sotu", tokenizer, validFraction: 0.1, passkeyFraction: 0 })
+        const embedding = createEmbedding(
+          { name: described.embedding.name, params: described.embedding.params },
+          { dModel: c.dModel, heads: c.heads, headDim: c.dModel / c.heads, layers: c.layers, trainLength: c.trainLength },
+          described.seed
+        )
+        const model = Decoder.create(c, embedding, described.seed)
+        try {
+          const { sha256 } = loadModelWeights(model, f.checkpoint)
+          const evaluation = {
+            lengths: multiples.map((m) => m * c.trainLength),
+            tasks: tasks as Task[],
+            maxWindows: f.maxWindows,
+            passkeyTrials: 20,
+            lossBuckets: 16,
+            extensions
+          }
+          const config = { checkpoint: sha256, evaluation, embedding: described.embedding, seed: described.seed }
+          const job: Job = {
+            name: `eval/${described.embedding.name}/${sha256.slice(0, 12)}`,
+            cell: { embedding: described.embedding.name, scale: `d${c.dModel}`, seed: described.seed },
+            // the evaluation-only job's config: what it evaluated and how
+            config: config as unknown as Job["config"],
+            key: sha256Hex(canonicalJson({ config, dataHash: data.hash, codeVersion: codeVersion() }))
+          }
+          const { metrics } = yield* evaluateJob(model, { evaluation, seed: described.seed, trainLength: c.trainLength }, data, () => Effect.void)
+          const ledger = yield* LedgerPort
+          const engine = yield* Engine
+          const runId = yield* ledger.beginRun({ suite: "eval", suitePath: f.checkpoint, codeVersion: codeVersion(), git: { commit: null, dirtyHash: null }, environment: engine, argv: process.argv.slice(2) })
+          const jobId = yield* ledger.startJob(runId, job, false)
+          yield* ledger.completeJob(jobId, {
+            metrics,
+            artifacts: [{ kind: "checkpoint", path: f.checkpoint, sha256 }],
+            timings: {},
+            reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: 1e-3 }
+          })
+          yield* ledger.finishRun(runId)
+          const rows = extensions.map((ext) => [
+            ext.method === "none" ? "none" : extensionTag(ext).slice(1),
+            ...evaluation.lengths.map((L) => formatNumber(metrics.find((m) => m.name === `perplexity${extensionTag(ext)}` && m.length === L)?.value))
+          ])
+          yield* Console.log(`checkpoint ${f.checkpoint} (sha256 ${sha256.slice(0, 12)}), ${described.embedding.name}, trained at ${c.trainLength}; recorded as job ${jobId} in ${ledger.file}\n`)
+          yield* Console.log(renderTable(["extension", ...evaluation.lengths.map((L) => `ppl@${L}`)], rows))
+        } finally {
+          model.dispose()
+          embedding.dispose()
+        }
+      })
+      yield* program.pipe(Effect.provide(Layer.mergeAll(LedgerPort.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer)))
+    })
+).pipe(
+  Command.withDescription(
+    "Evaluate a trained checkpoint again without retraining: other lengths, inference-time extensions (PI, NTK, dynamic NTK, YaRN), other tasks. " +
+      "The checkpoint's files are verified by sha256; results go to the ledger."
+  ),
+  Command.withExamples([
+    { command: "harness eval .harness/checkpoints/<key> --multiples 1,2,4,8 --extension none --extension yarn", description: "RoPE with and without YaRN" }
+  ])
+)
+

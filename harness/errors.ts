@@ -1,0 +1,26 @@
+/**
+ * The harness's domain errors. Each message names the problem and the fix; the CLI prints the message
+ * alone (no stack) and exits non-zero.
+ */
+import { Schema } from "effect"
+
+/** A malformed, unknown or inconsistent suite. */
+export class SuiteError extends Schema.TaggedError<SuiteError>()("SuiteError", {
+  message: Schema.String
+}) {}
+
+/** A job that cannot start here (GPU scale on a CPU backend, bad backend, ...). */
+export class JobRefused extends Schema.TaggedError<JobRefused>()("JobRefused", {
+  message: Schema.String
+}) {}
+
+/** A training run whose loss became NaN or infinite. */
+export class TrainingDiverged extends Schema.TaggedError<TrainingDiverged>()("TrainingDiverged", {
+  message: Schema.String,
+  step: Schema.Number
+}) {}
+
+/** Anything else a user can fix: a bad flag value, a missing file. */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
+  message: Schema.String
+}) {}

@@ -1,0 +1,126 @@
+/**
+ * Suite -> Plan: the matrix embeddings x scales x seeds, filtered by `matrix.exclude` and extended by
+ * `matrix.include`, each cell resolved to a `JobConfig` with every default filled in, then keyed.
+ *
+ * Order is deterministic (the suite's order of embeddings, then scales, then seeds), which is what makes
+ * `--shard i/N` a deterministic split: job number j goes to shard (j mod N) + 1.
+ */
+import type { CellPattern, Suite } from "../../suites/schema.js"
+import { resolveEmbeddingParams } from "../../embeddings/registry.js"
+import { resolveScale } from "../../models/scales.js"
+import { TRAIN_DEFAULTS } from "../../models/train/index.js"
+import { canonicalJson, sha256Hex } from "../../ledger/canonical.js"
+import { embeddingLabel } from "../suite/load-suite.js"
+import { UsageError } from "../errors.js"
+import type { Job, JobConfig } from "./job.js"
+
+export const VOCAB_SIZES = { bytes: 256, gpt2: 50257 } as const
+
+export const EVALUATION_DEFAULTS = { maxWindows: 16, passkeyTrials: 20, lossBuckets: 16 } as const
+
+interface Cell {
+  readonly entry: Suite["embeddings"][number]
+  readonly label: string
+  readonly scale: string
+  readonly seed: number
+}
+
+const matches = (p: CellPattern, c: Cell): boolean =>
+  (p.embedding === undefined || p.embedding === c.label) &&
+  (p.scale === undefined || p.scale === c.scale) &&
+  (p.seed === undefined || p.seed === c.seed)
+
+export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>): Cell[] => {
+  const seeds = seedsOverride ?? suite.seeds
+  const cells: Cell[] = []
+  for (const entry of suite.embeddings)
+    for (const scale of suite.scales)
+      for (const seed of seeds) cells.push({ entry, label: embeddingLabel(entry), scale, seed })
+  const exclude = suite.matrix?.exclude ?? []
+  const kept = cells.filter((c) => !exclude.some((p) => matches(p, c)))
+  // `include` re-admits excluded cells that match it (GitHub Actions' matrix semantics, restricted to cells).
+  const include = suite.matrix?.include ?? []
+  const readmitted = cells.filter((c) => !kept.includes(c) && include.some((p) => matches(p, c)))
+  return cells.filter((c) => kept.includes(c) || readmitted.includes(c))
+}
+
+export const resolveJobConfig = (suite: Suite, cell: Cell): JobConfig => {
+  const scale = resolveScale(cell.scale)
+  const name = typeof cell.entry === "string" ? cell.entry : cell.entry.name
+  const rawParams = typeof cell.entry === "string" ? {} : (cell.entry.params ?? {})
+  const t = suite.training
+  return {
+    suite: suite.name,
+    embedding: { name, params: resolveEmbeddingParams(name, rawParams), label: cell.label },
+    model: {
+      scale: scale.name,
+      vocabSize: VOCAB_SIZES[suite.data.tokenizer],
+      dModel: scale.dModel,
+      heads: scale.heads,
+      layers: scale.layers,
+      ffnHidden: scale.ffnHidden,
+      trainLength: t.length,
+      gpuOnly: scale.gpuOnly
+    },
+    training: {
+      steps: t.steps,
+      batchSize: t.batchSize,
+      seqLength: t.length,
+      learningRate: t.learningRate,
+      warmupSteps: t.warmupSteps ?? Math.max(1, Math.round(t.steps * 0.1)),
+      checkpointEvery: t.checkpointEvery ?? Math.max(10, Math.ceil(t.steps / 4)),
+      // the recipe's fixed parts (FoPE paper / OLMo: AdamW 0.9/0.95, wd 0.1, cosine to 0.1x, clip 1.0)
+      ...TRAIN_DEFAULTS
+    },
+    data: {
+      corpus: suite.data.corpus,
+      tokenizer: suite.data.tokenizer,
+      validFraction: 0.1,
+      passkeyFraction: suite.data.passkeyFraction ?? 0
+    },
+    evaluation: {
+      lengths: suite.evaluation.lengthMultiples.map((m) => m * t.length),
+      tasks: suite.evaluation.tasks,
+      maxWindows: suite.evaluation.maxWindows ?? EVALUATION_DEFAULTS.maxWindows,
+      passkeyTrials: suite.evaluation.passkeyTrials ?? EVALUATION_DEFAULTS.passkeyTrials,
+      lossBuckets: suite.evaluation.lossBuckets ?? EVALUATION_DEFAULTS.lossBuckets,
+      extensions: suite.evaluation.extensions ?? [{ method: "none" }]
+    },
+    seed: cell.seed
+  }
+}
+
+export const jobKey = (config: JobConfig, dataHash: string, codeVersion: string): string =>
+  sha256Hex(canonicalJson({ config, dataHash, codeVersion }))
+
+export interface PlanOptions {
+  readonly dataHash: string
+  readonly codeVersion: string
+  readonly seeds?: ReadonlyArray<number>
+  readonly shard?: { readonly index: number; readonly count: number }
+}
+
+export const expandPlan = (suite: Suite, options: PlanOptions): Job[] => {
+  const jobs = expandCells(suite, options.seeds).map((cell): Job => {
+    const config = resolveJobConfig(suite, cell)
+    return {
+      name: `${suite.name}/${cell.label}/${cell.scale}/seed${cell.seed}`,
+      cell: { embedding: cell.label, scale: cell.scale, seed: cell.seed },
+      config,
+      key: jobKey(config, options.dataHash, options.codeVersion)
+    }
+  })
+  const shard = options.shard
+  return shard ? jobs.filter((_, j) => j % shard.count === shard.index - 1) : jobs
+}
+
+/** Parses `--shard i/N` (1-based). */
+export const parseShard = (text: string): { index: number; count: number } => {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim())
+  const index = m ? Number(m[1]) : NaN
+  const count = m ? Number(m[2]) : NaN
+  if (!m || count < 1 || index < 1 || index > count) {
+    throw new UsageError({ message: `--shard "${text}" is not i/N with 1 <= i <= N (for example --shard 1/2 and --shard 2/2 split a suite over two machines)` })
+  }
+  return { index, count }
+}

@@ -1,0 +1,77 @@
+/**
+ * A job: one cell of a suite's matrix, fully resolved (every default filled in), so that its canonical hash
+ * identifies the experiment. Two jobs with the same key are the same experiment: the runner skips a key
+ * the ledger already holds as done, unless forced.
+ */
+import type { Extension, Task } from "../../suites/schema.js"
+
+export interface ResolvedEmbedding {
+  readonly name: string
+  /** registry parameters with defaults filled in */
+  readonly params: Readonly<Record<string, unknown>>
+  /** the name shown in tables and used in matrix patterns */
+  readonly label: string
+}
+
+export interface ResolvedModel {
+  readonly scale: string
+  readonly vocabSize: number
+  readonly dModel: number
+  readonly heads: number
+  readonly layers: number
+  readonly ffnHidden: number
+  readonly trainLength: number
+  readonly gpuOnly: boolean
+}
+
+export interface ResolvedTraining {
+  readonly steps: number
+  readonly batchSize: number
+  readonly seqLength: number
+  readonly learningRate: number
+  readonly warmupSteps: number
+  readonly minLrRatio: number
+  readonly weightDecay: number
+  readonly beta1: number
+  readonly beta2: number
+  readonly eps: number
+  readonly gradClip: number
+  readonly checkpointEvery: number
+}
+
+export interface ResolvedData {
+  readonly corpus: "sotu"
+  readonly tokenizer: "bytes" | "gpt2"
+  readonly validFraction: number
+  readonly passkeyFraction: number
+}
+
+export interface ResolvedEvaluation {
+  /** absolute evaluation lengths in tokens */
+  readonly lengths: ReadonlyArray<number>
+  readonly tasks: ReadonlyArray<Task>
+  readonly maxWindows: number
+  readonly passkeyTrials: number
+  readonly lossBuckets: number
+  readonly extensions: ReadonlyArray<Extension>
+}
+
+/** The part of a job that is hashed into its key. */
+export interface JobConfig {
+  readonly suite: string
+  readonly embedding: ResolvedEmbedding
+  readonly model: ResolvedModel
+  readonly training: ResolvedTraining
+  readonly data: ResolvedData
+  readonly evaluation: ResolvedEvaluation
+  readonly seed: number
+}
+
+export interface Job {
+  /** `suite/embedding/scale/seed<N>`: stable across code versions, so baselines compare cell by cell */
+  readonly name: string
+  readonly cell: { readonly embedding: string; readonly scale: string; readonly seed: number }
+  readonly config: JobConfig
+  /** sha256 of canonical(config + data hash + code version) */
+  readonly key: string
+}

@@ -1,0 +1,50 @@
+/**
+ * The corpus as a service: tokenized once per process (10.7 MB of text), shared by every job, with the
+ * optional passkey mixture for training. Its content hash goes into every job key.
+ */
+import { Context, Effect, Layer } from "effect"
+import type { SeededRandom } from "../../embeddings/seeded-random.js"
+import { loadCorpus, type TokenizedCorpus } from "../../models/data/corpus.js"
+import { makePasskeyTrainingRow, passkeyProtocolHash } from "../../models/data/passkey.js"
+import { sha256Hex } from "../../ledger/canonical.js"
+import type { ResolvedData } from "../plan/job.js"
+
+export interface JobData {
+  readonly corpus: TokenizedCorpus
+  readonly train: Int32Array
+  readonly valid: Int32Array
+  /** content hash of the corpus split and tokenizer, plus the mixture when there is one */
+  readonly hash: string
+  readonly mixer?: { readonly fraction: number; make(rng: SeededRandom, length: number): Int32Array }
+}
+
+export interface CorpusShape {
+  readonly load: (data: ResolvedData) => Effect.Effect<JobData>
+}
+
+export class CorpusService extends Context.Service<CorpusService, CorpusShape>()("fope-harness/Corpus") {
+  static readonly layer = Layer.sync(CorpusService, () => {
+    const cache = new Map<string, JobData>()
+    return {
+      load: (data) =>
+        Effect.sync(() => {
+          const id = `${data.corpus}/${data.tokenizer}/${data.validFraction}/${data.passkeyFraction}`
+          const hit = cache.get(id)
+          if (hit) return hit
+          const corpus = loadCorpus({ corpus: data.corpus, tokenizer: data.tokenizer, validFraction: data.validFraction })
+          const mixed = data.passkeyFraction > 0
+          const jobData: JobData = {
+            corpus,
+            train: corpus.train,
+            valid: corpus.valid,
+            hash: mixed ? sha256Hex(`${corpus.hash}+passkey:${passkeyProtocolHash(corpus.tokenizer)}@${data.passkeyFraction}`) : corpus.hash,
+            ...(mixed
+              ? { mixer: { fraction: data.passkeyFraction, make: (rng: SeededRandom, length: number) => makePasskeyTrainingRow(rng, length, corpus.tokenizer) } }
+              : {})
+          }
+          cache.set(id, jobData)
+          return jobData
+        })
+    }
+  })
+}

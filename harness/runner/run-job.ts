@@ -1,0 +1,167 @@
+/**
+ * One job, start to finish: build the model, train it (resuming from its checkpoint when one exists),
+ * evaluate it, and record everything in the ledger in one transaction.
+ *
+ * Tensor math stays plain synchronous tfjs inside a step; between steps the loop yields to the event loop,
+ * so Ctrl-C (SIGINT) interrupts the fiber there: the interruption handler checkpoints the trainer and marks
+ * the job interrupted, and the next `harness run` resumes from that checkpoint. A NaN/Inf loss stops the job,
+ * recorded as failed with its step; the model and the ledger are left intact.
+ */
+import { existsSync, mkdirSync, rmSync } from "node:fs"
+import { join } from "node:path"
+import { Cause, Effect } from "effect"
+import { NonFiniteLossError, Trainer, type StepResult } from "../../models/train/index.js"
+import type { MetricRecord } from "../../ledger/types.js"
+import type { Job } from "../plan/job.js"
+import { TrainingDiverged } from "../errors.js"
+import { buildModel } from "./build-model.js"
+import { CorpusService } from "./corpus-service.js"
+import { Engine } from "./engine-service.js"
+import { evaluateJob } from "./evaluate-job.js"
+import { LedgerPort } from "./ledger-port.js"
+import { Progress, formatDuration } from "./progress.js"
+
+export interface JobContext {
+  readonly runId: string
+  /** where checkpoints live: <checkpointRoot>/<key prefix>/ */
+  readonly checkpointRoot: string
+  /** position of this job in the suite, for progress lines */
+  readonly index: number
+  readonly total: number
+}
+
+export interface JobOutcome {
+  readonly status: "done" | "failed"
+  readonly metrics: ReadonlyArray<MetricRecord>
+  readonly resumedFrom: number | null
+  readonly trainSeconds: number
+  readonly evalSeconds: number
+}
+
+/** Yield to the macrotask queue so that signal handlers (SIGINT) run between steps. */
+const yieldToEventLoop = Effect.promise(() => new Promise<void>((resolve) => setImmediate(resolve)))
+
+/**
+ * Relative tolerance a rerun must meet on a backend that is not bitwise deterministic. Backends agree to about
+ * 4 decimals on the loss (engine-facts.md), so 1e-3 relative leaves room without hiding a real change.
+ */
+export const REPRODUCE_TOLERANCE = 1e-3
+
+/** One optimizer step; a NaN/Inf loss is a typed failure, anything else thrown is a defect (a bug). */
+const stepOnce = (trainer: Trainer): Effect.Effect<StepResult, TrainingDiverged> =>
+  Effect.suspend(() => {
+    try {
+      return Effect.succeed(trainer.next())
+    } catch (e) {
+      if (e instanceof NonFiniteLossError) return Effect.fail(new TrainingDiverged({ message: e.message, step: e.step }))
+      return Effect.die(e)
+    }
+  })
+
+export const checkpointDirectory = (root: string, key: string): string => join(root, key.slice(0, 24))
+
+export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) {
+  const ledger = yield* LedgerPort
+  const progress = yield* Progress
+  const engine = yield* Engine
+  const corpus = yield* CorpusService
+  const data = yield* corpus.load(job.config.data)
+  const dir = checkpointDirectory(ctx.checkpointRoot, job.key)
+  const resuming = existsSync(join(dir, "manifest.json"))
+  const jobId = yield* ledger.startJob(ctx.runId, job, resuming)
+  const tag = `[${ctx.index}/${ctx.total}] ${job.name}`
+
+  return yield* Effect.acquireUseRelease(
+    Effect.sync(() => buildModel(job.config)),
+    (model) =>
+      Effect.gen(function* () {
+        const t = job.config.training
+        const trainer = resuming
+          ? Trainer.resume(dir, model, data.train, data.mixer)
+          : Trainer.create(model, data.train, t, job.config.seed, data.mixer)
+        const resumedFrom = resuming ? trainer.step : null
+        if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
+        mkdirSync(dir, { recursive: true })
+
+        const trainStart = performance.now()
+        let tokens = 0
+        let stepsThisSession = 0
+        const trainLoop = Effect.gen(function* () {
+          while (!trainer.done) {
+            const r = yield* stepOnce(trainer)
+            tokens += r.tokens
+            stepsThisSession++
+            const elapsed = (performance.now() - trainStart) / 1000
+            const rate = tokens / elapsed
+            const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
+            yield* progress.status(
+              `${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(rate)} tok/s  ETA ${formatDuration(eta)}`
+            )
+            if (r.step % t.checkpointEvery === 0 && !trainer.done) trainer.checkpoint(dir)
+            yield* yieldToEventLoop
+          }
+        })
+
+        yield* trainLoop.pipe(
+          Effect.onInterrupt(() =>
+            Effect.gen(function* () {
+              const saved = trainer.checkpoint(dir)
+              yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved })
+              yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
+            }).pipe(Effect.orDie)
+          ),
+          // a diverged loss is recorded as a failure with its step; any other crash too (then re-raised as a defect)
+          Effect.tapCause((cause) => {
+            if (Cause.hasInterruptsOnly(cause)) return Effect.void
+            const e = Cause.squash(cause)
+            const step = e instanceof TrainingDiverged ? e.step : trainer.step
+            const message = e instanceof Error ? e.message : String(e)
+            return ledger.failJob(jobId, { error: message, step }).pipe(
+              Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)),
+              Effect.ignore
+            )
+          })
+        )
+        const trainSeconds = (performance.now() - trainStart) / 1000
+        const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
+        const finalCheckpoint = trainer.checkpoint(dir)
+        yield* progress.line(`${tag}: trained ${t.steps} steps in ${formatDuration(trainSeconds)}, final loss ${lastLoss.toFixed(4)}; evaluating`)
+
+        const evalStart = performance.now()
+        const evaluation = yield* evaluateJob(model, { evaluation: job.config.evaluation, seed: job.config.seed, trainLength: job.config.model.trainLength }, data, (text) => progress.status(`${tag}  ${text}`))
+        const evalSeconds = (performance.now() - evalStart) / 1000
+
+        const trainedTokens = t.steps * t.batchSize * t.seqLength
+        const metrics: MetricRecord[] = [
+          ...evaluation.metrics,
+          { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
+          // throughput of this session's steps only (a resumed job measured fewer steps, that is fine for a rate)
+          ...(tokens > 0 ? [{ name: "train_tokens_per_s", value: tokens / trainSeconds, unit: "tokens/s", better: "higher" as const }] : []),
+          { name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" },
+          { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
+          { name: "trained_tokens", value: trainedTokens, unit: "tokens", better: "none" },
+          // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
+          ...trainer.history
+            .filter((l) => l.step % Math.max(1, Math.floor(t.steps / 50)) === 0 || l.step === t.steps)
+            .map((l): MetricRecord => ({ name: "train_loss", value: l.loss, unit: "nats", better: "lower", step: l.step }))
+        ]
+        yield* ledger.completeJob(jobId, {
+          metrics,
+          artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
+          timings: { train: trainSeconds, eval: evalSeconds, ...(resumedFrom !== null ? { resumedFromStep: resumedFrom } : {}) },
+          reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
+        })
+        yield* progress.line(`${tag}: done (train ${formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
+        return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
+      }),
+    (model) =>
+      Effect.sync(() => {
+        model.embedding.dispose()
+        model.dispose()
+      })
+  )
+})
+
+/** Removes a job's checkpoints (after `--force`, a fresh start must not resume an old run). */
+export const clearCheckpoint = (root: string, key: string): void => rmSync(checkpointDirectory(root, key), { recursive: true, force: true })
+

@@ -1,0 +1,118 @@
+/**
+ * `harness run <suite>`: plan the suite, skip the jobs the ledger already holds (by key), run the rest, and
+ * print the results table. GPU-only scales are refused before any job starts, with the reason and the fix.
+ */
+import { Effect } from "effect"
+import { assertScaleRunnable, resolveScale } from "../../models/scales.js"
+import type { Suite } from "../../suites/schema.js"
+import { JobRefused, TrainingDiverged } from "../errors.js"
+import { expandPlan } from "../plan/expand.js"
+import type { Job } from "../plan/job.js"
+import { codeVersion, gitFacts } from "../provenance/code-version.js"
+import { environmentFingerprint } from "../provenance/environment.js"
+import { CorpusService } from "./corpus-service.js"
+import { Engine } from "./engine-service.js"
+import { LedgerPort } from "./ledger-port.js"
+import { Progress, formatDuration } from "./progress.js"
+import { clearCheckpoint, runJob } from "./run-job.js"
+import { resultsTable } from "./results-table.js"
+import { describeEngine } from "../../models/engine/index.js"
+
+export interface RunOptions {
+  readonly suite: Suite
+  readonly suitePath: string
+  readonly force: boolean
+  readonly forceScale: boolean
+  readonly seeds?: ReadonlyArray<number>
+  readonly shard?: { readonly index: number; readonly count: number }
+  readonly checkpointRoot: string
+  readonly argv: ReadonlyArray<string>
+}
+
+export interface RunSummary {
+  readonly runId: string
+  readonly planned: number
+  readonly skipped: number
+  readonly done: number
+  readonly failed: number
+  readonly table: string
+}
+
+/** Plans the suite against the corpus hash and the code version (no training). */
+export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options: Pick<RunOptions, "seeds" | "shard">) {
+  const corpus = yield* CorpusService
+  const first = suite.data
+  const data = yield* corpus.load({ corpus: first.corpus, tokenizer: first.tokenizer, validFraction: 0.1, passkeyFraction: first.passkeyFraction ?? 0 })
+  return expandPlan(suite, {
+    dataHash: data.hash,
+    codeVersion: codeVersion(),
+    ...(options.seeds ? { seeds: options.seeds } : {}),
+    ...(options.shard ? { shard: options.shard } : {})
+  })
+})
+
+const refuseGpuScales = (jobs: ReadonlyArray<Job>, engine: { backend: string; gpu: boolean; threads: number }, force: boolean) =>
+  Effect.try({
+    try: () => {
+      for (const scale of new Set(jobs.map((j) => j.config.model.scale))) {
+        const j = jobs.find((x) => x.config.model.scale === scale)!
+        assertScaleRunnable(resolveScale(scale), engine, force, {
+          vocabSize: j.config.model.vocabSize,
+          batchSize: j.config.training.batchSize,
+          seqLength: j.config.training.seqLength
+        })
+      }
+    },
+    catch: (e) => new JobRefused({ message: (e as Error).message })
+  })
+
+export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
+  const ledger = yield* LedgerPort
+  const progress = yield* Progress
+  const engine = yield* Engine
+  const jobs = yield* planSuite(options.suite, options)
+  yield* refuseGpuScales(jobs, engine, options.forceScale)
+
+  const stale = yield* ledger.markStale()
+  if (stale > 0) yield* progress.line(`found ${stale} job(s) left running by a process that is gone; marked interrupted (their checkpoints resume)`)
+
+  const runId = yield* ledger.beginRun({
+    suite: options.suite.name,
+    suitePath: options.suitePath,
+    codeVersion: codeVersion(),
+    git: gitFacts(),
+    environment: environmentFingerprint(engine),
+    argv: options.argv
+  })
+  yield* progress.line(`run #${runId}: suite "${options.suite.name}", ${jobs.length} job(s) on ${describeEngine(engine)}`)
+
+  let skipped = 0
+  let done = 0
+  let failed = 0
+  const todo: Job[] = []
+  for (const job of jobs) {
+    const prior = options.force ? undefined : yield* ledger.findDone(job.key)
+    if (prior) {
+      skipped++
+      yield* progress.line(`skip ${job.name}: already done (key ${job.key.slice(0, 12)}, job #${prior.jobId} in run #${prior.runId}); --force reruns it`)
+    } else {
+      if (options.force) clearCheckpoint(options.checkpointRoot, job.key)
+      todo.push(job)
+    }
+  }
+
+  const suiteStart = performance.now()
+  for (const [i, job] of todo.entries()) {
+    const outcome = yield* runJob(job, { runId, checkpointRoot: options.checkpointRoot, index: i + 1, total: todo.length }).pipe(
+      Effect.map(() => "done" as const),
+      Effect.catchIf((e): e is TrainingDiverged => e instanceof TrainingDiverged, () => Effect.succeed("failed" as const))
+    )
+    if (outcome === "done") done++
+    else failed++
+    const elapsed = (performance.now() - suiteStart) / 1000
+    if (i + 1 < todo.length) yield* progress.line(`suite: ${i + 1}/${todo.length} jobs in ${formatDuration(elapsed)}, about ${formatDuration((elapsed / (i + 1)) * (todo.length - i - 1))} left`)
+  }
+  yield* ledger.finishRun(runId)
+  const table = yield* resultsTable(jobs)
+  return { runId, planned: jobs.length, skipped, done, failed, table } satisfies RunSummary
+})

@@ -1,0 +1,129 @@
+/**
+ * Finding, parsing, decoding and cross-checking a suite file.
+ *
+ * Three layers of checks, all reporting every problem at once with its path inside the file:
+ *   1. JSON syntax (with the line and column of the error);
+ *   2. the Schema in suites/schema.ts (types, ranges, unknown keys);
+ *   3. the registries: embedding names and parameters, scale names, matrix patterns that match nothing.
+ */
+import { readdirSync, readFileSync, existsSync } from "node:fs"
+import { basename, dirname, extname, join, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Cause, Exit, Schema, SchemaIssue } from "effect"
+import { Suite } from "../../suites/schema.js"
+import { EMBEDDINGS, resolveEmbeddingParams } from "../../embeddings/registry.js"
+import { SCALES } from "../../models/scales.js"
+import { SuiteError } from "../errors.js"
+
+/** suites/ next to harness/, whether running from sources (vitest) or from dist/ */
+export const suitesDirectory = (): string => {
+  const here = dirname(fileURLToPath(import.meta.url))
+  for (const candidate of [join(here, "../../suites"), join(here, "../../../suites")]) {
+    if (existsSync(join(candidate, "quickstart.json"))) return resolve(candidate)
+  }
+  throw new Error(`cannot find the suites/ folder near ${here}`)
+}
+
+export const listSuiteNames = (): string[] =>
+  readdirSync(suitesDirectory())
+    .filter((f) => f.endsWith(".json") && !f.endsWith(".schema.json"))
+    .map((f) => basename(f, ".json"))
+    .sort()
+
+/** A suite argument is a shipped suite's name or a path to a JSON file. */
+export const resolveSuitePath = (nameOrPath: string): string => {
+  const looksLikePath = nameOrPath.includes("/") || extname(nameOrPath) === ".json"
+  if (looksLikePath) {
+    const path = resolve(nameOrPath)
+    if (!existsSync(path)) throw new SuiteError({ message: `suite file not found: ${path}. Check the path, or use a shipped suite: ${listSuiteNames().join(", ")}` })
+    return path
+  }
+  const path = join(suitesDirectory(), `${nameOrPath}.json`)
+  if (!existsSync(path)) {
+    throw new SuiteError({
+      message: `unknown suite "${nameOrPath}". Valid suites: ${listSuiteNames().join(", ")} (or pass a path to a suite .json file; \`harness list\` shows them all)`
+    })
+  }
+  return path
+}
+
+const formatPath = (path: ReadonlyArray<unknown>): string =>
+  path.length === 0 ? "(top level)" : path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String((p as { key?: unknown })?.key ?? p)}`)).join("").replace(/^\./, "")
+
+const decodeSuite = Schema.decodeUnknownExit(Suite)
+const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
+
+/** Decodes and cross-checks suite data; `source` names the file in messages. */
+export const parseSuite = (data: unknown, source: string): Suite => {
+  const exit = decodeSuite(data, { errors: "all", onExcessProperty: "error" })
+  if (Exit.isFailure(exit)) {
+    const error = Cause.squash(exit.cause) as { issue?: SchemaIssue.Issue; message?: string }
+    const problems = error.issue
+      ? standardFormatter(error.issue).issues.map((i) => `${formatPath(i.path ?? [])}: ${i.message}`)
+      : [String(error.message)]
+    throw new SuiteError({ message: suiteProblemsMessage(source, problems) })
+  }
+  const suite = exit.value
+  const problems = crossCheck(suite)
+  if (problems.length > 0) throw new SuiteError({ message: suiteProblemsMessage(source, problems) })
+  return suite
+}
+
+export const suiteProblemsMessage = (source: string, problems: ReadonlyArray<string>): string =>
+  `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the suite file:\n` +
+  problems.map((p) => `  - ${p}`).join("\n") +
+  `\nFix the file (suites/suite.schema.json describes every field; \`harness list\` shows embeddings and scales).`
+
+/** Checks that need the registries. */
+const crossCheck = (suite: Suite): string[] => {
+  const problems: string[] = []
+  const validEmbeddings = Object.keys(EMBEDDINGS)
+  suite.embeddings.forEach((entry, i) => {
+    const name = typeof entry === "string" ? entry : entry.name
+    const params = typeof entry === "string" ? {} : (entry.params ?? {})
+    if (!(name in EMBEDDINGS)) {
+      problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${validEmbeddings.join(", ")}`)
+      return
+    }
+    try {
+      resolveEmbeddingParams(name, params)
+    } catch (e) {
+      problems.push(`embeddings[${i}] (${name}): ${(e as Error).message}`)
+    }
+  })
+  const labels = suite.embeddings.map(embeddingLabel)
+  const duplicate = labels.find((l, i) => labels.indexOf(l) !== i)
+  if (duplicate) problems.push(`embeddings: two entries are both labelled "${duplicate}"; give one a distinct "label"`)
+  suite.scales.forEach((scale, i) => {
+    if (!(scale in SCALES)) problems.push(`scales[${i}]: unknown scale "${scale}". Valid: ${Object.keys(SCALES).join(", ")}`)
+  })
+  const patterns = [
+    ...(suite.matrix?.include ?? []).map((p, i) => [`matrix.include[${i}]`, p] as const),
+    ...(suite.matrix?.exclude ?? []).map((p, i) => [`matrix.exclude[${i}]`, p] as const)
+  ]
+  for (const [where, p] of patterns) {
+    if (p.embedding !== undefined && !labels.includes(p.embedding)) problems.push(`${where}.embedding: "${p.embedding}" is none of the suite's embeddings (${labels.join(", ")})`)
+    if (p.scale !== undefined && !suite.scales.includes(p.scale)) problems.push(`${where}.scale: "${p.scale}" is none of the suite's scales (${suite.scales.join(", ")})`)
+    if (p.seed !== undefined && !suite.seeds.includes(p.seed)) problems.push(`${where}.seed: ${p.seed} is none of the suite's seeds (${suite.seeds.join(", ")})`)
+  }
+  if (suite.evaluation.tasks.includes("passkey") && suite.data.tokenizer === "bytes" && suite.training.length < 256) {
+    problems.push(`evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`)
+  }
+  return problems
+}
+
+/** The label an embedding entry is shown and keyed by: its explicit label, else its name. */
+export const embeddingLabel = (entry: Suite["embeddings"][number]): string =>
+  typeof entry === "string" ? entry : (entry.label ?? entry.name)
+
+export const loadSuite = (nameOrPath: string): { suite: Suite; path: string } => {
+  const path = resolveSuitePath(nameOrPath)
+  const text = readFileSync(path, "utf8")
+  let data: unknown
+  try {
+    data = JSON.parse(text)
+  } catch (e) {
+    throw new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
+  }
+  return { suite: parseSuite(data, path), path }
+}

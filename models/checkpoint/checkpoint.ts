@@ -1,0 +1,172 @@
+/**
+ * A training checkpoint is a directory:
+ *   model.safetensors      weights (decoder + position embedding's trainable) and the embedding's fixed tensors
+ *   optimizer.safetensors  AdamW moments (exp_avg.<name>, exp_avg_sq.<name>); the update count in __metadata__.step
+ *   state.json             step, seed, training spec, sampler state (every generator's state, the data cursor),
+ *                          data fingerprint, resolved model configuration + embedding spec, loss history
+ *   config.json            the resolved model configuration, for other tools (PyTorch, Hugging Face)
+ *   manifest.json          sha256 of each file above; written last, verified on load
+ * The checkpoint's hash is the sha256 of manifest.json. Nothing in it depends on wall-clock time, so two identical
+ * runs write byte-identical checkpoints.
+ */
+import type { DecoderConfig } from "../decoder.js"
+import { INIT_STD, RMS_NORM_EPS, type Decoder } from "../decoder.js"
+import type { SamplerState } from "../train/batch-sampler.js"
+import type { TrainSpec } from "../train/spec.js"
+import { CheckpointError, readVerifiedFiles, writeCheckpointFiles } from "./manifest.js"
+import { modelTensors, restoreModelTensors } from "./model-tensors.js"
+import { decodeSafetensors, encodeSafetensors, type NamedArray } from "./safetensors.js"
+
+export const MODEL_FILE = "model.safetensors"
+export const OPTIMIZER_FILE = "optimizer.safetensors"
+export const STATE_FILE = "state.json"
+export const CONFIG_FILE = "config.json"
+export const STATE_FORMAT = "fope-harness/training-state@1"
+
+export interface EmbeddingDescription {
+  readonly name: string
+  readonly family: string
+  readonly params: Readonly<Record<string, unknown>>
+  readonly shape: Readonly<Record<string, number>>
+}
+
+export interface ModelDescription {
+  readonly config: DecoderConfig
+  /** the seed the decoder's weights (and, by the harness's convention, the embedding) were created from */
+  readonly seed: number
+  readonly embedding: EmbeddingDescription
+}
+
+export interface HistoryEntry {
+  readonly step: number
+  readonly loss: number
+  readonly lr: number
+  readonly gradNorm: number
+}
+
+export interface TrainingState {
+  readonly format: typeof STATE_FORMAT
+  readonly step: number
+  readonly seed: number
+  readonly spec: TrainSpec
+  readonly mixer: { readonly fraction: number } | null
+  readonly sampler: SamplerState
+  readonly data: { readonly tokens: number; readonly sha256: string }
+  readonly model: ModelDescription
+  readonly history: ReadonlyArray<HistoryEntry>
+}
+
+export const describeModel = (model: Decoder): ModelDescription => ({
+  config: { ...model.config },
+  seed: model.seed,
+  embedding: {
+    name: model.embedding.name,
+    family: model.embedding.family,
+    params: model.embedding.params,
+    shape: { ...model.embedding.shape }
+  }
+})
+
+/** config.json: what another tool needs to rebuild the network from model.safetensors. */
+export const modelConfigJson = (model: Decoder): Record<string, unknown> => ({
+  architecture: "fope-harness-decoder",
+  ...model.config,
+  headDim: model.config.dModel / model.config.heads,
+  norm: { type: "rmsnorm", eps: RMS_NORM_EPS, gain: true, placement: "pre" },
+  activation: "swiglu",
+  bias: false,
+  tiedEmbeddings: false,
+  initStd: INIT_STD,
+  dtype: "float32",
+  weightLayout: "[in, out]: y = x @ W (transpose for torch.nn.Linear, which stores [out, in])",
+  positionEmbedding: describeModel(model).embedding,
+  seed: model.seed,
+  parameters: { total: model.parameterCount(), withoutEmbeddings: model.parameterCount({ includeEmbeddings: false }) },
+  tensors: modelTensors(model).map((t) => ({ name: t.name, shape: t.shape }))
+})
+
+const json = (value: unknown): string => JSON.stringify(value, null, 2) + "\n"
+
+export const saveTrainingCheckpoint = (
+  dir: string,
+  model: Decoder,
+  optimizer: { step: number; tensors: ReadonlyArray<NamedArray> },
+  state: TrainingState
+): { path: string; sha256: string } =>
+  writeCheckpointFiles(dir, [
+    [MODEL_FILE, encodeSafetensors(modelTensors(model), { format: "pt", producer: "fope-harness", weight_layout: "in_out", config: JSON.stringify(describeModel(model)) })],
+    [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "pt", optimizer: "adamw", step: String(optimizer.step) })],
+    [STATE_FILE, json(state)],
+    [CONFIG_FILE, json(modelConfigJson(model))]
+  ])
+
+export interface LoadedCheckpoint {
+  readonly sha256: string
+  readonly state: TrainingState
+  readonly model: ReadonlyArray<NamedArray>
+  readonly optimizer: { readonly step: number; readonly tensors: ReadonlyArray<NamedArray> }
+}
+
+const parseJson = <T>(bytes: Uint8Array | undefined, file: string): T => {
+  if (!bytes) throw new CheckpointError(`the checkpoint's manifest does not list ${file}`)
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as T
+  } catch (e) {
+    throw new CheckpointError(`${file} is not valid JSON (${(e as Error).message})`)
+  }
+}
+
+/** Reads and verifies (sha256 of every file) a training checkpoint. */
+export const loadTrainingCheckpoint = (dir: string): LoadedCheckpoint => {
+  const { files, sha256 } = readVerifiedFiles(dir)
+  const state = parseJson<TrainingState>(files.get(STATE_FILE), STATE_FILE)
+  if (state.format !== STATE_FORMAT) throw new CheckpointError(`${dir}/${STATE_FILE} has format ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`)
+  const modelBytes = files.get(MODEL_FILE)
+  const optimizerBytes = files.get(OPTIMIZER_FILE)
+  if (!modelBytes || !optimizerBytes) throw new CheckpointError(`${dir}: the manifest lacks ${MODEL_FILE} or ${OPTIMIZER_FILE}`)
+  const model = decodeSafetensors(modelBytes, `${dir}/${MODEL_FILE}`).tensors
+  const opt = decodeSafetensors(optimizerBytes, `${dir}/${OPTIMIZER_FILE}`)
+  const step = Number(opt.metadata.step)
+  if (!Number.isInteger(step)) throw new CheckpointError(`${dir}/${OPTIMIZER_FILE}: __metadata__.step is ${JSON.stringify(opt.metadata.step)}, not an integer`)
+  return { sha256, state, model, optimizer: { step, tensors: opt.tensors } }
+}
+
+/** The model a checkpoint was saved from (configuration, seed, embedding spec), e.g. to rebuild it for `harness eval`. */
+export const readCheckpointModel = (dir: string): ModelDescription => loadTrainingCheckpoint(dir).state.model
+
+/** JSON with object keys sorted, so that key order does not matter in comparisons. */
+const sortedJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v
+  )
+
+const sameConfig = (a: DecoderConfig, b: DecoderConfig): boolean =>
+  (["vocabSize", "dModel", "heads", "layers", "ffnHidden", "trainLength"] as const).every((k) => a[k] === b[k])
+
+/** Throws unless `model` has the saved configuration and position embedding. */
+export const assertModelMatches = (model: Decoder, saved: ModelDescription, dir: string): void => {
+  if (!sameConfig(model.config, saved.config)) {
+    throw new CheckpointError(
+      `${dir} was saved from a model with config ${JSON.stringify(saved.config)}, this model has ${JSON.stringify(model.config)}: build the model from the checkpoint's config.json`
+    )
+  }
+  const e = model.embedding
+  if (e.name !== saved.embedding.name || sortedJson(e.params) !== sortedJson(saved.embedding.params)) {
+    throw new CheckpointError(
+      `${dir} was saved with position embedding ${saved.embedding.name} ${JSON.stringify(saved.embedding.params)}, this model has ${e.name} ${JSON.stringify(e.params)}`
+    )
+  }
+}
+
+/**
+ * Loads a checkpoint's weights into a model built with the same configuration and embedding (for evaluation without
+ * retraining). Returns the checkpoint's hash and state (step, history).
+ */
+export const loadModelWeights = (model: Decoder, dir: string): { sha256: string; state: TrainingState } => {
+  const loaded = loadTrainingCheckpoint(dir)
+  assertModelMatches(model, loaded.state.model, dir)
+  restoreModelTensors(model, loaded.model, `${dir}/${MODEL_FILE}`)
+  return { sha256: loaded.sha256, state: loaded.state }
+}

@@ -1,0 +1,4 @@
+export * from "./checkpoint.js"
+export { CheckpointError, MANIFEST_FILE, readVerifiedFiles, sha256Hex, writeCheckpointFiles, type Manifest } from "./manifest.js"
+export { modelTensors, restoreModelTensors } from "./model-tensors.js"
+export { decodeSafetensors, encodeSafetensors, SafetensorsError, type NamedArray, type SafetensorsContent, type SafetensorsDtype } from "./safetensors.js"

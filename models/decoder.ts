@@ -1,0 +1,302 @@
+/**
+ * A decoder-only transformer in the spirit of nanoGPT's model.py, with the FoPE paper's (OLMo-style) recipe:
+ *   - pre-norm RMSNorm (eps 1e-6, with a learned gain), no biases anywhere;
+ *   - causal multi-head attention; SwiGLU feed-forward (inner width `ffnHidden`, 4 x dModel by default);
+ *   - untied input (token) and output embeddings; truncated-normal init (std 0.02, cut at 3 std);
+ *   - the position embedding enters ONLY through the interface's hooks (input, queryKey, scoreBias), so the
+ *     decoder never switches on a method's name (embeddings/interface.ts).
+ * Everything is float32. Weight matrices are stored [in, out] (x @ W); checkpoints say so in their metadata.
+ *
+ * Notation in shape comments: B batch, T sequence length, V vocabulary, d dModel, H heads, hd = d / H,
+ * F ffnHidden.
+ */
+import * as tf from "@tensorflow/tfjs"
+import { EmbeddingError, type PositionEmbedding } from "../embeddings/interface.js"
+import { SeededRandom } from "../embeddings/seeded-random.js"
+
+export interface DecoderConfig {
+  readonly vocabSize: number
+  readonly dModel: number
+  readonly heads: number
+  readonly layers: number
+  readonly ffnHidden: number
+  readonly trainLength: number
+}
+
+export interface ForwardOptions {
+  /** evaluate with another view (an inference-time extension); default the model's own */
+  readonly embedding?: PositionEmbedding
+  /** per layer: q, k [B, H, T, hd] before and after the position embedding's queryKey hook; valid only during the call */
+  readonly onQueryKey?: (
+    layer: number,
+    pre: { q: tf.Tensor4D; k: tf.Tensor4D },
+    post: { q: tf.Tensor4D; k: tf.Tensor4D }
+  ) => void
+}
+
+/** RMSNorm epsilon (OLMo / the FoPE paper's recipe). */
+export const RMS_NORM_EPS = 1e-6
+/** Init std of every weight matrix (truncated at 3 std), GPT-2 / OLMo style. */
+export const INIT_STD = 0.02
+/** Added to the attention logits above the diagonal. Finite (not -Infinity) so that a row's max stays finite. */
+const MASKED = -1e9
+
+interface BlockWeights {
+  readonly attnNorm: tf.Variable // [d]
+  readonly q: tf.Variable // [d, d]
+  readonly k: tf.Variable // [d, d]
+  readonly v: tf.Variable // [d, d]
+  readonly o: tf.Variable // [d, d]
+  readonly mlpNorm: tf.Variable // [d]
+  readonly gate: tf.Variable // [d, F]
+  readonly up: tf.Variable // [d, F]
+  readonly down: tf.Variable // [F, d]
+}
+
+/** Checks a configuration and says what is wrong and how to fix it. */
+export const validateDecoderConfig = (config: DecoderConfig): void => {
+  const positive = ["vocabSize", "dModel", "heads", "layers", "ffnHidden", "trainLength"] as const
+  for (const key of positive) {
+    const value = config[key]
+    if (!Number.isInteger(value) || value <= 0) {
+      throw new Error(`DecoderConfig.${key} must be a positive integer, got ${value}`)
+    }
+  }
+  if (config.dModel % config.heads !== 0) {
+    throw new Error(
+      `DecoderConfig: dModel ${config.dModel} is not divisible by heads ${config.heads}; pick heads dividing dModel`
+    )
+  }
+}
+
+export class Decoder {
+  /** the decoder's own parameters in a stable order: checkpoint names (`blocks.0.attn.q.weight`) -> variables */
+  readonly namedParameters: ReadonlyArray<readonly [string, tf.Variable]>
+  /** namedParameters followed by the position embedding's trainable variables (`pos.<name>.trainable.<i>`) */
+  readonly namedTrainable: ReadonlyArray<readonly [string, tf.Variable]>
+  readonly trainableVariables: ReadonlyArray<tf.Variable>
+  private readonly tokenEmbedding: tf.Variable // [V, d]
+  private readonly blocks: ReadonlyArray<BlockWeights>
+  private readonly finalNorm: tf.Variable // [d]
+  private readonly outputProjection: tf.Variable // [d, V] (untied from the token embedding)
+  private readonly causalMasks = new Map<number, tf.Tensor2D>() // T -> [T, T], kept across calls
+  private disposed = false
+
+  private constructor(
+    readonly config: DecoderConfig,
+    readonly embedding: PositionEmbedding,
+    /** the seed the weights were drawn from (recorded in checkpoints) */
+    readonly seed: number
+  ) {
+    validateDecoderConfig(config)
+    const { vocabSize: V, dModel: d, ffnHidden: F, layers } = config
+    const headDim = d / config.heads
+    const s = embedding.shape
+    if (s.dModel !== d || s.heads !== config.heads || s.headDim !== headDim || s.layers !== layers) {
+      throw new EmbeddingError(
+        `position embedding "${embedding.name}" was built for dModel ${s.dModel}, heads ${s.heads}, headDim ${s.headDim}, ` +
+          `layers ${s.layers}, but the decoder has dModel ${d}, heads ${config.heads}, headDim ${headDim}, layers ${layers}: ` +
+          `create the embedding with the decoder's shape`
+      )
+    }
+
+    // One generator per tensor, named by purpose: adding a tensor never shifts another tensor's draws.
+    const named: Array<readonly [string, tf.Variable]> = []
+    const matrix = (name: string, rows: number, cols: number): tf.Variable => {
+      const rng = SeededRandom.create(seed, `init/${name}`)
+      const values = rng.fill(rows * cols, (r) => r.truncatedNormal(INIT_STD, 3))
+      // tidy frees the initial-value tensor; the variable (not tracked by tidy) keeps its own reference
+      const v = tf.tidy(() => tf.variable(tf.tensor2d(values, [rows, cols], "float32"), true))
+      named.push([name, v])
+      return v
+    }
+    const gain = (name: string): tf.Variable => {
+      const v = tf.tidy(() => tf.variable(tf.ones([d], "float32"), true))
+      named.push([name, v])
+      return v
+    }
+
+    this.tokenEmbedding = matrix("tok_embeddings.weight", V, d)
+    const blocks: BlockWeights[] = []
+    for (let l = 0; l < layers; l++) {
+      const p = `blocks.${l}`
+      blocks.push({
+        attnNorm: gain(`${p}.attn_norm.weight`),
+        q: matrix(`${p}.attn.q.weight`, d, d),
+        k: matrix(`${p}.attn.k.weight`, d, d),
+        v: matrix(`${p}.attn.v.weight`, d, d),
+        o: matrix(`${p}.attn.o.weight`, d, d),
+        mlpNorm: gain(`${p}.mlp_norm.weight`),
+        gate: matrix(`${p}.mlp.gate.weight`, d, F),
+        up: matrix(`${p}.mlp.up.weight`, d, F),
+        down: matrix(`${p}.mlp.down.weight`, F, d)
+      })
+    }
+    this.blocks = blocks
+    this.finalNorm = gain("final_norm.weight")
+    this.outputProjection = matrix("lm_head.weight", d, V)
+    this.namedParameters = named
+    this.namedTrainable = [...named, ...embedding.trainable.map((v, i) => [positionTensorName(embedding, `trainable.${i}`), v] as const)]
+    this.trainableVariables = this.namedTrainable.map(([, v]) => v)
+  }
+
+  static create(config: DecoderConfig, embedding: PositionEmbedding, seed: number): Decoder {
+    return new Decoder(config, embedding, seed)
+  }
+
+  /** Logits for every position: tokens [B, T] int32 -> [B, T, V]. */
+  logits(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Tensor3D {
+    this.assertLive()
+    const embedding = options?.embedding ?? this.embedding
+    const [B, T] = tokens.shape
+    if (embedding.maxLength !== undefined && T > embedding.maxLength) {
+      throw new EmbeddingError(
+        `position embedding "${embedding.name}" has values up to length ${embedding.maxLength}, asked for ${T}: ` +
+          `evaluate at lengths <= ${embedding.maxLength} (report longer ones as not applicable)`
+      )
+    }
+    if (tokens.dtype !== "int32") {
+      throw new Error(`Decoder.logits wants int32 token ids, got ${tokens.dtype}: build them with tf.tensor2d(ids, shape, "int32")`)
+    }
+    const mask = this.causalMask(T) // [T, T]
+    return tf.tidy(() => {
+      const { vocabSize: V, dModel: d } = this.config
+      // Token embedding as a one-hot matmul [B*T, V] @ [V, d]: the wasm backend has no UnsortedSegmentSum,
+      // the gradient of tf.gather, unless the engine registers one. For V = 256 the matmul is cheap; for
+      // GPT-2's 50k vocabulary switch to tf.gather once the engine provides that gradient.
+      // (tf.oneHot(.., "float32") is not used: the wasm OneHot kernel of tfjs 4.22 ignores dtype and writes int32
+      // bits into a float32 tensor (1 reads as 1.4e-45); an int32 one-hot followed by a cast is correct everywhere.)
+      const oneHot = tf.cast(tf.oneHot(tokens.reshape([B * T]), V), "float32") // [B*T, V]
+      let x: tf.Tensor2D = tf.matMul(oneHot, this.tokenEmbedding) // [B*T, d]
+      if (embedding.input) {
+        const signal = embedding.input(T) // [T, d]
+        x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
+      }
+      for (let l = 0; l < this.blocks.length; l++) {
+        x = this.block(x, l, B, T, mask, embedding, options?.onQueryKey) // [B*T, d]
+      }
+      const h = rmsNorm(x, this.finalNorm) // [B*T, d]
+      return tf.matMul(h, this.outputProjection).reshape([B, T, V]) as tf.Tensor3D // [B, T, V]
+    })
+  }
+
+  /** Per-token next-token cross-entropy in nats: tokens [B, T+1] int32 -> [B, T]. */
+  tokenLosses(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
+    this.assertLive()
+    const [B, T1] = tokens.shape
+    if (T1 < 2) throw new Error(`tokenLosses needs at least 2 tokens per row (input + next), got ${T1}`)
+    const T = T1 - 1
+    return tf.tidy(() => {
+      const inputs = tokens.slice([0, 0], [B, T]) as tf.Tensor2D // [B, T]
+      const targets = tokens.slice([0, 1], [B, T]) as tf.Tensor2D // [B, T]
+      const logits = this.logits(inputs, options) // [B, T, V]
+      // log-softmax subtracts the row max first: no overflow for large logits (no NaN).
+      const logProbs = tf.logSoftmax(logits, -1) // [B, T, V]
+      const picked = tf.cast(tf.oneHot(targets, this.config.vocabSize), "float32") // [B, T, V] (int32 + cast: see logits)
+      return tf.neg(tf.sum(tf.mul(logProbs, picked), -1)) as tf.Tensor2D // [B, T]
+    })
+  }
+
+  /** Mean next-token cross-entropy over all B*T predictions of tokens [B, T+1]. */
+  loss(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Scalar {
+    return tf.tidy(() => tf.mean(this.tokenLosses(tokens, options)) as tf.Scalar)
+  }
+
+  /**
+   * Parameters of the decoder plus the position embedding's trainable ones. `includeEmbeddings: false`
+   * leaves out the token embedding and the output projection (the "without embeddings" count of scales.ts).
+   * Default: true (everything).
+   */
+  parameterCount(options?: { includeEmbeddings?: boolean }): number {
+    const includeEmbeddings = options?.includeEmbeddings ?? true
+    let total = 0
+    for (const v of this.trainableVariables) {
+      if (!includeEmbeddings && (v === this.tokenEmbedding || v === this.outputProjection)) continue
+      total += v.size
+    }
+    return total
+  }
+
+  dispose(): void {
+    if (this.disposed) return
+    this.disposed = true
+    for (const [, v] of this.namedParameters) v.dispose()
+    for (const m of this.causalMasks.values()) m.dispose()
+    this.causalMasks.clear()
+    this.embedding.dispose()
+  }
+
+  /** One pre-norm block: x + attn(norm(x)), then + swiglu(norm(x)). x [B*T, d] -> [B*T, d]. */
+  private block(
+    x: tf.Tensor2D,
+    layer: number,
+    B: number,
+    T: number,
+    mask: tf.Tensor2D,
+    embedding: PositionEmbedding,
+    onQueryKey: ForwardOptions["onQueryKey"]
+  ): tf.Tensor2D {
+    const w = this.blocks[layer]!
+    const { dModel: d, heads: H } = this.config
+    const hd = d / H
+
+    // --- attention ---
+    const h = rmsNorm(x, w.attnNorm) // [B*T, d]
+    const heads = (m: tf.Tensor2D): tf.Tensor4D =>
+      m.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D // [B*T, d] -> [B, H, T, hd]
+    const q0 = heads(tf.matMul(h, w.q)) // [B, H, T, hd]
+    const k0 = heads(tf.matMul(h, w.k)) // [B, H, T, hd]
+    const v = heads(tf.matMul(h, w.v)) // [B, H, T, hd]
+    const [q, k] = embedding.queryKey ? embedding.queryKey(q0, k0, layer) : [q0, k0] // [B, H, T, hd] each
+    onQueryKey?.(layer, { q: q0, k: k0 }, { q, k })
+
+    // scores_ij = q_i . k_j / sqrt(hd) + bias_h(i, j), masked for j > i (Vaswani et al. 2017, eq. 1).
+    // q is scaled before the product ([B, H, T, hd] is smaller than [B, H, T, T]), and the bias and the mask are
+    // summed at [H, T, T] before being broadcast over the batch: one [B, H, T, T] addition instead of two.
+    const scores = tf.matMul(q.mul(1 / Math.sqrt(hd)), k, false, true) // [B, H, T, T]
+    const bias = embedding.scoreBias ? embedding.scoreBias(T, layer).add(mask) : mask // [H, T, T] or [T, T]
+    const probs = tf.softmax(scores.add(bias), -1) // [B, H, T, T]
+    const attended = tf.matMul(probs, v) // [B, H, T, hd]
+    const merged = attended.transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
+    const x1 = x.add(tf.matMul(merged, w.o)) as tf.Tensor2D // [B*T, d]
+
+    // --- SwiGLU feed-forward: down(silu(h W_gate) * (h W_up)) (Shazeer 2020, "GLU variants") ---
+    const h2 = rmsNorm(x1, w.mlpNorm) // [B*T, d]
+    const gate = tf.matMul(h2, w.gate) // [B*T, F]
+    const silu = gate.mul(tf.sigmoid(gate)) // [B*T, F]
+    const inner = silu.mul(tf.matMul(h2, w.up)) as tf.Tensor2D // [B*T, F]
+    return x1.add(tf.matMul(inner, w.down)) as tf.Tensor2D // [B*T, d]
+  }
+
+  /** [T, T] additive causal mask (0 on and below the diagonal, MASKED above), cached per length. */
+  private causalMask(T: number): tf.Tensor2D {
+    let mask = this.causalMasks.get(T)
+    if (!mask) {
+      const values = new Float32Array(T * T)
+      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) values[i * T + j] = MASKED
+      mask = tf.keep(tf.tensor2d(values, [T, T], "float32"))
+      this.causalMasks.set(T, mask)
+    }
+    return mask
+  }
+
+  private assertLive(): void {
+    if (this.disposed) throw new Error("this Decoder was disposed; create a new one (or load a checkpoint)")
+  }
+}
+
+/**
+ * Checkpoint name of one of a position embedding's tensors: `pos.<method>.<key>`, e.g. FoPE's fixed
+ * `layer0/cosCoef` -> `pos.fope.layer0.cosCoef` (slashes become dots; a key that already starts with `<method>.` is not prefixed twice).
+ */
+export const positionTensorName = (embedding: PositionEmbedding, key: string): string => {
+  const dotted = key.replace(/\//g, ".") // "layer0/cosCoef" -> "layer0.cosCoef"
+  return dotted.startsWith(`${embedding.name}.`) ? `pos.${dotted}` : `pos.${embedding.name}.${dotted}`
+}
+
+/** RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x^2) + eps) * g. x [N, d], g [d] -> [N, d]. */
+export const rmsNorm = (x: tf.Tensor2D, gain: tf.Tensor1D | tf.Variable): tf.Tensor2D =>
+  tf.tidy(() => {
+    const meanSquare = tf.mean(tf.square(x), -1, true) // [N, 1]
+    return x.mul(tf.rsqrt(meanSquare.add(RMS_NORM_EPS))).mul(gain) as tf.Tensor2D // [N, d]
+  })

@@ -1,0 +1,278 @@
+/**
+ * Picks and initialises the tfjs backend the harness computes on, and says what actually runs.
+ *
+ *   auto        native TensorFlow binding when it loads (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node),
+ *               else wasm
+ *   tensorflow  the native binding, or an error that says how to get it
+ *   wasm        tfjs-backend-wasm (XNNPACK), tuned by default: BatchMatMul override + threads (see
+ *               wasm-kernels.ts, wasm-threads.ts and shared/docs/engine-facts.md)
+ *   cpu         tfjs-backend-cpu (pure JS, ~20x slower than tuned wasm; a reference for parity tests)
+ *
+ * PINNED: the wasm tuning relies on internals of tfjs 4.22.0 (pinned exactly in package.json).
+ */
+import * as os from "node:os"
+import * as tf from "@tensorflow/tfjs"
+import "@tensorflow/tfjs-backend-cpu"
+import * as tfWasm from "@tensorflow/tfjs-backend-wasm"
+import {
+  BATCH_MATMUL_OVERRIDE,
+  SEGMENT_SUM_KERNEL,
+  installBatchMatMulOverride,
+  areReductionAndGatherOverridden,
+  GATHER_OVERRIDE,
+  installOneHotFix,
+  installReductionAndGatherOverrides,
+  installSegmentSumKernel,
+  ONE_HOT_KERNEL,
+  restoreStockReductionAndGather,
+  SUM_OVERRIDE,
+  isBatchMatMulOverridden,
+  restoreStockBatchMatMul
+} from "./wasm-kernels.js"
+import { withThreadedWasmShims } from "./wasm-threads.js"
+
+export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const
+export type BackendRequest = (typeof BACKENDS)[number]
+
+export interface EngineInfo {
+  readonly requested: BackendRequest
+  readonly backend: "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" // what actually runs
+  readonly tfjsVersion: string
+  readonly backendVersion: string
+  readonly threads: number
+  readonly simd: boolean
+  readonly kernelOverrides: ReadonlyArray<string> // e.g. ["BatchMatMul(xnnpack-batched)", "UnsortedSegmentSum(js)"]
+  readonly gpu: boolean
+  readonly deterministic: boolean // bitwise-reproducible for same seed+threads (measured claim)
+  /** Why the engine runs something other than what was asked (threads fallback, auto fallback), if it does. */
+  readonly notes?: ReadonlyArray<string>
+}
+
+export interface EngineOptions {
+  readonly backend: BackendRequest
+  /** wasm threads (XNNPACK pthreadpool); default: defaultThreads(). Ignored by other backends. */
+  readonly threads?: number
+  /** wasm only: install the kernel overrides (default true). false = stock tfjs-backend-wasm (+ the missing
+   * UnsortedSegmentSum kernel, without which a gather embedding cannot train at all, and the OneHot dtype fix). */
+  readonly tuned?: boolean
+}
+
+const TFJS_VERSION = "4.22.0"
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"] as const
+
+export const tensorflowNotInstalledMessage = (errors: ReadonlyArray<string>): string =>
+  [
+    "The native TensorFlow backend is not installed: neither @tensorflow/tfjs-node-gpu nor @tensorflow/tfjs-node loads" +
+      (errors.length > 0 ? ` (${errors.join("; ")}).` : "."),
+    "Why: they are optional dependencies whose install script downloads libtensorflow 2.9.1 from the internet;",
+    "without network access the install is skipped silently (no npm or Debian package ships libtensorflow).",
+    "Fix: with internet access, `npm i @tensorflow/tfjs-node-gpu@4.22.0` (needs CUDA 11.2 and cuDNN 8.1) or",
+    "`npm i @tensorflow/tfjs-node@4.22.0` (CPU); or use `--backend wasm` (the tuned wasm engine, no install)."
+  ].join(" ")
+
+interface NativeLoad {
+  readonly name: (typeof NATIVE_PACKAGES)[number]
+  readonly version: string
+}
+let nativeLoaded: NativeLoad | null = null
+
+/** Dynamic import of the native bindings (they are optionalDependencies and usually absent). */
+const loadNative = async (): Promise<{ loaded: NativeLoad | null; errors: string[] }> => {
+  if (nativeLoaded !== null) return { loaded: nativeLoaded, errors: [] }
+  const errors: string[] = []
+  for (const name of NATIVE_PACKAGES) {
+    try {
+      const specifier: string = name // a variable, so TypeScript does not require the absent package's types
+      const mod: any = await import(specifier)
+      const version = String(mod?.version?.["tfjs-node"] ?? mod?.version_node ?? TFJS_VERSION)
+      nativeLoaded = { name, version }
+      return { loaded: nativeLoaded, errors }
+    } catch (e) {
+      errors.push(`${name}: ${e instanceof Error ? e.message.split("\n")[0] : String(e)}`)
+    }
+  }
+  return { loaded: null, errors }
+}
+
+/**
+ * Default wasm threads: 1 on machines with 2 cores or fewer, else half the cores (at most 4).
+ * Why: XNNPACK's pool synchronises on every product (~1,000 per training step); when the cores are shared and
+ * one pool thread is descheduled, the other waits. Measured on the reference model, 2 cores at load ~4.3:
+ * 1 thread 0.27 s/step, 2 threads 0.85 s/step (engine-facts.md: 0.31 vs 0.25 on an idle machine).
+ * Results do not depend on this choice: 1 and 2 threads give bitwise-identical losses (test/models/engine).
+ */
+export const defaultThreads = (): number => {
+  const cores = os.availableParallelism()
+  return cores <= 2 ? 1 : Math.min(4, Math.floor(cores / 2))
+}
+
+/** The threads the live wasm backend was created with (null: not created yet). */
+let wasmThreadsLive: number | null = null
+
+/** Drops the wasm backend instance so that the next setBackend re-creates it (thread count change). */
+const resetWasmBackend = (): void => {
+  const engine = tf.engine() as unknown as { registryFactory: Record<string, { factory: () => any; priority: number }> }
+  const entry = engine.registryFactory["wasm"]
+  if (entry === undefined) throw new Error("wasm backend not registered: import '@tensorflow/tfjs-backend-wasm' failed?")
+  tf.removeBackend("wasm") // disposes the instance (and its tensors) and the factory entry
+  tf.registerBackend("wasm", entry.factory, entry.priority)
+  wasmThreadsLive = null
+}
+
+const withTimeout = <A>(p: Promise<A>, ms: number, what: string): Promise<A> =>
+  new Promise<A>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)
+    p.then(
+      (v) => (clearTimeout(timer), resolve(v)),
+      (e) => (clearTimeout(timer), reject(e))
+    )
+  })
+
+const startWasm = async (threads: number): Promise<void> => {
+  if (threads > 1) {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true)
+    tfWasm.setThreadsCount(threads)
+    const ok = await withThreadedWasmShims(threads, () => withTimeout(tf.setBackend("wasm"), 60_000, "threaded wasm init"))
+    if (!ok) throw new Error("tf.setBackend('wasm') returned false for the threaded build")
+  } else {
+    tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false)
+    tfWasm.setThreadsCount(1)
+    const ok = await tf.setBackend("wasm")
+    if (!ok) throw new Error("tf.setBackend('wasm') returned false: the .wasm binary did not load")
+  }
+  await tf.ready()
+  wasmThreadsLive = threads
+}
+
+const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned: boolean): Promise<EngineInfo> => {
+  const notes: string[] = []
+  if (wasmThreadsLive !== null && wasmThreadsLive !== threadsWanted) resetWasmBackend()
+  if (wasmThreadsLive === null) {
+    try {
+      await startWasm(threadsWanted)
+    } catch (e) {
+      if (threadsWanted === 1) throw e
+      notes.push(
+        `wasm with ${threadsWanted} threads failed (${e instanceof Error ? e.message : String(e)}); fell back to 1 thread`
+      )
+      resetWasmBackend()
+      await startWasm(1)
+    }
+  } else {
+    await tf.setBackend("wasm")
+    await tf.ready()
+  }
+  installSegmentSumKernel() // missing kernel: without it a gather embedding cannot train
+  installOneHotFix() // correctness fix, installed in stock mode too
+  if (tuned) {
+    installBatchMatMulOverride()
+    installReductionAndGatherOverrides()
+  } else {
+    restoreStockBatchMatMul()
+    restoreStockReductionAndGather()
+  }
+  const threads = tfWasm.getThreadsCount()
+  if (threads !== threadsWanted) notes.push(`asked for ${threadsWanted} wasm threads, XNNPACK runs ${threads}`)
+  const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))
+  return {
+    requested,
+    backend: "wasm",
+    tfjsVersion: tf.version_core,
+    backendVersion: tfWasm.version_wasm,
+    threads,
+    simd,
+    kernelOverrides: [
+      ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
+      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE] : []),
+      SEGMENT_SUM_KERNEL,
+      ONE_HOT_KERNEL
+    ],
+    gpu: false,
+    // Measured: same seed + same threads gives bitwise-identical loss sequences (test/models/engine).
+    deterministic: true,
+    ...(notes.length > 0 ? { notes } : {})
+  }
+}
+
+const initNative = async (requested: BackendRequest, native: NativeLoad, notes: string[]): Promise<EngineInfo> => {
+  const ok = await tf.setBackend("tensorflow")
+  if (!ok) throw new Error(`${native.name} loaded but tf.setBackend("tensorflow") failed: check libtensorflow / CUDA install`)
+  await tf.ready()
+  const gpu = native.name === "@tensorflow/tfjs-node-gpu"
+  return {
+    requested,
+    backend: gpu ? "tensorflow-gpu" : "tensorflow",
+    tfjsVersion: tf.version_core,
+    backendVersion: native.version,
+    threads: os.availableParallelism(),
+    simd: false,
+    kernelOverrides: [],
+    gpu,
+    // Not measured; TensorFlow's threaded reductions (and cuDNN) are not bitwise reproducible by default.
+    deterministic: false,
+    ...(notes.length > 0 ? { notes } : {})
+  }
+}
+
+/**
+ * Initialises the engine. May be called again in the same process to switch backend, threads or tuning.
+ * Changing the wasm thread count re-creates the wasm backend (a different .wasm binary): tensors and variables
+ * that live on wasm at that moment are lost, so call initEngine before building models.
+ */
+export const initEngine = async (options: EngineOptions): Promise<EngineInfo> => {
+  const requested = options.backend
+  if (!(BACKENDS as ReadonlyArray<string>).includes(requested)) {
+    throw new Error(`Unknown backend "${String(requested)}": use one of ${BACKENDS.join(", ")}.`)
+  }
+  const threads = options.threads ?? defaultThreads()
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new Error(`threads must be a positive integer, got ${threads}: pass e.g. --threads 2.`)
+  }
+  const tuned = options.tuned ?? true
+  switch (requested) {
+    case "cpu": {
+      await tf.setBackend("cpu")
+      await tf.ready()
+      return {
+        requested,
+        backend: "cpu",
+        tfjsVersion: tf.version_core,
+        backendVersion: TFJS_VERSION,
+        threads: 1,
+        simd: false,
+        kernelOverrides: [],
+        gpu: false,
+        deterministic: true, // single-threaded JS, fixed evaluation order
+      }
+    }
+    case "wasm":
+      return initWasm(requested, threads, tuned)
+    case "tensorflow": {
+      const { loaded, errors } = await loadNative()
+      if (loaded === null) throw new Error(tensorflowNotInstalledMessage(errors))
+      return initNative(requested, loaded, [])
+    }
+    case "auto": {
+      const { loaded, errors } = await loadNative()
+      if (loaded !== null) return initNative(requested, loaded, [])
+      const info = await initWasm(requested, threads, tuned)
+      const why = `native TensorFlow not installed (${errors.length} packages tried); using wasm`
+      return { ...info, notes: [why, ...(info.notes ?? [])] }
+    }
+  }
+}
+
+/** One line for logs: `engine wasm (tuned: BatchMatMul(xnnpack-batched)+...) 2 threads simd tfjs 4.22.0 deterministic`. */
+export const describeEngine = (info: EngineInfo): string => {
+  const parts = [
+    `engine ${info.backend}${info.requested !== info.backend ? ` (requested ${info.requested})` : ""}`,
+    `tfjs ${info.tfjsVersion}`,
+    `backend ${info.backendVersion}`,
+    `${info.threads} thread${info.threads === 1 ? "" : "s"}`,
+    info.simd ? "simd" : "no-simd",
+    info.gpu ? "gpu" : "no-gpu",
+    `kernels [${info.kernelOverrides.join(", ") || "stock"}]`,
+    info.deterministic ? "deterministic" : "not-deterministic"
+  ]
+  return parts.join(" | ") + (info.notes && info.notes.length > 0 ? ` | notes: ${info.notes.join("; ")}` : "")
+}

@@ -1,0 +1,507 @@
+/**
+ * Engine benchmark (issue 7): the reference model (reference-model.ts; 2 layers, d=128, 4 heads, vocab 64,
+ * batch 8 x 128 tokens, ~2.9 GFLOP a step) trained and evaluated per backend variant, plus float32 matmul
+ * GFLOP/s at 512^3 and 1024^3, peak RSS and the machine's load.
+ *
+ * Each variant runs in a fresh child process (`node bench-engine.js --child <json>`): kernel overrides, the
+ * wasm thread count and the peak RSS are process-global. The parent collects one JSON line per child.
+ *
+ *   npm run bench:engine                       all variants (~2-3 minutes on 2 cores)
+ *   npm run bench:engine -- --quick            fewer steps
+ *   npm run bench:engine -- --backends cpu,wasm-tuned-2t --steps 20 --with-torch --json
+ */
+import { spawn } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as tf from "@tensorflow/tfjs"
+import { SeededRandom } from "../../embeddings/seeded-random.js"
+import { describeEngine, initEngine, type BackendRequest } from "./backend.js"
+import { runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
+import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "./reference-model.js"
+
+/** The ledger's metric shape (contract "Ledger metric shape"); structurally identical, declared here because
+ * models/ does not import ledger/. */
+export interface MetricRecord {
+  readonly name: string
+  readonly value: number
+  readonly unit: string
+  readonly better: "lower" | "higher" | "none"
+  readonly length?: number | null
+  readonly step?: number | null
+}
+
+interface VariantSpec {
+  readonly name: string
+  readonly backend: BackendRequest
+  readonly threads: number
+  readonly tuned: boolean
+  /** measured training steps = max(1, round(steps * factor)): the slow backends get fewer. */
+  readonly stepsFactor: number
+  readonly warmup: number
+}
+
+export const BENCH_VARIANTS: ReadonlyArray<VariantSpec> = [
+  { name: "cpu", backend: "cpu", threads: 1, tuned: false, stepsFactor: 0.2, warmup: 1 },
+  { name: "wasm-stock-1t", backend: "wasm", threads: 1, tuned: false, stepsFactor: 0.4, warmup: 1 },
+  { name: "wasm-tuned-1t", backend: "wasm", threads: 1, tuned: true, stepsFactor: 1, warmup: 2 },
+  { name: "wasm-tuned-2t", backend: "wasm", threads: 2, tuned: true, stepsFactor: 1, warmup: 2 },
+  { name: "tensorflow", backend: "tensorflow", threads: 1, tuned: false, stepsFactor: 1, warmup: 2 }
+]
+
+export interface VariantResult {
+  readonly variant: string
+  readonly ok: boolean
+  readonly error?: string
+  readonly engine?: string
+  readonly threads?: number
+  readonly steps?: number
+  readonly secondsPerStep?: number
+  readonly trainTokensPerSecond?: number
+  readonly trainGflops?: number
+  readonly evalTokensPerSecond?: number
+  readonly matmulGflops512?: number
+  readonly matmulGflops1024?: number
+  readonly peakRssMiB?: number
+  readonly finalLoss?: number
+  readonly tensorsConstant?: boolean
+  readonly loadavgBefore?: string
+  readonly loadavgAfter?: string
+  /** Seconds per training step at vocab 256 with a gathered vs a one-hot-matmul embedding (one variant only). */
+  readonly embedding?: { readonly vocab: number; readonly gatherSecondsPerStep: number; readonly onehotSecondsPerStep: number }
+  /** Forward-only evaluation of one sequence at 16x the training length, chunked attention (one variant only). */
+  readonly longEval?: {
+    readonly length: number; readonly queryChunk: number; readonly tokensPerSecond: number; readonly loss: number
+    readonly peakRssBeforeMiB: number; readonly peakRssAfterMiB: number
+  }
+}
+
+export interface EngineBenchResult {
+  readonly model: ReferenceModelConfig
+  readonly variants: ReadonlyArray<VariantResult>
+  readonly torch: Peer<TorchResult> | null
+  readonly sgemm: Peer<SgemmResult>
+  readonly ratios: Readonly<Record<string, number>>
+  readonly metrics: ReadonlyArray<MetricRecord>
+  readonly loadavgBefore: string
+  readonly loadavgAfter: string
+  readonly wallSeconds: number
+  readonly notes: ReadonlyArray<string>
+}
+
+export interface EngineBenchOptions {
+  /** variant names (see BENCH_VARIANTS) or groups "cpu", "wasm", "tensorflow"; default all (tensorflow when it loads). */
+  readonly backends?: ReadonlyArray<string>
+  /** measured training steps of the fast variants (default 10, quick 3). */
+  readonly steps?: number
+  readonly quick?: boolean
+  /** also train the reference model with PyTorch (python3 + torch must already be installed). */
+  readonly withTorch?: boolean
+  /** progress lines (default: to stderr). */
+  readonly log?: (line: string) => void
+}
+
+const RESULT_PREFIX = "ENGINE_BENCH_RESULT "
+
+export const loadavg = (): string => {
+  try {
+    return fs.readFileSync("/proc/loadavg", "utf8").trim()
+  } catch {
+    return "unavailable"
+  }
+}
+
+const now = (): number => performance.now() / 1000
+
+/** GFLOP/s of an n^3 float32 matmul (2 n^3 FLOP), each product read back so the work is finished. */
+const matmulGflops = (n: number, reps: number): number => {
+  const rng = SeededRandom.create(n, "engine/bench/matmul")
+  const a = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
+  const b = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
+  const once = () => {
+    const c = tf.matMul(a, b)
+    c.dataSync()
+    c.dispose()
+  }
+  once() // warm-up (XNNPACK operator creation, heap growth)
+  const t0 = now()
+  for (let i = 0; i < reps; i++) once()
+  const seconds = now() - t0
+  tf.dispose([a, b])
+  return (2 * n ** 3 * reps) / seconds / 1e9
+}
+
+interface TrainMeasurement {
+  readonly secondsPerStep: number
+  readonly finalLoss: number
+  readonly tensorsConstant: boolean
+  readonly evalTokensPerSecond: number
+}
+
+const measureTraining = (config: ReferenceModelConfig, warmup: number, steps: number, evalSteps: number): TrainMeasurement => {
+  const model = ReferenceModel.create(config, 1)
+  const rng = SeededRandom.create(1, "engine/bench/data")
+  const optimizer = tf.train.adam(1e-3)
+  const step = (): number => {
+    const tokens = referenceBatch(rng, config)
+    const cost = optimizer.minimize(() => model.loss(tokens), true, model.variables)
+    const loss = cost === null ? NaN : cost.dataSync()[0]
+    tf.dispose([cost ?? [], tokens])
+    return loss
+  }
+  for (let i = 0; i < warmup; i++) step()
+  const counts: number[] = []
+  let loss = NaN
+  const t0 = now()
+  for (let i = 0; i < steps; i++) {
+    loss = step()
+    counts.push(tf.memory().numTensors)
+  }
+  const secondsPerStep = (now() - t0) / steps
+  // Evaluation: forward only (the loss), no tape.
+  const forward = () => {
+    const tokens = referenceBatch(rng, config)
+    const l = model.loss(tokens)
+    l.dataSync()
+    tf.dispose([l, tokens])
+  }
+  forward()
+  const e0 = now()
+  for (let i = 0; i < evalSteps; i++) forward()
+  const evalTokensPerSecond = (config.batch * config.seqLength * evalSteps) / (now() - e0)
+  optimizer.dispose()
+  model.dispose()
+  return { secondsPerStep, finalLoss: loss, tensorsConstant: new Set(counts).size <= 1, evalTokensPerSecond }
+}
+
+interface ChildRequest {
+  readonly variant: string
+  readonly steps: number
+  readonly embeddingComparison: boolean
+}
+
+/** Runs one variant in this process (the child side); returns its result. */
+const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => {
+  const spec = BENCH_VARIANTS.find((v) => v.name === request.variant)
+  if (spec === undefined) throw new Error(`unknown variant ${request.variant}`)
+  const loadavgBefore = loadavg()
+  const info = await initEngine({ backend: spec.backend, threads: spec.threads, tuned: spec.tuned })
+  const steps = Math.max(1, Math.round(request.steps * spec.stepsFactor))
+  const slow = spec.stepsFactor < 1
+  const t = measureTraining(REFERENCE_MODEL, spec.warmup, steps, slow ? steps : Math.max(3, steps))
+  const reps = spec.backend === "cpu" ? [1, 1] : slow ? [4, 2] : [20, 6]
+  const matmulGflops512 = matmulGflops(512, reps[0])
+  const matmulGflops1024 = matmulGflops(1024, reps[1])
+  const peakRssMiB = process.resourceUsage().maxRSS / 1024 // KiB -> MiB; before the extra measurements below
+  let embedding: VariantResult["embedding"]
+  if (request.embeddingComparison) {
+    const n = Math.max(2, Math.round(steps / 2))
+    const gather = measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "gather" }, 1, n, 0)
+    const onehot = measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "onehot" }, 1, n, 0)
+    embedding = { vocab: 256, gatherSecondsPerStep: gather.secondsPerStep, onehotSecondsPerStep: onehot.secondsPerStep }
+  }
+  const rssBeforeLong = process.resourceUsage().maxRSS / 1024 // the long evaluation runs last: its peak is the rise
+  const longEval = request.embeddingComparison ? measureLongEvaluation(REFERENCE_MODEL, 16, 256) : undefined
+  const tokens = REFERENCE_MODEL.batch * REFERENCE_MODEL.seqLength
+  return {
+    variant: spec.name,
+    ok: true,
+    engine: describeEngine(info),
+    threads: info.threads,
+    steps,
+    secondsPerStep: t.secondsPerStep,
+    trainTokensPerSecond: tokens / t.secondsPerStep,
+    trainGflops: trainStepFlops(REFERENCE_MODEL) / t.secondsPerStep / 1e9,
+    evalTokensPerSecond: t.evalTokensPerSecond,
+    matmulGflops512,
+    matmulGflops1024,
+    peakRssMiB,
+    finalLoss: t.finalLoss,
+    tensorsConstant: t.tensorsConstant,
+    loadavgBefore,
+    loadavgAfter: loadavg(),
+    ...(embedding !== undefined ? { embedding } : {}),
+    ...(longEval !== undefined ? { longEval: { ...longEval, peakRssBeforeMiB: rssBeforeLong, peakRssAfterMiB: process.resourceUsage().maxRSS / 1024 } } : {})
+  }
+}
+
+/**
+ * Evaluation at `factor` x the training length (issue 7): one sequence, forward only, attention in query blocks
+ * of `queryChunk` rows (reference-model.ts), so memory grows with chunk x length rather than length^2.
+ */
+const measureLongEvaluation = (config: ReferenceModelConfig, factor: number, queryChunk: number) => {
+  const length = factor * config.seqLength
+  const c = { ...config, batch: 1 }
+  const model = ReferenceModel.create(c, 1)
+  const rng = SeededRandom.create(1, "engine/bench/long-eval")
+  const forward = (): number => {
+    const tokens = referenceBatch(rng, c, length)
+    const l = model.loss(tokens, { queryChunk })
+    const v = l.dataSync()[0]
+    tf.dispose([l, tokens])
+    return v
+  }
+  forward()
+  const reps = 2
+  const t0 = now()
+  let loss = NaN
+  for (let i = 0; i < reps; i++) loss = forward()
+  const seconds = (now() - t0) / reps
+  model.dispose()
+  return { length, queryChunk, tokensPerSecond: length / seconds, loss }
+}
+
+/** The compiled script to spawn (children must run JavaScript: under vitest this module is TypeScript). */
+const compiledScript = (): string => {
+  const self = fileURLToPath(import.meta.url)
+  if (self.endsWith(".js")) return self
+  const dist = path.resolve(path.dirname(self), "../../dist/models/engine/bench-engine.js")
+  if (!fs.existsSync(dist)) throw new Error(`bench children need the compiled script ${dist}: run \`npm run build\` first.`)
+  return dist
+}
+
+const runChild = (request: ChildRequest, timeoutMs: number): Promise<VariantResult> =>
+  new Promise((resolve) => {
+    const child = spawn(process.execPath, [compiledScript(), "--child", JSON.stringify(request)], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs)
+    child.on("close", (code) => {
+      clearTimeout(timer)
+      const line = stdout.split("\n").find((l) => l.startsWith(RESULT_PREFIX))
+      if (line !== undefined) return resolve(JSON.parse(line.slice(RESULT_PREFIX.length)) as VariantResult)
+      const tail = stderr.trim().split("\n").slice(-3).join(" / ")
+      resolve({ variant: request.variant, ok: false, error: `child exited ${code ?? "by signal"}: ${tail || "no output"}` })
+    })
+  })
+
+const nativeLoadable = async (): Promise<boolean> => {
+  for (const name of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
+    try {
+      const specifier: string = name
+      await import.meta.resolve?.(specifier)
+      return true
+    } catch {
+      /* not installed */
+    }
+  }
+  return false
+}
+
+const selectVariants = async (backends: ReadonlyArray<string> | undefined): Promise<{ names: string[]; notes: string[] }> => {
+  const notes: string[] = []
+  const all = BENCH_VARIANTS.map((v) => v.name)
+  const groups: Record<string, string[]> = {
+    cpu: ["cpu"],
+    wasm: ["wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t"],
+    tensorflow: ["tensorflow"]
+  }
+  let names: string[]
+  if (backends === undefined || backends.length === 0) names = all
+  else {
+    names = []
+    for (const b of backends) {
+      const hit = groups[b] ?? (all.includes(b) ? [b] : undefined)
+      if (hit === undefined) {
+        throw new Error(`Unknown bench backend "${b}": use ${[...Object.keys(groups), ...all.filter((n) => !(n in groups))].join(", ")}.`)
+      }
+      for (const n of hit) if (!names.includes(n)) names.push(n)
+    }
+  }
+  if (names.includes("tensorflow") && !(await nativeLoadable())) {
+    names = names.filter((n) => n !== "tensorflow")
+    notes.push("tensorflow: not installed (optional @tensorflow/tfjs-node[-gpu] needs libtensorflow from the internet); skipped")
+  }
+  return { names, notes }
+}
+
+const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
+  a !== undefined && b !== undefined && b > 0 ? a / b : undefined
+
+export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Promise<EngineBenchResult> => {
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"))
+  const steps = options.steps ?? (options.quick === true ? 3 : 10)
+  if (!Number.isInteger(steps) || steps < 1) throw new Error(`steps must be a positive integer, got ${steps}`)
+  const started = now()
+  const loadavgBefore = loadavg()
+  const { names, notes } = await selectVariants(options.backends)
+  // The extra measurements (vocab-256 embedding comparison, 16x-length evaluation) go to the single-thread tuned
+  // variant: on a shared 2-core machine two XNNPACK threads lose badly to oversubscription (see backend.ts).
+  const embeddingVariant = names.includes("wasm-tuned-1t") ? "wasm-tuned-1t" : names.find((n) => n.startsWith("wasm-tuned"))
+  const variants: VariantResult[] = []
+  for (const variant of names) {
+    log(`[bench:engine] ${variant} (load ${loadavg()}) ...`)
+    const r = await runChild({ variant, steps, embeddingComparison: variant === embeddingVariant }, 600_000)
+    log(r.ok ? `[bench:engine] ${variant}: ${r.secondsPerStep?.toFixed(3)} s/step, ${r.trainTokensPerSecond?.toFixed(0)} tokens/s` : `[bench:engine] ${variant} failed: ${r.error}`)
+    variants.push(r)
+  }
+  const threads = Math.max(...variants.map((v) => v.threads ?? 1), 1)
+  let torch: Peer<TorchResult> | null = null
+  if (options.withTorch === true) {
+    log("[bench:engine] PyTorch peer ...")
+    torch = runTorchPeer(REFERENCE_MODEL, steps, threads)
+    if (!torch.ok) notes.push(`torch: ${torch.note}`)
+  }
+  const sgemm = runSgemmPeer(threads)
+  if (!sgemm.ok) notes.push(`sgemm: ${sgemm.note}`)
+
+  const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
+  const tfjsBest = variants.filter((v) => v.ok).reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
+  const bestMatmul = Math.max(...variants.map((v) => v.matmulGflops1024 ?? 0))
+  const tunedVariants = [by("wasm-tuned-1t"), by("wasm-tuned-2t")].filter((v): v is VariantResult => v !== undefined)
+  const tuned = tunedVariants.reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
+  const withExtras = variants.find((v) => v.ok && v.embedding !== undefined)
+  const candidates: Record<string, number | undefined> = {
+    "tuned_1t_vs_stock_1t.train": ratio(by("wasm-tuned-1t")?.trainTokensPerSecond, by("wasm-stock-1t")?.trainTokensPerSecond),
+    "tuned_1t_vs_stock_1t.eval": ratio(by("wasm-tuned-1t")?.evalTokensPerSecond, by("wasm-stock-1t")?.evalTokensPerSecond),
+    "tuned_2t_vs_tuned_1t.train": ratio(by("wasm-tuned-2t")?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
+    "tuned_vs_cpu.train": ratio(tuned?.trainTokensPerSecond, by("cpu")?.trainTokensPerSecond),
+    "tuned_1t_vs_stock_1t.matmul1024": ratio(by("wasm-tuned-1t")?.matmulGflops1024, by("wasm-stock-1t")?.matmulGflops1024),
+    "tfjs_vs_torch.train": torch?.ok === true ? ratio(tfjsBest?.trainTokensPerSecond, torch.value.trainTokensPerSecond) : undefined,
+    "tfjs_vs_torch.eval": torch?.ok === true ? ratio(Math.max(...variants.map((v) => v.evalTokensPerSecond ?? 0)), torch.value.evalTokensPerSecond) : undefined,
+    "tfjs_matmul_vs_sgemm.1024": sgemm.ok ? ratio(bestMatmul, sgemm.value.gflops1024) : undefined,
+    "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep)
+  }
+  const ratios = Object.fromEntries(Object.entries(candidates).filter((e): e is [string, number] => e[1] !== undefined))
+
+  const L = REFERENCE_MODEL.seqLength
+  const metrics: MetricRecord[] = []
+  for (const v of variants) {
+    if (!v.ok) continue
+    const p = `engine.${v.variant}`
+    const push = (name: string, value: number | undefined, unit: string, better: MetricRecord["better"], length: number | null = null) => {
+      if (value !== undefined && Number.isFinite(value)) metrics.push({ name: `${p}.${name}`, value, unit, better, length, step: null })
+    }
+    push("seconds_per_step", v.secondsPerStep, "s", "lower", L)
+    push("train_tokens_per_s", v.trainTokensPerSecond, "tokens/s", "higher", L)
+    push("eval_tokens_per_s", v.evalTokensPerSecond, "tokens/s", "higher", L)
+    push("matmul_512_gflops", v.matmulGflops512, "GFLOP/s", "higher")
+    push("matmul_1024_gflops", v.matmulGflops1024, "GFLOP/s", "higher")
+    push("peak_rss", v.peakRssMiB, "MiB", "lower")
+    if (v.longEval !== undefined) {
+      push("eval16x_tokens_per_s", v.longEval.tokensPerSecond, "tokens/s", "higher", v.longEval.length)
+      push("eval16x_peak_rss", v.longEval.peakRssAfterMiB, "MiB", "lower", v.longEval.length)
+    }
+    if (v.embedding !== undefined) {
+      push("vocab256_gather_seconds_per_step", v.embedding.gatherSecondsPerStep, "s", "lower", L)
+      push("vocab256_onehot_seconds_per_step", v.embedding.onehotSecondsPerStep, "s", "lower", L)
+    }
+  }
+  if (torch?.ok === true) {
+    metrics.push({ name: "engine.torch.train_tokens_per_s", value: torch.value.trainTokensPerSecond, unit: "tokens/s", better: "none", length: L, step: null })
+    metrics.push({ name: "engine.torch.eval_tokens_per_s", value: torch.value.evalTokensPerSecond, unit: "tokens/s", better: "none", length: L, step: null })
+  }
+  if (sgemm.ok) metrics.push({ name: "engine.sgemm.matmul_1024_gflops", value: sgemm.value.gflops1024, unit: "GFLOP/s", better: "none", length: null, step: null })
+  for (const [name, value] of Object.entries(ratios)) metrics.push({ name: `engine.ratio.${name}`, value, unit: "ratio", better: name.startsWith("gather_vs") ? "lower" : "higher", length: null, step: null })
+  const loadavgAfter = loadavg()
+  const load1 = (s: string) => Number(s.split(" ")[0])
+  metrics.push({ name: "engine.loadavg_1m.before", value: load1(loadavgBefore), unit: "load", better: "none", length: null, step: null })
+  metrics.push({ name: "engine.loadavg_1m.after", value: load1(loadavgAfter), unit: "load", better: "none", length: null, step: null })
+  return {
+    model: REFERENCE_MODEL, variants, torch, sgemm, ratios, metrics, loadavgBefore, loadavgAfter,
+    wallSeconds: now() - started, notes
+  }
+}
+
+const fmt = (x: number | undefined, digits = 0): string => (x === undefined || !Number.isFinite(x) ? "-" : x.toFixed(digits))
+
+/** A markdown table of the run (what the script prints). */
+export const formatEngineBenchTable = (r: EngineBenchResult): string => {
+  const m = r.model
+  const lines = [
+    `Reference model: ${m.layers} layers, d=${m.dModel}, ${m.heads} heads, ffn ${m.ffnHidden}, vocab ${m.vocab}, batch ${m.batch} x ${m.seqLength} tokens, ` +
+      `${(trainStepFlops(m) / 1e9).toFixed(2)} GFLOP per training step`,
+    "",
+    "| variant | threads | s/step | train tok/s | train GFLOP/s | eval tok/s | matmul 512^3 GFLOP/s | matmul 1024^3 GFLOP/s | peak RSS MiB | steps | loadavg before -> after |",
+    "|---|---|---|---|---|---|---|---|---|---|---|"
+  ]
+  for (const v of r.variants) {
+    if (!v.ok) {
+      lines.push(`| ${v.variant} | failed: ${v.error} |`)
+      continue
+    }
+    lines.push(
+      `| ${v.variant} | ${v.threads} | ${fmt(v.secondsPerStep, 3)} | ${fmt(v.trainTokensPerSecond)} | ${fmt(v.trainGflops, 1)} | ${fmt(v.evalTokensPerSecond)} | ` +
+        `${fmt(v.matmulGflops512, 1)} | ${fmt(v.matmulGflops1024, 1)} | ${fmt(v.peakRssMiB)} | ${v.steps} | ${v.loadavgBefore?.split(" ").slice(0, 3).join(" ")} -> ${v.loadavgAfter?.split(" ").slice(0, 3).join(" ")} |`
+    )
+  }
+  if (r.torch?.ok === true) {
+    const t = r.torch.value
+    lines.push(`| pytorch ${t.torchVersion} | ${t.threads} | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
+  }
+  if (r.sgemm.ok) {
+    const s = r.sgemm.value
+    lines.push(`| openblas sgemm | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
+  }
+  const emb = r.variants.find((v) => v.embedding !== undefined)
+  if (emb?.embedding !== undefined) {
+    const e = emb.embedding
+    lines.push("", `Embedding at vocab ${e.vocab}, d ${m.dModel} (${emb.variant}): gather ${fmt(e.gatherSecondsPerStep, 3)} s/step, one-hot matmul ${fmt(e.onehotSecondsPerStep, 3)} s/step.`)
+  }
+  const long = r.variants.find((v) => v.longEval !== undefined)
+  if (long?.longEval !== undefined) {
+    const e = long.longEval
+    lines.push(`Evaluation at 16x the training length (${e.length} tokens, batch 1, attention in query blocks of ${e.queryChunk}; ${long.variant}): ` +
+      `${fmt(e.tokensPerSecond)} tokens/s, peak RSS ${fmt(e.peakRssBeforeMiB)} -> ${fmt(e.peakRssAfterMiB)} MiB.`)
+  }
+  lines.push("", "Ratios (same run): " + (Object.entries(r.ratios).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") || "none"))
+  lines.push(`Machine load: before ${r.loadavgBefore} | after ${r.loadavgAfter} | wall ${r.wallSeconds.toFixed(0)} s`)
+  for (const v of r.variants) if (v.ok) lines.push(`- ${v.variant}: ${v.engine}${v.tensorsConstant === false ? " | WARNING: tensor count grew across steps" : ""}`)
+  for (const n of r.notes) lines.push(`- note: ${n}`)
+  return lines.join("\n")
+}
+
+const parseArgs = (argv: ReadonlyArray<string>): EngineBenchOptions & { json: boolean } => {
+  const value = (flag: string): string | undefined => {
+    const i = argv.indexOf(flag)
+    return i >= 0 ? argv[i + 1] : undefined
+  }
+  const known = new Set(["--quick", "--with-torch", "--json", "--steps", "--backends"])
+  for (let i = 0; i < argv.length; i++) {
+    if (!argv[i].startsWith("--")) continue
+    if (!known.has(argv[i])) throw new Error(`Unknown option ${argv[i]}: use --quick, --steps N, --backends a,b, --with-torch, --json.`)
+  }
+  const steps = value("--steps")
+  const backends = value("--backends")
+  return {
+    quick: argv.includes("--quick"),
+    withTorch: argv.includes("--with-torch"),
+    json: argv.includes("--json"),
+    ...(steps !== undefined ? { steps: Number(steps) } : {}),
+    ...(backends !== undefined ? { backends: backends.split(",").map((s) => s.trim()).filter((s) => s.length > 0) } : {})
+  }
+}
+
+const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+if (isMain) {
+  const argv = process.argv.slice(2)
+  if (argv[0] === "--child") {
+    const request = JSON.parse(argv[1]) as ChildRequest
+    runVariantHere(request).then(
+      (r) => {
+        process.stdout.write(RESULT_PREFIX + JSON.stringify(r) + "\n")
+        process.exit(0) // wasm pthread workers would otherwise keep the process alive
+      },
+      (e: unknown) => {
+        const error = e instanceof Error ? e.message : String(e)
+        process.stdout.write(RESULT_PREFIX + JSON.stringify({ variant: request.variant, ok: false, error }) + "\n")
+        process.exit(1)
+      }
+    )
+  } else {
+    const { json, ...options } = parseArgs(argv)
+    runEngineBenchmark(options).then(
+      (r) => {
+        process.stdout.write((json ? JSON.stringify(r, null, 2) : formatEngineBenchTable(r)) + "\n")
+      },
+      (e: unknown) => {
+        process.stderr.write(`bench:engine failed: ${e instanceof Error ? e.message : String(e)}\n`)
+        process.exit(1)
+      }
+    )
+  }
+}

@@ -1,0 +1,25 @@
+/** The compute engine: backend choice and the tuned wasm path. See backend.ts and shared/docs/engine-facts.md. */
+export {
+  BACKENDS,
+  type BackendRequest,
+  defaultThreads,
+  describeEngine,
+  type EngineInfo,
+  type EngineOptions,
+  initEngine,
+  tensorflowNotInstalledMessage
+} from "./backend.js"
+export {
+  BATCH_MATMUL_OVERRIDE,
+  SEGMENT_SUM_KERNEL,
+  installBatchMatMulOverride,
+  GATHER_OVERRIDE,
+  installOneHotFix,
+  installReductionAndGatherOverrides,
+  installSegmentSumKernel,
+  ONE_HOT_KERNEL,
+  isBatchMatMulOverridden,
+  restoreStockBatchMatMul,
+  restoreStockReductionAndGather,
+  SUM_OVERRIDE
+} from "./wasm-kernels.js"

@@ -1,0 +1,376 @@
+/**
+ * Kernel overrides and additions for the tfjs 'wasm' backend.
+ *
+ * PINNED: these rely on internals of @tensorflow/tfjs-backend-wasm 4.22.0 (the exported C function
+ * `BatchMatMul`, `tfjs.registerTensor` / `tfjs.disposeData`, `dataIdMap`, `makeOutput`, `typedArrayFromHeap`),
+ * which package.json pins exactly. test/models/engine/wasm-kernels.test.ts checks them against the cpu
+ * backend; rerun it after any tfjs upgrade.
+ *
+ * 1. BatchMatMul (xnnpack-batched). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's
+ *    fully-connected operator only when transposeA = transposeB = false and the batch is 1; every other case
+ *    (all the transposed products autodiff makes, every 4-D attention product) runs a scalar loop, which was
+ *    2.0 of 2.2 s per training step of the reference model (shared/docs/engine-facts.md). This kernel
+ *      - transposes inputs explicitly (the wasm Transpose kernel) so every product is a [M,K] x [K,N];
+ *      - runs a batched product as one XNNPACK call per output batch slice, handing the C++ side *aliases*:
+ *        fresh tensor ids registered at offsets inside the operands' wasm-heap buffers (no copies);
+ *      - broadcasts batch dims (a size-1 batch dim is read with stride 0);
+ *      - folds the batch into the rows (one call) when b is shared by every batch slice and a is not
+ *        transposed (the [B, T, K] x [K, N] linear-layer case).
+ *    The C++ kernel caches the XNNPACK operator (its packed weights) under b's tensor id and drops it when
+ *    that id is disposed; aliases are always fresh ids and always disposed, so no cache entry can go stale
+ *    (reshapes share ids, so reusing real ids could hit an operator packed for another shape).
+ *
+ * 4. Sum (js, leading axes) and GatherV2 (js, axis 0), speed overrides installed with the tuned set. The stock
+ *    Sum transposes the input whenever the reduced axes are not the innermost ones (3.8 ms for a [1024, 512]
+ *    sum over axis 0, vs 0.6 ms over axis 1): that is every bias and LayerNorm-gain gradient. Summing rows in
+ *    place over the heap view needs no transpose and adds in the same order (row 0, 1, ...). The stock GatherV2
+ *    copies element by element with stride arithmetic (4.2 ms for 1024 rows of 128 floats); the override
+ *    copies whole rows (TypedArray.set, a memcpy). Other cases go to the stock kernels.
+ *
+ * 3. OneHot (js). The stock wasm OneHot (C++) writes int32 values whatever the requested dtype, so
+ *    tf.oneHot(i, depth, 1, 0, "float32") on wasm returns the int 1 read as a float (1.4e-45): a silent
+ *    wrong result (found by test/models/engine/reference-model.test.ts). This kernel honours the dtype.
+ *
+ * 2. UnsortedSegmentSum (js). wasm has no kernel for it, and it is the gradient of tf.gather (an embedding
+ *    lookup). A plain sequential loop over the heap views: exact TF semantics (ids outside [0, numSegments)
+ *    are dropped) and deterministic.
+ */
+import * as tf from "@tensorflow/tfjs"
+
+/** What these kernels use of the wasm backend (tfjs-backend-wasm 4.22.0 BackendWasm). */
+interface WasmBackendInternals {
+  readonly wasm: {
+    cwrap(name: string, ret: null, args: ReadonlyArray<string>): (...args: any[]) => void
+    readonly tfjs: {
+      registerTensor(id: number, size: number, memoryOffset: number): void
+      disposeData(id: number): void
+    }
+  }
+  readonly dataIdMap: { get(dataId: object): { id: number; memoryOffset: number } | undefined }
+  dataIdNextNumber: number
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array | Int32Array | Uint8Array
+  disposeData(dataId: object, force?: boolean): boolean
+}
+
+export const BATCH_MATMUL_OVERRIDE = "BatchMatMul(xnnpack-batched)"
+export const SEGMENT_SUM_KERNEL = "UnsortedSegmentSum(js)"
+export const ONE_HOT_KERNEL = "OneHot(js, honours dtype)"
+
+type CBatchMatMul = (
+  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
+  transposeA: boolean, transposeB: boolean, outId: number
+) => void
+
+const cBatchMatMul = new WeakMap<object, CBatchMatMul>()
+const cFunction = (backend: WasmBackendInternals): CBatchMatMul => {
+  let f = cBatchMatMul.get(backend)
+  if (f === undefined) {
+    // Same signature as the stock kernel's setup (dist/kernels/BatchMatMul.js).
+    f = backend.wasm.cwrap("BatchMatMul", null, [
+      "number", "array", "number", "number", "array", "number", "number", "number", "number"
+    ]) as CBatchMatMul
+    cBatchMatMul.set(backend, f)
+  }
+  return f
+}
+
+const shapeBytes = (shape: ReadonlyArray<number>): Uint8Array => new Uint8Array(new Int32Array(shape).buffer)
+const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((p, d) => p * d, 1)
+
+const heapOffset = (backend: WasmBackendInternals, t: tf.TensorInfo): number => {
+  const data = backend.dataIdMap.get(t.dataId)
+  if (data === undefined) throw new Error("BatchMatMul(xnnpack-batched): operand not on the wasm backend")
+  return data.memoryOffset
+}
+
+/** Swaps the last two axes with the wasm Transpose kernel; the caller disposes the result. */
+const transposeLastTwo = (backend: WasmBackendInternals, x: tf.TensorInfo): tf.TensorInfo => {
+  const rank = x.shape.length
+  const perm = Array.from({ length: rank }, (_, i) => i)
+  perm[rank - 2] = rank - 1
+  perm[rank - 1] = rank - 2
+  const transpose = tf.getKernel("Transpose", "wasm")
+  if (transpose === undefined) throw new Error("BatchMatMul(xnnpack-batched): wasm Transpose kernel missing")
+  return transpose.kernelFunc({ inputs: { x }, backend: backend as any, attrs: { perm } }) as tf.TensorInfo
+}
+
+/** Strides (in matrices) of a batch shape right-aligned to `rank`, 0 on broadcast (size-1) dims. */
+const broadcastStrides = (batch: ReadonlyArray<number>, outBatch: ReadonlyArray<number>): number[] => {
+  const rank = outBatch.length
+  const padded = [...Array(rank - batch.length).fill(1), ...batch]
+  const strides = new Array<number>(rank).fill(0)
+  let s = 1
+  for (let i = rank - 1; i >= 0; i--) {
+    strides[i] = padded[i] === 1 && outBatch[i] !== 1 ? 0 : s
+    s *= padded[i]
+  }
+  return strides
+}
+
+const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendInternals
+  const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
+  const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    throw new Error(`BatchMatMul on wasm supports float32 only (got ${a.dtype} x ${b.dtype}): cast the operands with tf.cast(x, "float32").`)
+  }
+  const ra = a.shape.length
+  const rb = b.shape.length
+  const M = transposeA ? a.shape[ra - 1] : a.shape[ra - 2]
+  const Ka = transposeA ? a.shape[ra - 2] : a.shape[ra - 1]
+  const Kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2]
+  const N = transposeB ? b.shape[rb - 2] : b.shape[rb - 1]
+  if (Ka !== Kb) {
+    throw new Error(
+      `Error in matMul: inner shapes (${Ka}) and (${Kb}) of Tensors with shapes ${a.shape} and ${b.shape} ` +
+        `and transposeA=${transposeA} and transposeB=${transposeB} must match.`
+    )
+  }
+  const K = Ka
+  const aBatch = a.shape.slice(0, -2)
+  const bBatch = b.shape.slice(0, -2)
+  const outBatch = tf.broadcast_util.assertAndGetBroadcastShape(aBatch, bBatch)
+  const outShape = [...outBatch, M, N]
+  const out = backend.makeOutput(outShape, "float32")
+  const batches = sizeOf(outBatch)
+  if (batches * M * N === 0) return out
+  if (K === 0) {
+    backend.typedArrayFromHeap(out).fill(0)
+    return out
+  }
+
+  // [..., M, K] and [..., K, N] layouts, explicit copies only when transposed.
+  const aMK = transposeA ? transposeLastTwo(backend, a) : a
+  const bKN = transposeB ? transposeLastTwo(backend, b) : b
+  const run = cFunction(backend)
+  const aBase = heapOffset(backend, aMK)
+  const bBase = heapOffset(backend, bKN)
+  const outBase = heapOffset(backend, out)
+  const aliases: number[] = []
+  const alias = (offset: number, size: number): number => {
+    const id = backend.dataIdNextNumber++
+    backend.wasm.tfjs.registerTensor(id, size, offset)
+    aliases.push(id)
+    return id
+  }
+  try {
+    const product = (aOff: number, rows: number, bOff: number, outOff: number): void => {
+      const ia = alias(aOff, rows * K)
+      const ib = alias(bOff, K * N)
+      const io = alias(outOff, rows * N)
+      run(ia, shapeBytes([1, rows, K]), 3, ib, shapeBytes([1, K, N]), 3, false, false, io)
+    }
+    const aCount = sizeOf(aBatch)
+    const bCount = sizeOf(bBatch)
+    if (bCount === 1 && aCount === batches) {
+      // b shared by every slice: the batch folds into rows, [batches * M, K] x [K, N], one call.
+      product(aBase, batches * M, bBase, outBase)
+    } else {
+      const sa = broadcastStrides(aBatch, outBatch)
+      const sb = broadcastStrides(bBatch, outBatch)
+      const rank = outBatch.length
+      const index = new Array<number>(rank).fill(0)
+      for (let o = 0; o < batches; o++) {
+        let ia = 0
+        let ib = 0
+        for (let d = 0; d < rank; d++) {
+          ia += index[d] * sa[d]
+          ib += index[d] * sb[d]
+        }
+        product(aBase + 4 * ia * M * K, M, bBase + 4 * ib * K * N, outBase + 4 * o * M * N)
+        for (let d = rank - 1; d >= 0; d--) {
+          if (++index[d] < outBatch[d]) break
+          index[d] = 0
+        }
+      }
+    }
+  } finally {
+    for (const id of aliases) backend.wasm.tfjs.disposeData(id)
+    if (aMK !== a) backend.disposeData(aMK.dataId)
+    if (bKN !== b) backend.disposeData(bKN.dataId)
+  }
+  return out
+}
+
+const unsortedSegmentSumJs: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendInternals
+  const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo }
+  const { numSegments } = attrs as unknown as { numSegments: number }
+  if (x.dtype !== "float32" && x.dtype !== "int32") {
+    throw new Error(`UnsortedSegmentSum on wasm supports float32 and int32 (got ${x.dtype}): cast x first.`)
+  }
+  const segRank = segmentIds.shape.length
+  const outShape = [numSegments, ...x.shape.slice(segRank)]
+  const inner = sizeOf(x.shape.slice(segRank))
+  const out = backend.makeOutput(outShape, x.dtype)
+  // Views after makeOutput: allocating can grow (and detach) the heap.
+  const xs = backend.typedArrayFromHeap(x)
+  const ids = backend.typedArrayFromHeap(segmentIds)
+  const os = backend.typedArrayFromHeap(out)
+  os.fill(0)
+  for (let i = 0; i < ids.length; i++) {
+    const s = ids[i]
+    if (s < 0 || s >= numSegments) continue
+    const src = i * inner
+    const dst = s * inner
+    for (let j = 0; j < inner; j++) os[dst + j] += xs[src + j]
+  }
+  return out
+}
+
+const oneHotJs: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendInternals
+  const { indices } = inputs as { indices: tf.TensorInfo }
+  const { dtype, depth, onValue, offValue } = attrs as unknown as { dtype: tf.DataType; depth: number; onValue: number; offValue: number }
+  if (dtype !== "float32" && dtype !== "int32" && dtype !== "bool") {
+    throw new Error(`OneHot on wasm supports float32, int32 and bool (got ${dtype}).`)
+  }
+  const out = backend.makeOutput([...indices.shape, depth], dtype)
+  const ids = backend.typedArrayFromHeap(indices) // after makeOutput: allocating can detach older views
+  const values = backend.typedArrayFromHeap(out)
+  values.fill(offValue)
+  for (let i = 0; i < ids.length; i++) {
+    const j = ids[i]
+    if (j >= 0 && j < depth) values[i * depth + j] = onValue // out-of-range index: a row of offValue (TF semantics)
+  }
+  return out
+}
+
+const stockKernels = new Map<string, tf.KernelConfig>()
+/** Backends each stock kernel's setupFunc ran for. A stock kernel cwraps its C function in setupFunc, which the
+ * engine only runs for *registered* kernels when a backend initialises; after a wasm backend is re-created
+ * (thread change) while the override is registered, the stock function would still point into the old module. */
+const stockSetupDone = new Map<string, WeakSet<object>>()
+const delegate = (name: string, args: Parameters<tf.KernelFunc>[0]) => {
+  const stock = stockKernels.get(name)
+  if (stock === undefined) throw new Error(`${name}: the stock wasm kernel was not saved before the override`)
+  let done = stockSetupDone.get(name)
+  if (done === undefined) stockSetupDone.set(name, (done = new WeakSet()))
+  if (!done.has(args.backend)) {
+    stock.setupFunc?.(args.backend)
+    done.add(args.backend)
+  }
+  return stock.kernelFunc(args)
+}
+
+const sumLeadingAxes: tf.KernelFunc = (args) => {
+  const backend = args.backend as unknown as WasmBackendInternals
+  const { x } = args.inputs as { x: tf.TensorInfo }
+  const { axis, keepDims } = args.attrs as unknown as { axis: number | number[]; keepDims: boolean }
+  const rank = x.shape.length
+  const axes = [...new Set((Array.isArray(axis) ? axis : [axis]).map((a) => (a < 0 ? a + rank : a)))].sort((p, q) => p - q)
+  const leading = axes.length > 0 && axes.length < rank && axes.every((a, i) => a === i)
+  if (!leading || x.dtype !== "float32" || sizeOf(x.shape) === 0) return delegate("Sum", args)
+  const rows = sizeOf(x.shape.slice(0, axes.length))
+  const kept = x.shape.slice(axes.length)
+  const cols = sizeOf(kept)
+  const out = backend.makeOutput(keepDims ? [...axes.map(() => 1), ...kept] : kept, "float32")
+  const xs = backend.typedArrayFromHeap(x) // after makeOutput: allocating can detach older views
+  const os = backend.typedArrayFromHeap(out)
+  os.set(xs.subarray(0, cols))
+  for (let r = 1; r < rows; r++) {
+    const base = r * cols
+    for (let j = 0; j < cols; j++) os[j] += xs[base + j]
+  }
+  return out
+}
+
+const gatherRows: tf.KernelFunc = (args) => {
+  const backend = args.backend as unknown as WasmBackendInternals
+  const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo }
+  const { axis, batchDims } = args.attrs as unknown as { axis: number; batchDims: number }
+  const parsedAxis = axis < 0 ? axis + x.shape.length : axis
+  if (parsedAxis !== 0 || batchDims !== 0 || indices.dtype !== "int32" || (x.dtype !== "float32" && x.dtype !== "int32")) {
+    return delegate("GatherV2", args)
+  }
+  const rowSize = sizeOf(x.shape.slice(1))
+  const rowsIn = x.shape[0]
+  const out = backend.makeOutput([...indices.shape, ...x.shape.slice(1)], x.dtype)
+  const xs = backend.typedArrayFromHeap(x)
+  const ids = backend.typedArrayFromHeap(indices)
+  const os = backend.typedArrayFromHeap(out)
+  for (let i = 0; i < ids.length; i++) {
+    const row = ids[i]
+    if (!(row >= 0 && row < rowsIn)) {
+      backend.disposeData(out.dataId)
+      throw new Error(`GatherV2: the index value ${row} is not in [0, ${rowsIn - 1}]`) // as the stock kernel
+    }
+    os.set(xs.subarray(row * rowSize, (row + 1) * rowSize), i * rowSize)
+  }
+  return out
+}
+
+export const SUM_OVERRIDE = "Sum(js, leading axes)"
+export const GATHER_OVERRIDE = "GatherV2(js, axis 0)"
+
+const override = (name: string, kernelFunc: tf.KernelFunc): void => {
+  const current = tf.getKernel(name, "wasm")
+  if (current?.kernelFunc === kernelFunc) return
+  if (current !== undefined) {
+    stockKernels.set(name, current)
+    tf.unregisterKernel(name, "wasm")
+  }
+  tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc })
+}
+const restore = (name: string, kernelFunc: tf.KernelFunc): void => {
+  const stock = stockKernels.get(name)
+  if (tf.getKernel(name, "wasm")?.kernelFunc !== kernelFunc || stock === undefined) return
+  tf.unregisterKernel(name, "wasm")
+  tf.registerKernel(stock)
+  const live = tf.findBackend("wasm")
+  if (live != null) stock.setupFunc?.(live) // see restoreStockBatchMatMul
+}
+
+/** Installs the speed overrides for Sum and GatherV2 (idempotent). */
+export const installReductionAndGatherOverrides = (): void => {
+  override("Sum", sumLeadingAxes)
+  override("GatherV2", gatherRows)
+}
+export const restoreStockReductionAndGather = (): void => {
+  restore("Sum", sumLeadingAxes)
+  restore("GatherV2", gatherRows)
+}
+export const areReductionAndGatherOverridden = (): boolean =>
+  tf.getKernel("Sum", "wasm")?.kernelFunc === sumLeadingAxes && tf.getKernel("GatherV2", "wasm")?.kernelFunc === gatherRows
+
+let stockBatchMatMul: tf.KernelConfig | null = null
+
+/** Replaces wasm's BatchMatMul by the XNNPACK-batched kernel (idempotent). */
+export const installBatchMatMulOverride = (): void => {
+  const current = tf.getKernel("BatchMatMul", "wasm")
+  if (current?.kernelFunc === batchMatMulXnnpack) return
+  if (current !== undefined) {
+    stockBatchMatMul = current
+    tf.unregisterKernel("BatchMatMul", "wasm")
+  }
+  tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm", kernelFunc: batchMatMulXnnpack })
+}
+
+/** Puts the stock wasm BatchMatMul back (for "wasm stock" measurements and parity baselines). */
+export const restoreStockBatchMatMul = (): void => {
+  const current = tf.getKernel("BatchMatMul", "wasm")
+  if (current?.kernelFunc !== batchMatMulXnnpack || stockBatchMatMul === null) return
+  tf.unregisterKernel("BatchMatMul", "wasm")
+  tf.registerKernel(stockBatchMatMul)
+  // The stock setupFunc cwraps against one backend instance and only runs when a backend initialises: run it
+  // for the live instance, which may have been re-created (thread change) while the stock kernel was out.
+  const live = tf.findBackend("wasm")
+  if (live != null) stockBatchMatMul.setupFunc?.(live)
+}
+
+/** Adds UnsortedSegmentSum to wasm (idempotent): the gradient of tf.gather. */
+export const installSegmentSumKernel = (): void => {
+  if (tf.getKernel("UnsortedSegmentSum", "wasm") !== undefined) return
+  tf.registerKernel({ kernelName: "UnsortedSegmentSum", backendName: "wasm", kernelFunc: unsortedSegmentSumJs })
+}
+
+export const isBatchMatMulOverridden = (): boolean =>
+  tf.getKernel("BatchMatMul", "wasm")?.kernelFunc === batchMatMulXnnpack
+
+/** Replaces wasm's OneHot, which ignores the dtype (idempotent). */
+export const installOneHotFix = (): void => {
+  if (tf.getKernel("OneHot", "wasm")?.kernelFunc === oneHotJs) return
+  if (tf.getKernel("OneHot", "wasm") !== undefined) tf.unregisterKernel("OneHot", "wasm")
+  tf.registerKernel({ kernelName: "OneHot", backendName: "wasm", kernelFunc: oneHotJs })
+}

@@ -1,0 +1,6 @@
+export { AdamW, type AdamWConfig, type OptimizedParameter } from "./adamw.js"
+export { BatchSampler, type Mixer, type SamplerState } from "./batch-sampler.js"
+export { NonFiniteLossError } from "./errors.js"
+export { learningRateAt, type ScheduleSpec } from "./schedule.js"
+export { TRAIN_DEFAULTS, trainSpec, validateTrainSpec, type TrainSpec } from "./spec.js"
+export { Trainer, type StepResult } from "./trainer.js"

@@ -1,0 +1,181 @@
+/**
+ * The training loop, one step at a time, so that a runner (Effect) can interrupt, checkpoint and report between
+ * steps. A step: draw a batch, loss and gradients (tf.variableGrads), check the loss and gradient norm are finite,
+ * clip the global gradient norm, AdamW update with the scheduled learning rate. All of it inside tf.tidy: the
+ * number of live tensors is the same after every step.
+ */
+import * as tf from "@tensorflow/tfjs"
+import type { Decoder } from "../decoder.js"
+import {
+  assertModelMatches,
+  describeModel,
+  loadTrainingCheckpoint,
+  saveTrainingCheckpoint,
+  STATE_FORMAT,
+  type HistoryEntry,
+  type TrainingState
+} from "../checkpoint/checkpoint.js"
+import { CheckpointError, sha256Hex } from "../checkpoint/manifest.js"
+import { restoreModelTensors } from "../checkpoint/model-tensors.js"
+import { AdamW } from "./adamw.js"
+import { BatchSampler, type Mixer } from "./batch-sampler.js"
+import { NonFiniteLossError } from "./errors.js"
+import { learningRateAt } from "./schedule.js"
+import { validateTrainSpec, type TrainSpec } from "./spec.js"
+
+export interface StepResult {
+  /** 1-based number of the step just made (== trainer.step afterwards) */
+  readonly step: number
+  /** mean next-token cross-entropy of this step's batch, nats, before the update */
+  readonly loss: number
+  readonly lr: number
+  /** global gradient norm before clipping */
+  readonly gradNorm: number
+  /** tokens predicted in this step: batchSize x seqLength */
+  readonly tokens: number
+  /** wall-clock seconds of this step (not saved in checkpoints) */
+  readonly seconds: number
+}
+
+const dataFingerprint = (data: Int32Array): { tokens: number; sha256: string } => ({
+  tokens: data.length,
+  sha256: sha256Hex(new Uint8Array(data.buffer, data.byteOffset, data.byteLength))
+})
+
+export class Trainer {
+  private completed = 0
+  private readonly losses: HistoryEntry[] = []
+  private readonly optimizer: AdamW
+  private readonly sampler: BatchSampler
+  private readonly data: { tokens: number; sha256: string }
+
+  private constructor(
+    readonly model: Decoder,
+    data: Int32Array,
+    readonly spec: TrainSpec,
+    readonly seed: number,
+    private readonly mixer?: Mixer
+  ) {
+    validateTrainSpec(spec)
+    const maxLength = model.embedding.maxLength
+    if (maxLength !== undefined && spec.seqLength > maxLength) {
+      throw new Error(`seqLength ${spec.seqLength} exceeds the position embedding's maxLength ${maxLength}: train at <= ${maxLength}`)
+    }
+    this.sampler = new BatchSampler(data, spec.batchSize, spec.seqLength, seed, mixer)
+    this.data = dataFingerprint(data)
+    const ownNames = new Set(model.namedParameters.map(([n]) => n))
+    this.optimizer = new AdamW(
+      model.namedTrainable.map(([name, variable]) => ({
+        name,
+        variable,
+        // decay the decoder's matrices only: see adamw.ts for why not norm gains or position-embedding parameters
+        decay: ownNames.has(name) && variable.rank >= 2
+      })),
+      { beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay }
+    )
+  }
+
+  /** A fresh run: `seed` drives the data order and the mixer (the model's weights come from its own seed). */
+  static create(model: Decoder, data: Int32Array, spec: TrainSpec, seed: number, mixer?: Mixer): Trainer {
+    return new Trainer(model, data, spec, seed, mixer)
+  }
+
+  /**
+   * Continues a run from a checkpoint: weights, optimizer moments, every generator, the data cursor and the loss
+   * history are restored, so the following steps are the ones the uninterrupted run would have made. `model` must be
+   * built with the checkpoint's configuration and embedding (state.json: model); `data` must be the same tokens.
+   */
+  static resume(checkpointDir: string, model: Decoder, data: Int32Array, mixer?: Mixer): Trainer {
+    const loaded = loadTrainingCheckpoint(checkpointDir)
+    const state = loaded.state
+    assertModelMatches(model, state.model, checkpointDir)
+    const fingerprint = dataFingerprint(data)
+    if (fingerprint.sha256 !== state.data.sha256) {
+      throw new CheckpointError(
+        `${checkpointDir} was trained on other data (${state.data.tokens} tokens, sha256 ${state.data.sha256.slice(0, 12)}...; ` +
+          `given ${fingerprint.tokens} tokens, ${fingerprint.sha256.slice(0, 12)}...): resume with the same corpus, tokenizer and split`
+      )
+    }
+    if ((state.mixer === null) !== (mixer === undefined) || (mixer && state.mixer && mixer.fraction !== state.mixer.fraction)) {
+      throw new CheckpointError(
+        `${checkpointDir} was trained with mixer ${JSON.stringify(state.mixer)}, resumed with ${mixer ? `fraction ${mixer.fraction}` : "none"}: pass the same mixer`
+      )
+    }
+    const trainer = new Trainer(model, data, state.spec, state.seed, mixer)
+    restoreModelTensors(model, loaded.model, `${checkpointDir}/model.safetensors`)
+    trainer.optimizer.restore(loaded.optimizer.step, loaded.optimizer.tensors, `${checkpointDir}/optimizer.safetensors`)
+    trainer.sampler.restore(state.sampler)
+    trainer.completed = state.step
+    trainer.losses.push(...state.history)
+    return trainer
+  }
+
+  get step(): number {
+    return this.completed
+  }
+
+  get done(): boolean {
+    return this.completed >= this.spec.steps
+  }
+
+  /** Every step so far (restored ones included): step, loss, lr, gradNorm. */
+  get history(): ReadonlyArray<HistoryEntry> {
+    return this.losses
+  }
+
+  /** One optimizer step. Throws NonFiniteLossError (nothing updated, the batch not consumed) on a NaN/Inf loss or gradient. */
+  next(): StepResult {
+    if (this.done) throw new Error(`training is done (${this.completed} of ${this.spec.steps} steps); create a new Trainer to train further`)
+    const started = performance.now()
+    const step = this.completed + 1
+    const { batchSize: B, seqLength: T, gradClip } = this.spec
+    const lr = learningRateAt(this.spec, step)
+    const samplerBefore = this.sampler.state()
+    const batch = this.sampler.next() // [B, T+1] row-major
+    const parameters = this.optimizer.parameters
+    const outcome = tf.tidy(() => {
+      const tokens = tf.tensor2d(batch, [B, T + 1], "int32") // [B, T+1]
+      const { value, grads } = tf.variableGrads(() => this.model.loss(tokens), parameters.map((p) => p.variable))
+      // a variable the loss does not reach (e.g. an unused embedding parameter) gets a zero gradient
+      const ordered = parameters.map((p) => grads[p.variable.name] ?? tf.zerosLike(p.variable))
+      const squaredNorm = tf.addN(ordered.map((g) => tf.sum(tf.square(g)))) // global L2 norm^2 over all gradients
+      const [loss, sq] = Array.from(tf.stack([value, squaredNorm]).dataSync())
+      const gradNorm = Math.sqrt(sq!)
+      if (!Number.isFinite(loss!) || !Number.isFinite(gradNorm)) return { loss: loss!, gradNorm, applied: false }
+      // torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1
+      const scale = Math.min(1, gradClip / (gradNorm + 1e-6))
+      this.optimizer.apply(ordered, lr, scale)
+      return { loss: loss!, gradNorm, applied: true }
+    })
+    if (!outcome.applied) {
+      this.sampler.restore(samplerBefore)
+      throw Number.isFinite(outcome.loss)
+        ? new NonFiniteLossError(step, outcome.loss, "gradient norm", outcome.gradNorm)
+        : new NonFiniteLossError(step, outcome.loss, "loss", outcome.gradNorm)
+    }
+    this.completed = step
+    this.losses.push({ step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm })
+    return { step, loss: outcome.loss, lr, gradNorm: outcome.gradNorm, tokens: B * T, seconds: (performance.now() - started) / 1000 }
+  }
+
+  /** Saves everything a resume needs into `dir`; returns the directory and the checkpoint's sha256 (of its manifest). */
+  checkpoint(dir: string): { path: string; sha256: string } {
+    const state: TrainingState = {
+      format: STATE_FORMAT,
+      step: this.completed,
+      seed: this.seed,
+      spec: this.spec,
+      mixer: this.mixer ? { fraction: this.mixer.fraction } : null,
+      sampler: this.sampler.state(),
+      data: this.data,
+      model: describeModel(this.model),
+      history: this.losses
+    }
+    return saveTrainingCheckpoint(dir, this.model, this.optimizer.state(), state)
+  }
+
+  /** Frees the optimizer's moments (the model belongs to the caller). */
+  dispose(): void {
+    this.optimizer.dispose()
+  }
+}

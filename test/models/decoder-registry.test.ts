@@ -1,0 +1,59 @@
+/**
+ * The decoder, trainer and checkpoints with every registered position embedding (embeddings/registry.ts):
+ * one hook path each (input, queryKey, scoreBias, none), trainable and fixed tensors in checkpoints.
+ */
+import * as tf from "@tensorflow/tfjs"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { createEmbedding, listEmbeddings } from "../../embeddings/registry.js"
+import { loadModelWeights } from "../../models/checkpoint/checkpoint.js"
+import { decodeSafetensors } from "../../models/checkpoint/safetensors.js"
+import { Decoder, type DecoderConfig } from "../../models/decoder.js"
+import { Trainer } from "../../models/train/trainer.js"
+import { shapeOf, useCpu } from "./decoder-helpers.js"
+import { repeatedText, tinySpec } from "./train-helpers.js"
+
+const config: DecoderConfig = { vocabSize: 256, dModel: 32, heads: 2, layers: 2, ffnHidden: 64, trainLength: 64 }
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fope-registry-test-"))
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }))
+
+describe("decoder with every registered embedding", () => {
+  beforeAll(useCpu)
+  const names = listEmbeddings().map((m) => m.name)
+
+  it("the registry lists the methods the decoder must run", () => {
+    expect(names).toEqual(expect.arrayContaining(["nope", "rope", "fope", "alibi"]))
+  })
+
+  it.each(names)("%s: trains, keeps the tensor count, checkpoints and reloads bitwise", (name) => {
+    const make = (seed: number): Decoder => Decoder.create(config, createEmbedding({ name }, shapeOf(config), seed), seed)
+    const model = make(1)
+    const data = repeatedText()
+    const trainer = Trainer.create(model, data, tinySpec({ steps: 3, batchSize: 2, seqLength: 16 }), 1)
+    const first = trainer.next()
+    expect(Number.isFinite(first.loss)).toBe(true)
+    expect(Math.abs(first.loss - Math.log(256))).toBeLessThan(0.5)
+    const count = tf.memory().numTensors
+    trainer.next()
+    expect(tf.memory().numTensors).toBe(count)
+    const dir = path.join(tmp, name)
+    trainer.checkpoint(dir)
+    const saved = decodeSafetensors(new Uint8Array(fs.readFileSync(path.join(dir, "model.safetensors"))))
+    expect(saved.tensors.every((t) => !t.name.includes("/"))).toBe(true)
+    const fixedCount = Object.keys(model.embedding.fixed).length
+    expect(saved.tensors.filter((t) => t.name.startsWith("pos.")).length).toBe(fixedCount + model.embedding.trainable.length)
+    // reload into a model built the same way (same embedding seed: fixed tensors must match bitwise)
+    const fresh = make(1)
+    loadModelWeights(fresh, dir)
+    const tokens = tf.tensor2d(data.subarray(0, 33), [1, 33], "int32")
+    const a = model.tokenLosses(tokens)
+    const b = fresh.tokenLosses(tokens)
+    expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()))
+    tf.dispose([tokens, a, b])
+    trainer.dispose()
+    model.dispose()
+    fresh.dispose()
+  })
+})

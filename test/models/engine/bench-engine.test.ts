@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest"
+import { BENCH_VARIANTS, formatEngineBenchTable, runEngineBenchmark, type EngineBenchResult } from "../../../models/engine/bench-engine.js"
+import { REFERENCE_MODEL } from "../../../models/engine/reference-model.js"
+
+describe("engine benchmark plumbing (no benchmark is run here)", () => {
+  it("has the issue-7 variants, each measured in its own child process", () => {
+    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "tensorflow"])
+  })
+
+  it("rejects an unknown backend name, listing the valid ones", async () => {
+    await expect(runEngineBenchmark({ backends: ["webgpu"] })).rejects.toThrow(
+      /Unknown bench backend "webgpu": use cpu, wasm, tensorflow, wasm-stock-1t, wasm-tuned-1t, wasm-tuned-2t/
+    )
+  })
+
+  it("formats a table with one row per variant, failures, ratios and the machine load", () => {
+    const result: EngineBenchResult = {
+      model: REFERENCE_MODEL,
+      variants: [
+        { variant: "wasm-tuned-2t", ok: true, engine: "engine wasm", threads: 2, steps: 10, secondsPerStep: 0.25, trainTokensPerSecond: 4096,
+          trainGflops: 11.5, evalTokensPerSecond: 12000, matmulGflops512: 30, matmulGflops1024: 33, peakRssMiB: 300, finalLoss: 4.1,
+          tensorsConstant: true, loadavgBefore: "0.50 0.40 0.30 1/100 5", loadavgAfter: "1.50 0.60 0.35 1/100 6" },
+        { variant: "cpu", ok: false, error: "child exited 1: boom" }
+      ],
+      torch: { ok: false, note: "PyTorch not installed" },
+      sgemm: { ok: true, value: { library: "/usr/lib/libopenblas.so.0", threads: 2, gflops512: 60, gflops1024: 66 } },
+      ratios: { "tfjs_matmul_vs_sgemm.1024": 0.5 },
+      metrics: [],
+      loadavgBefore: "0.50 0.40 0.30 1/100 5",
+      loadavgAfter: "1.50 0.60 0.35 1/100 6",
+      wallSeconds: 100,
+      notes: ["torch: PyTorch not installed"]
+    }
+    const table = formatEngineBenchTable(result)
+    expect(table).toContain("| wasm-tuned-2t | 2 | 0.250 | 4096 | 11.5 | 12000 | 30.0 | 33.0 | 300 | 10 | 0.50 0.40 0.30 -> 1.50 0.60 0.35 |")
+    expect(table).toContain("| cpu | failed: child exited 1: boom |")
+    expect(table).toContain("| openblas sgemm | 2 | - | - | - | - | 60.0 | 66.0 |")
+    expect(table).toContain("tfjs_matmul_vs_sgemm.1024 0.50")
+    expect(table).toContain("2.87 GFLOP per training step")
+    expect(table).toContain("- note: torch: PyTorch not installed")
+  })
+})
