@@ -3,9 +3,10 @@
  *
  * A regression (asv's rule, made per metric): a change that is significant after Holm's correction across
  * every tested metric x length, AND beyond the metric's threshold in its bad direction. Per row:
- *   - deterministic cells (every job on both sides recorded reproducibility "bitwise"): no statistics, the
- *     per-seed values must be identical; ANY change, either direction, is flagged (counts as a regression:
- *     on a bitwise backend a changed number means a changed computation);
+ *   - deterministic cells (every job on both sides recorded reproducibility "bitwise"): no statistics (there is
+ *     no noise to test against), the per-seed values are compared exactly; ANY change, either direction, is
+ *     flagged "changed (deterministic)" in the table (on a bitwise backend a changed number means a changed
+ *     computation), and it is a regression when it is in the bad direction AND beyond the threshold;
  *   - quality metrics: paired by seed, one-sided in the bad direction: exact sign-flip permutation for 5..16
  *     pairs (distribution-free; 2^-n is its smallest p), paired t-test for 2..4 pairs (where a sign-flip test
  *     cannot reach any usual level) and for more than 16; one seed on a non-deterministic backend cannot be
@@ -173,7 +174,13 @@ export const checkRegressions = (baseline: Side, candidate: Side, options: Check
   const rows: CheckRow[] = pending.map((p) => {
     const pAdjusted = pAdj.get(p) ?? null
     if (p.fixedVerdict !== undefined) {
-      return { ...p.row, pAdjusted, verdict: p.fixedVerdict, regression: p.fixedVerdict === "changed (deterministic)" }
+      if (p.fixedVerdict === "changed (deterministic)") {
+        const { change, baseline: base, better } = p.row
+        const worse = change !== null && (better === "lower" ? change > 0 : better === "higher" ? change < 0 : false)
+        const regression = worse && change !== null && base !== null && beyond(change, base, p.row.threshold)
+        return { ...p.row, pAdjusted, verdict: regression ? "regression" : p.fixedVerdict, regression }
+      }
+      return { ...p.row, pAdjusted, verdict: p.fixedVerdict, regression: false }
     }
     const { change, baseline: base, better } = p.row
     if (better === "none" || change === null || base === null || pAdjusted === null) {

@@ -3,7 +3,12 @@ import { Command } from "effect/cli"
 import { listCommand } from "./commands/list.js"
 import { runCommand } from "./commands/run.js"
 import { evalCommand } from "./commands/eval.js"
-// TEMP import { inspectCommand } from "./commands/inspect.js"
+import { ledgerCommand } from "./commands/ledger.js"
+import { checkCliCommand } from "./commands/check.js"
+import { reproduceCommand } from "./commands/reproduce.js"
+import { reportCommand } from "./commands/report.js"
+import { benchCommand } from "./commands/bench.js"
+import { inspectCommand } from "./commands/inspect.js"
 
 export const VERSION = "0.1.0"
 
@@ -13,5 +18,5 @@ export const rootCommand = Command.make("harness").pipe(
       "evaluate them beyond their training length, and record every result, seeded and hash-verified, in a SQLite ledger. " +
       "Start with `harness run quickstart`; `harness list` shows what a suite can name."
   ),
-  Command.withSubcommands([runCommand, listCommand, evalCommand])
+  Command.withSubcommands([runCommand, listCommand, inspectCommand, evalCommand, checkCliCommand, ledgerCommand, reproduceCommand, reportCommand, benchCommand])
 )

@@ -20,6 +20,7 @@ import {
   installBatchMatMulOverride,
   areReductionAndGatherOverridden,
   GATHER_OVERRIDE,
+  IDENTITY_OVERRIDE,
   installOneHotFix,
   installReductionAndGatherOverrides,
   installSegmentSumKernel,
@@ -183,7 +184,7 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     simd,
     kernelOverrides: [
       ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
-      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE] : []),
+      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE] : []),
       SEGMENT_SUM_KERNEL,
       ONE_HOT_KERNEL
     ],

@@ -14,6 +14,7 @@ export {
   SEGMENT_SUM_KERNEL,
   installBatchMatMulOverride,
   GATHER_OVERRIDE,
+  IDENTITY_OVERRIDE,
   installOneHotFix,
   installReductionAndGatherOverrides,
   installSegmentSumKernel,

@@ -20,6 +20,14 @@
  *    that id is disposed; aliases are always fresh ids and always disposed, so no cache entry can go stale
  *    (reshapes share ids, so reusing real ids could hit an operator packed for another shape).
  *
+ * 2. UnsortedSegmentSum (js). wasm has no kernel for it, and it is the gradient of tf.gather (an embedding
+ *    lookup). A plain sequential loop over the heap views: exact TF semantics (ids outside [0, numSegments)
+ *    are dropped) and deterministic.
+ *
+ * 3. OneHot (js). The stock wasm OneHot (C++) writes int32 values whatever the requested dtype, so
+ *    tf.oneHot(i, depth, 1, 0, "float32") on wasm returns the int 1 read as a float (1.4e-45): a silent
+ *    wrong result (found by test/models/engine/reference-model.test.ts). This kernel honours the dtype.
+ *
  * 4. Sum (js, leading axes) and GatherV2 (js, axis 0), speed overrides installed with the tuned set. The stock
  *    Sum transposes the input whenever the reduced axes are not the innermost ones (3.8 ms for a [1024, 512]
  *    sum over axis 0, vs 0.6 ms over axis 1): that is every bias and LayerNorm-gain gradient. Summing rows in
@@ -27,13 +35,10 @@
  *    copies element by element with stride arithmetic (4.2 ms for 1024 rows of 128 floats); the override
  *    copies whole rows (TypedArray.set, a memcpy). Other cases go to the stock kernels.
  *
- * 3. OneHot (js). The stock wasm OneHot (C++) writes int32 values whatever the requested dtype, so
- *    tf.oneHot(i, depth, 1, 0, "float32") on wasm returns the int 1 read as a float (1.4e-45): a silent
- *    wrong result (found by test/models/engine/reference-model.test.ts). This kernel honours the dtype.
- *
- * 2. UnsortedSegmentSum (js). wasm has no kernel for it, and it is the gradient of tf.gather (an embedding
- *    lookup). A plain sequential loop over the heap views: exact TF semantics (ids outside [0, numSegments)
- *    are dropped) and deterministic.
+ *    Identity (shared data), also tuned: the engine clones every tensor a gradient needs through the Identity
+ *    kernel (Engine.clone, ~170 calls per reference-model step) and the stock wasm Identity copies the buffer;
+ *    tensors are immutable, so the override shares it with a reference count, as Reshape does and as the cpu
+ *    backend's Identity does.
  */
 import * as tf from "@tensorflow/tfjs"
 
@@ -301,6 +306,14 @@ const gatherRows: tf.KernelFunc = (args) => {
   return out
 }
 
+const identityShared: tf.KernelFunc = (args) => {
+  const { x } = args.inputs as { x: tf.TensorInfo }
+  if (x.dtype === "string") return delegate("Identity", args)
+  ;(args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId)
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype }
+}
+
+export const IDENTITY_OVERRIDE = "Identity(shared data)"
 export const SUM_OVERRIDE = "Sum(js, leading axes)"
 export const GATHER_OVERRIDE = "GatherV2(js, axis 0)"
 
@@ -322,17 +335,20 @@ const restore = (name: string, kernelFunc: tf.KernelFunc): void => {
   if (live != null) stock.setupFunc?.(live) // see restoreStockBatchMatMul
 }
 
-/** Installs the speed overrides for Sum and GatherV2 (idempotent). */
+/** Installs the speed overrides for Sum, GatherV2 and Identity (idempotent). */
 export const installReductionAndGatherOverrides = (): void => {
   override("Sum", sumLeadingAxes)
   override("GatherV2", gatherRows)
+  override("Identity", identityShared)
 }
 export const restoreStockReductionAndGather = (): void => {
   restore("Sum", sumLeadingAxes)
   restore("GatherV2", gatherRows)
+  restore("Identity", identityShared)
 }
 export const areReductionAndGatherOverridden = (): boolean =>
-  tf.getKernel("Sum", "wasm")?.kernelFunc === sumLeadingAxes && tf.getKernel("GatherV2", "wasm")?.kernelFunc === gatherRows
+  tf.getKernel("Sum", "wasm")?.kernelFunc === sumLeadingAxes && tf.getKernel("GatherV2", "wasm")?.kernelFunc === gatherRows &&
+  tf.getKernel("Identity", "wasm")?.kernelFunc === identityShared
 
 let stockBatchMatMul: tf.KernelConfig | null = null
 

@@ -207,7 +207,7 @@ describe("OneHot(js, honours dtype) on wasm vs the cpu backend", () => {
   }
 })
 
-describe("Sum(js, leading axes) and GatherV2(js, axis 0) on wasm vs the cpu backend", () => {
+describe("Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data) on wasm", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
     const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
@@ -255,6 +255,19 @@ describe("Sum(js, leading axes) and GatherV2(js, axis 0) on wasm vs the cpu back
       const wasm = await onBackend("wasm", run)
       expect(Array.from(wasm)).toEqual(Array.from(cpu))
     }
+  })
+
+  it("Identity shares the buffer with a reference count: a clone outlives its source, nothing leaks", async () => {
+    await tf.setBackend("wasm")
+    const backend = tf.backend() as unknown as { numDataIds(): number }
+    const ids = backend.numDataIds()
+    const a = tf.tensor1d([1, 2, 3])
+    const b = tf.clone(a) // runs the Identity kernel
+    expect(backend.numDataIds()).toBe(ids + 1) // one buffer for both
+    a.dispose()
+    expect(Array.from(b.dataSync())).toEqual([1, 2, 3])
+    b.dispose()
+    expect(backend.numDataIds()).toBe(ids)
   })
 
   it("rejects an out-of-range index as the stock kernel does, leaking nothing", async () => {

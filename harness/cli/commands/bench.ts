@@ -1,0 +1,94 @@
+/**
+ * `harness bench engine | embeddings | ledger`: speed and memory, measured by benchmarks, reported as ratios
+ * against a baseline measured in the same run, and recorded in the ledger (never as timed test assertions).
+ */
+import { Console, Effect } from "effect"
+import { Command, Flag } from "effect/cli"
+import { formatEngineBenchTable, runEngineBenchmark } from "../../../models/engine/bench-engine.js"
+import { describeEngine, initEngine } from "../../../models/engine/index.js"
+import { runLedgerBenchmark } from "../../../ledger/bench.js"
+import { runEmbeddingMicrobench } from "../../bench/embedding-microbench.js"
+import { recordBenchmark } from "../../bench/record-benchmark.js"
+import { renderTable, formatNumber } from "../../table.js"
+import { ledgerFlag } from "../shared-flags.js"
+
+const quickFlag = Flag.Boolean("quick").pipe(Flag.withDefault(false), Flag.withDescription("shorter timing windows (noisier; for a smoke check)"))
+
+const engine = Command.make(
+  "engine",
+  {
+    ledger: ledgerFlag,
+    quick: quickFlag,
+    withTorch: Flag.Boolean("with-torch").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("also train the reference model with PyTorch on this machine (needs python3 + torch: `apt-get install python3-torch`; installs nothing)")
+    ),
+    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present)"))
+  },
+  (f) =>
+    Effect.gen(function* () {
+      const result = yield* Effect.promise(() =>
+        runEngineBenchmark({ quick: f.quick, withTorch: f.withTorch, ...(f.backends._tag === "Some" ? { backends: f.backends.value.split(",") } : {}) })
+      )
+      yield* Console.log(formatEngineBenchTable(result))
+      const info = yield* Effect.promise(() => initEngine({ backend: "wasm" }))
+      const { runId } = recordBenchmark(f.ledger, { suite: "bench-engine", name: "engine", config: { quick: f.quick, withTorch: f.withTorch }, engine: info }, result.metrics, {
+        loadavgBefore: result.loadavgBefore,
+        loadavgAfter: result.loadavgAfter
+      })
+      yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${f.ledger} (run ${runId})`)
+    })
+).pipe(
+  Command.withDescription(
+    "Training and evaluation tokens/s of the reference model (2 layers, d 128, 4 heads, batch 8 x 128) per backend (cpu, wasm stock, wasm tuned), matmul GFLOP/s, " +
+      "peak RSS and machine load, each variant in its own process; ratios from the same run. --with-torch adds PyTorch as the peer."
+  )
+)
+
+const embeddings = Command.make(
+  "embeddings",
+  {
+    ledger: ledgerFlag,
+    quick: quickFlag,
+    lengths: Flag.String("lengths").pipe(Flag.withDefault("128,512,2048"), Flag.withDescription("sequence lengths T")),
+    methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("comma-separated embeddings (default: all)"))
+  },
+  (f) =>
+    Effect.gen(function* () {
+      const result = yield* Effect.promise(() =>
+        runEmbeddingMicrobench({
+          quick: f.quick,
+          lengths: f.lengths.split(",").map(Number),
+          ...(f.methods._tag === "Some" ? { methods: f.methods.value.split(",") } : {}),
+          onProgress: (line) => process.stderr.write(`${line}\n`)
+        })
+      )
+      yield* Console.log(result.table)
+      if (result.memory) {
+        yield* Console.log(
+          `\nFoPE tables for ${result.memory.length} tokens (${result.memory.length / result.memory.trainLength}x of ${result.memory.trainLength}), all ${result.memory.layers} layers of "${result.memory.scale}": ` +
+            `${formatNumber(result.memory.megabytes)} MB, built in ${formatNumber(result.memory.buildMs)} ms`
+        )
+      }
+      const { runId } = recordBenchmark(f.ledger, { suite: "embedding-microbench", name: "embeddings", config: { quick: f.quick, lengths: f.lengths }, engine: result.engine }, result.metrics)
+      yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${f.ledger} (run ${runId}) on ${describeEngine(result.engine)}`)
+    })
+).pipe(Command.withDescription("Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench), FoPE/RoPE and ALiBi/RoPE ratios from the same run, and FoPE's table memory at 16x."))
+
+const ledger = Command.make(
+  "ledger",
+  { ledger: ledgerFlag, records: Flag.Int("records").pipe(Flag.withDefault(100_000), Flag.withDescription("records to write and verify")) },
+  (f) =>
+    Effect.gen(function* () {
+      const metrics = runLedgerBenchmark({ records: f.records })
+      yield* Console.log(renderTable(["metric", "value", "unit"], metrics.map((m) => [m.name, formatNumber(m.value), m.unit])))
+      const info = yield* Effect.promise(() => initEngine({ backend: "wasm" }))
+      const { runId } = recordBenchmark(f.ledger, { suite: "bench-ledger", name: "ledger", config: { records: f.records }, engine: info }, metrics)
+      yield* Console.log(`\nrecorded in ${f.ledger} (run ${runId})`)
+    })
+).pipe(Command.withDescription("Ledger throughput: records written per second and the time to verify N records (default 100,000), in a scratch ledger."))
+
+export const benchCommand = Command.make("bench").pipe(
+  Command.withDescription("Benchmarks, recorded in the ledger: engine throughput per backend, embedding forward+backward times, ledger write/verify speed."),
+  Command.withSubcommands([engine, embeddings, ledger])
+)
