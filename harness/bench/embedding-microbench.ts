@@ -315,4 +315,6 @@ if (isMain()) {
   })
   console.log(result.table)
   if (args.includes("--json")) console.log(JSON.stringify({ rows: result.rows, ratios: result.ratios, memory: result.memory, metrics: result.metrics }, null, 2))
+  // the wasm backend's thread workers keep the event loop alive: exit explicitly
+  process.exit(0)
 }

@@ -28,7 +28,11 @@ export class Progress extends Context.Service<Progress, ProgressShape>()("fope-h
   })
 }
 
-const PLAIN_INTERVAL_MS = 5_000
+/** Plain (non-TTY) status lines at most this often; HARNESS_PROGRESS_INTERVAL_MS overrides it (0 = every step). */
+const PLAIN_INTERVAL_MS = (() => {
+  const v = Number(process.env.HARNESS_PROGRESS_INTERVAL_MS)
+  return Number.isFinite(v) && v >= 0 ? v : 5_000
+})()
 
 const makeStreamProgress = (stream: NodeJS.WriteStream): ProgressShape => {
   const tty = stream.isTTY === true

@@ -230,6 +230,9 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
     throw new Error(`threads must be a positive integer, got ${threads}: pass e.g. --threads 2.`)
   }
   const tuned = options.tuned ?? true
+  // PROD only gates tfjs's console warnings (tfjs-core 4.22.0: backend_util.warn / log); without it the cpu backend
+  // prints a "you are running TensorFlow.js in Node.js" banner to stdout, which corrupts `--json` output.
+  tf.env().set("PROD", true)
   switch (requested) {
     case "cpu": {
       await tf.setBackend("cpu")

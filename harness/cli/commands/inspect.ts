@@ -7,6 +7,7 @@ import { Console, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { inspectEmbedding, renderInspection } from "../../../embeddings/inspect.js"
 import { UsageError } from "../../errors.js"
+import { initEngine } from "../../../models/engine/index.js"
 
 /** `--param k=v`: numbers and booleans are parsed, anything else stays a string (the registry checks types). */
 export const parseParam = (text: string): [string, number | boolean | string] => {
@@ -33,6 +34,8 @@ export const inspectCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
+      // the reference backend: exact float32 math for tables meant to be compared with other implementations
+      yield* Effect.promise(() => initEngine({ backend: "cpu" }))
       const params = Object.fromEntries(yield* Effect.try({ try: () => f.param.map(parseParam), catch: (e) => e as UsageError }))
       const result = yield* Effect.try({
         try: () =>

@@ -1,0 +1,105 @@
+/**
+ * The CLI driven in-process (Command.runWith), with the console captured: what a user sees for --help,
+ * `list`, and bad input (unknown suite, bad backend, malformed suite file).
+ */
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { TestConsole } from "effect/testing"
+import { afterEach, describe, expect, it } from "vitest"
+import { rootCommand, VERSION } from "../../harness/cli/root.js"
+import { reportFailure } from "../../harness/cli/report-failure.js"
+
+interface Captured {
+  readonly out: string
+  readonly err: string
+  readonly exitCode: number
+}
+
+/** Runs `harness <args>` in-process; stderr written by reportFailure is captured too. */
+const harness = async (...args: string[]): Promise<Captured> => {
+  const stderr: string[] = []
+  const write = process.stderr.write.bind(process.stderr)
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    stderr.push(String(chunk))
+    return true
+  }) as typeof process.stderr.write
+  process.exitCode = 0
+  try {
+    const lines = await Effect.runPromise(
+      Effect.gen(function* () {
+        yield* Command.runWith(rootCommand, { version: VERSION })(args).pipe(Effect.catch((e) => reportFailure(e)))
+        const out = yield* TestConsole.logLines
+        const err = yield* TestConsole.errorLines
+        return { out: out.map(String).join("\n"), err: err.map(String).join("\n") }
+      }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer, TestConsole.layer)))
+    )
+    return { out: lines.out, err: `${lines.err}${stderr.join("")}`, exitCode: Number(process.exitCode ?? 0) }
+  } finally {
+    process.stderr.write = write
+  }
+}
+
+afterEach(() => {
+  process.exitCode = 0
+})
+
+describe("harness CLI", () => {
+  it("--help teaches: every command is listed with what it does", async () => {
+    const r = await harness("--help")
+    for (const cmd of ["run", "list", "inspect", "eval", "check", "ledger", "reproduce", "report", "bench"]) expect(r.out).toMatch(new RegExp(`\\b${cmd}\\b`))
+    expect(r.out).toMatch(/harness run quickstart/)
+  })
+
+  it("run --help shows the flags and examples", async () => {
+    const r = await harness("run", "--help")
+    for (const flag of ["--dry-run", "--force", "--seeds", "--backend", "--jobs", "--shard", "--ledger"]) expect(r.out).toContain(flag)
+    expect(r.out).toMatch(/EXAMPLES/)
+  })
+
+  it("list names the suites, embeddings, scales and backends", async () => {
+    const r = await harness("list")
+    for (const word of ["quickstart", "smoke", "fope", "rope", "alibi", "kerple-log", "fire", "t5", "xpos", "nano", "60m", "wasm", "tensorflow"]) expect(r.out).toContain(word)
+  })
+
+  it("an unknown suite is a one-line error listing the valid suites, exit 1", async () => {
+    const r = await harness("run", "quikstart", "--dry-run")
+    expect(r.exitCode).toBe(1)
+    expect(r.err).toMatch(/error: unknown suite "quikstart". Valid suites: .*quickstart.*smoke/)
+  })
+
+  it("an unknown backend is refused with the valid choices", async () => {
+    const r = await harness("run", "quickstart", "--backend", "gpu")
+    expect(r.exitCode).not.toBe(0)
+    expect(`${r.out}\n${r.err}`).toMatch(/auto.*tensorflow.*wasm.*cpu/s)
+  })
+
+  it("a malformed suite file reports every problem with its path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "suite-"))
+    const path = join(dir, "bad.json")
+    writeFileSync(path, JSON.stringify({ name: "bad", description: "", embeddings: ["ropee"], scales: ["nano"], seeds: [0], data: { corpus: "sotu", tokenizer: "bytes" }, training: { length: 64, steps: 0, batchSize: 8, learningRate: 0.001 }, evaluation: { lengthMultiples: [1], tasks: ["perplexity"] } }))
+    const r = await harness("run", path, "--dry-run")
+    expect(r.exitCode).toBe(1)
+    expect(r.err).toMatch(/training\.steps: Expected a value greater than 0/)
+    writeFileSync(path, "{ not json")
+    const r2 = await harness("run", path, "--dry-run")
+    expect(r2.err).toMatch(/not valid JSON/)
+  })
+
+  it("inspect fope shows the floor clip: d=32, L=128 keeps 6 of 16 frequencies", async () => {
+    const r = await harness("inspect", "fope", "--head-dim", "32", "--train-length", "128", "--json")
+    const json = JSON.parse(r.out) as { spectrum: { kept: number[]; clipped: number[] } }
+    const kept = json.spectrum.kept
+    expect(json.spectrum.clipped).toHaveLength(10)
+    expect(kept).toHaveLength(6)
+  })
+
+  it("inspect with an unknown embedding lists the valid ones", async () => {
+    const r = await harness("inspect", "fpoe")
+    expect(r.exitCode).toBe(1)
+    expect(r.err).toMatch(/fpoe.*fope/s)
+  })
+})
