@@ -77,16 +77,29 @@ export const probeRotaryTables = (
 ): { q: RotaryTableDump; k: RotaryTableDump } => {
   const { heads: H, headDim: d } = embedding.shape
   const half = d / 2
-  const [q, k] = tf.tidy(() => {
+  // Read inside the tidy into a closure variable: tidy returns nothing, so it never walks large JS arrays.
+  let q: number[][][] = []
+  let k: number[][][] = []
+  tf.tidy(() => {
     const probe = tf.tile(tf.concat([tf.ones([1, H, 1, half]), tf.zeros([1, H, 1, half])], 3), [1, 1, T, 1]) as tf.Tensor4D // [1, H, T, d]
-    const [qq, kk] = embedding.queryKey!(probe, probe, layer)
-    return [qq.arraySync()[0]!, kk.arraySync()[0]!] as const // [H, T, d]
+    const [qq, kk] = embedding.queryKey!(probe, probe, layer) // [1, H, T, d] each
+    q = qq.arraySync()[0]!
+    k = kk.arraySync()[0]!
   })
   const split = (x: number[][][]): RotaryTableDump => ({
     cos: x.map((head) => head.map((row) => row.slice(0, half))),
     sin: x.map((head) => head.map((row) => row.slice(half)))
   })
   return { q: split(q), k: split(k) }
+}
+
+/** The values of what `make` returns, read inside a tidy (which frees the temporaries and keeps cached tables). */
+const readInTidy = <T>(make: () => { arraySync(): T }): T => {
+  let out: T | undefined
+  tf.tidy(() => {
+    out = make().arraySync()
+  })
+  return out as T
 }
 
 const sameTables = (a: RotaryTableDump, b: RotaryTableDump): boolean => JSON.stringify(a) === JSON.stringify(b)
@@ -129,7 +142,7 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
     if (embedding.scoreBias) {
       const bias = Array.from({ length: layers }, (_, layer) => ({
         layer,
-        values: tf.tidy(() => embedding.scoreBias!(T, layer).arraySync())
+        values: readInTidy(() => embedding.scoreBias!(T, layer))
       }))
       return { ...base, bias }
     }
@@ -137,7 +150,7 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
       if (embedding.maxLength !== undefined && T > embedding.maxLength) {
         return { ...base, notApplicable: `${owner.name} has values up to length ${embedding.maxLength}; asked for ${T}` }
       }
-      return { ...base, input: tf.tidy(() => embedding.input!(T).arraySync()) }
+      return { ...base, input: readInTidy(() => embedding.input!(T)) }
     }
     return base
   } finally {

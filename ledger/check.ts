@@ -94,6 +94,8 @@ const beyond = (change: number, baseline: number, threshold: Threshold): boolean
 interface Pending {
   row: Omit<CheckRow, "pAdjusted" | "verdict" | "regression">
   fixedVerdict?: Verdict
+  /** p-value of the same test in the GOOD direction: an improvement must be significant too */
+  goodP?: number
 }
 
 const judgeSeries = (
@@ -124,8 +126,10 @@ const judgeSeries = (
     const ma = median(xa)
     const change = median(xb) - ma
     const test = a.better === "none" ? null : mannWhitneyU(xb, xa, alternative)
+    const good = a.better === "none" ? null : mannWhitneyU(xb, xa, alternative === "greater" ? "less" : "greater")
     return {
-      row: { ...base, baseline: ma, candidate: median(xb), change, relativeChange: ma !== 0 ? change / Math.abs(ma) : null, n: Math.min(xa.length, xb.length), test }
+      row: { ...base, baseline: ma, candidate: median(xb), change, relativeChange: ma !== 0 ? change / Math.abs(ma) : null, n: Math.min(xa.length, xb.length), test },
+      ...(good ? { goodP: good.pValue } : {})
     }
   }
   const seeds = [...a.bySeed.keys()].filter((s) => b.bySeed.has(s)).sort((x, y) => x - y)
@@ -150,7 +154,8 @@ const judgeSeries = (
     // no common seeds: fall back to an unpaired comparison of the per-seed means
     test = welchTTest([...b.bySeed.values()].map(mean), [...a.bySeed.values()].map(mean), alternative)
   }
-  return { row: { ...common, test }, ...(test ? {} : { fixedVerdict: "untested" as const }) }
+  const good = test ? pairedBySeed(diffs, alternative === "greater" ? "less" : "greater") : null
+  return { row: { ...common, test }, ...(test ? {} : { fixedVerdict: "untested" as const }), ...(good ? { goodP: good.pValue } : {}) }
 }
 
 export const checkRegressions = (baseline: Side, candidate: Side, options: CheckOptions = {}): CheckResult => {
@@ -192,7 +197,8 @@ export const checkRegressions = (baseline: Side, candidate: Side, options: Check
     if (change === 0) return { ...p.row, pAdjusted, verdict: "unchanged", regression: false }
     if (worse && isBeyond && significant) return { ...p.row, pAdjusted, verdict: "regression", regression: true }
     if (worse && isBeyond) return { ...p.row, pAdjusted, verdict: "not significant", regression: false }
-    if (!worse && isBeyond) return { ...p.row, pAdjusted, verdict: "improvement", regression: false }
+    // an improvement, like a regression, must be significant: the same test in the good direction decides
+    if (!worse && isBeyond) return { ...p.row, pAdjusted, verdict: (p.goodP ?? 1) <= alpha ? "improvement" : "not significant", regression: false }
     return { ...p.row, pAdjusted, verdict: "within threshold", regression: false }
   })
   const regressions = rows.filter((r) => r.regression)
