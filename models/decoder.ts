@@ -32,7 +32,19 @@ export interface ForwardOptions {
     pre: { q: tf.Tensor4D; k: tf.Tensor4D },
     post: { q: tf.Tensor4D; k: tf.Tensor4D }
   ) => void
+  /**
+   * Query rows per attention block. Attention runs in blocks of query rows, each against only the keys it may see,
+   * so the [B, H, T, T] scores never exist at once (long evaluations). Default: automatic, the largest block whose
+   * scores stay within SCORE_ELEMENTS_BUDGET (training lengths run unchunked). Results equal the unchunked ones up to
+   * float rounding.
+   */
+  readonly queryChunk?: number
 }
+
+/** Largest number of attention-score elements (B x H x rows x keys) formed at once by default: 2^24 floats = 64 MiB. */
+export const SCORE_ELEMENTS_BUDGET = 2 ** 24
+/** Causal masks are cached per length up to this length (a [T, T] float32 mask: 16 MiB at 2048). */
+const MASK_CACHE_MAX_LENGTH = 2048
 
 /** RMSNorm epsilon (OLMo / the FoPE paper's recipe). */
 export const RMS_NORM_EPS = 1e-6
@@ -158,7 +170,10 @@ export class Decoder {
     if (tokens.dtype !== "int32") {
       throw new Error(`Decoder.logits wants int32 token ids, got ${tokens.dtype}: build them with tf.tensor2d(ids, shape, "int32")`)
     }
-    const mask = this.causalMask(T) // [T, T]
+    const H = this.config.heads
+    const queryChunk = options?.queryChunk ?? Math.max(1, Math.floor(SCORE_ELEMENTS_BUDGET / (B * H * T)))
+    if (!Number.isInteger(queryChunk) || queryChunk < 1) throw new Error(`queryChunk must be a positive integer, got ${queryChunk}`)
+    const mask = queryChunk >= T && T <= MASK_CACHE_MAX_LENGTH ? this.causalMask(T) : undefined // [T, T]
     return tf.tidy(() => {
       const { vocabSize: V, dModel: d } = this.config
       // Token embedding as a one-hot matmul [B*T, V] @ [V, d]: the wasm backend has no UnsortedSegmentSum,
@@ -173,7 +188,7 @@ export class Decoder {
         x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
       }
       for (let l = 0; l < this.blocks.length; l++) {
-        x = this.block(x, l, B, T, mask, embedding, options?.onQueryKey) // [B*T, d]
+        x = this.block(x, l, B, T, { mask, queryChunk }, embedding, options?.onQueryKey) // [B*T, d]
       }
       const h = rmsNorm(x, this.finalNorm) // [B*T, d]
       return tf.matMul(h, this.outputProjection).reshape([B, T, V]) as tf.Tensor3D // [B, T, V]
@@ -232,7 +247,7 @@ export class Decoder {
     layer: number,
     B: number,
     T: number,
-    mask: tf.Tensor2D,
+    attention: { readonly mask: tf.Tensor2D | undefined; readonly queryChunk: number },
     embedding: PositionEmbedding,
     onQueryKey: ForwardOptions["onQueryKey"]
   ): tf.Tensor2D {
@@ -250,13 +265,8 @@ export class Decoder {
     const [q, k] = embedding.queryKey ? embedding.queryKey(q0, k0, layer) : [q0, k0] // [B, H, T, hd] each
     onQueryKey?.(layer, { q: q0, k: k0 }, { q, k })
 
-    // scores_ij = q_i . k_j / sqrt(hd) + bias_h(i, j), masked for j > i (Vaswani et al. 2017, eq. 1).
-    // q is scaled before the product ([B, H, T, hd] is smaller than [B, H, T, T]), and the bias and the mask are
-    // summed at [H, T, T] before being broadcast over the batch: one [B, H, T, T] addition instead of two.
-    const scores = tf.matMul(q.mul(1 / Math.sqrt(hd)), k, false, true) // [B, H, T, T]
-    const bias = embedding.scoreBias ? embedding.scoreBias(T, layer).add(mask) : mask // [H, T, T] or [T, T]
-    const probs = tf.softmax(scores.add(bias), -1) // [B, H, T, T]
-    const attended = tf.matMul(probs, v) // [B, H, T, hd]
+    const bias = embedding.scoreBias ? embedding.scoreBias(T, layer) : undefined // [H, T, T]
+    const attended = this.attend(q.mul(1 / Math.sqrt(hd)) as tf.Tensor4D, k, v, bias, attention.mask, attention.queryChunk) // [B, H, T, hd]
     const merged = attended.transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
     const x1 = x.add(tf.matMul(merged, w.o)) as tf.Tensor2D // [B*T, d]
 
@@ -268,13 +278,52 @@ export class Decoder {
     return x1.add(tf.matMul(inner, w.down)) as tf.Tensor2D // [B*T, d]
   }
 
+  /**
+   * softmax(q k^T + bias + causal mask) v, q already scaled by 1/sqrt(hd) (Vaswani et al. 2017, eq. 1), scaled on
+   * [B, H, T, hd] rather than on the larger [B, H, T, T] scores. The bias and the mask are summed at [H, rows, keys]
+   * before being broadcast over the batch: one [B, H, rows, keys] addition instead of two.
+   * With queryChunk < T, query rows go in blocks [start, end), each against keys 0..end-1 only (the ones it may
+   * see), each block in its own tidy: peak memory O(B H chunk T) instead of O(B H T^2).
+   */
+  private attend(
+    q: tf.Tensor4D, // [B, H, T, hd], scaled
+    k: tf.Tensor4D, // [B, H, T, hd]
+    v: tf.Tensor4D, // [B, H, T, hd]
+    bias: tf.Tensor3D | undefined, // [H, T, T]
+    cachedMask: tf.Tensor2D | undefined, // [T, T]
+    queryChunk: number
+  ): tf.Tensor4D {
+    const [B, H, T, hd] = q.shape
+    if (queryChunk >= T) {
+      const mask = cachedMask ?? causalMaskBlock(0, T, T) // [T, T]
+      const scores = tf.matMul(q, k, false, true) // [B, H, T, T]
+      const probs = tf.softmax(scores.add(bias ? bias.add(mask) : mask), -1) // [B, H, T, T]
+      return tf.matMul(probs, v) // [B, H, T, hd]
+    }
+    const blocks: tf.Tensor4D[] = []
+    for (let start = 0; start < T; start += queryChunk) {
+      const end = Math.min(T, start + queryChunk)
+      const rows = end - start
+      blocks.push(
+        tf.tidy(() => {
+          const qc = q.slice([0, 0, start, 0], [B, H, rows, hd]) // [B, H, rows, hd]
+          const kc = k.slice([0, 0, 0, 0], [B, H, end, hd]) // [B, H, end, hd]
+          const vc = v.slice([0, 0, 0, 0], [B, H, end, hd]) // [B, H, end, hd]
+          const mask = causalMaskBlock(start, end, end) // [rows, end]
+          const blockBias = bias ? bias.slice([0, start, 0], [H, rows, end]).add(mask) : mask // [H, rows, end] or [rows, end]
+          const scores = tf.matMul(qc, kc, false, true) // [B, H, rows, end]
+          return tf.matMul(tf.softmax(scores.add(blockBias), -1), vc) as tf.Tensor4D // [B, H, rows, hd]
+        })
+      )
+    }
+    return tf.concat(blocks, 2) // [B, H, T, hd] (the blocks are freed by the caller's tidy)
+  }
+
   /** [T, T] additive causal mask (0 on and below the diagonal, MASKED above), cached per length. */
   private causalMask(T: number): tf.Tensor2D {
     let mask = this.causalMasks.get(T)
     if (!mask) {
-      const values = new Float32Array(T * T)
-      for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) values[i * T + j] = MASKED
-      mask = tf.keep(tf.tensor2d(values, [T, T], "float32"))
+      mask = tf.keep(causalMaskBlock(0, T, T))
       this.causalMasks.set(T, mask)
     }
     return mask
@@ -283,6 +332,14 @@ export class Decoder {
   private assertLive(): void {
     if (this.disposed) throw new Error("this Decoder was disposed; create a new one (or load a checkpoint)")
   }
+}
+
+/** Rows start..end-1 of the additive causal mask over `keys` keys: [end - start, keys], MASKED where key j > query i. */
+const causalMaskBlock = (start: number, end: number, keys: number): tf.Tensor2D => {
+  const rows = end - start
+  const values = new Float32Array(rows * keys)
+  for (let r = 0; r < rows; r++) for (let j = start + r + 1; j < keys; j++) values[r * keys + j] = MASKED
+  return tf.tensor2d(values, [rows, keys], "float32")
 }
 
 /**

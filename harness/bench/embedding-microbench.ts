@@ -40,7 +40,7 @@ export interface EmbeddingMicrobenchOptions {
   readonly headDim?: number
   /** the embeddings' training length L (FoPE's floor clip depends on it); default 256 */
   readonly trainLength?: number
-  /** skip a (method, T) whose estimated peak exceeds this many float32 elements (default 2^27 = 512 MB) */
+  /** skip a (method, T) whose estimated peak exceeds this many float32 elements (default 2^28 = 1 GB) */
   readonly maxElements?: number
   /** the FoPE table-memory measurement: scale (default: the largest CPU scale), training length (default 256), multiple (16) */
   readonly memory?: { readonly scale?: string; readonly trainLength?: number; readonly multiple?: number } | false
@@ -85,7 +85,7 @@ export interface EmbeddingMicrobenchResult {
   readonly ratios: ReadonlyArray<MicrobenchRatio>
   readonly memory: FopeTableMemory | null
   readonly metrics: ReadonlyArray<MetricRecord>
-  /** the rows and ratios as a plain-text table */
+  /** the rows, ratios and skipped cells as a plain-text table (the memory figure is in `memory`) */
   readonly table: string
 }
 
@@ -211,7 +211,7 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
   const headDim = options.headDim ?? 32
   const trainLength = options.trainLength ?? 256
   const seed = options.seed ?? 0
-  const maxElements = options.maxElements ?? 2 ** 27
+  const maxElements = options.maxElements ?? 2 ** 28
   const log = options.onProgress ?? (() => {})
   const engine = await initEngine({ backend: options.backend ?? "wasm", ...(options.threads !== undefined ? { threads: options.threads } : {}) })
   log(`engine: ${engine.backend}, threads ${engine.threads}, overrides ${engine.kernelOverrides.join(", ") || "none"}`)
@@ -284,12 +284,8 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
         ]
       : [])
   ]
-  const memoryLine = memory
-    ? `\nFoPE tables for T = ${memory.length} (${memory.length / memory.trainLength} x L = ${memory.trainLength}), all ${memory.layers} layers of "${memory.scale}" ` +
-      `(d ${memory.dModel}, ${memory.heads} heads, hd ${memory.headDim}): ${memory.megabytes.toFixed(2)} MB, built in ${memory.buildMs.toFixed(0)} ms`
-    : ""
   const skippedLines = skipped.map((s) => `\nskipped ${s.method} T=${s.length}: ${s.reason}`).join("")
-  return { engine, rows, skipped, ratios, memory, metrics, table: renderTable(rows, ratios, lengths) + memoryLine + skippedLines }
+  return { engine, rows, skipped, ratios, memory, metrics, table: renderTable(rows, ratios, lengths) + skippedLines }
 }
 
 /** `node dist/harness/bench/embedding-microbench.js [--quick] [--backend wasm|cpu] [--lengths 128,512]` */
@@ -314,6 +310,8 @@ if (isMain()) {
     onProgress: (line) => console.error(line)
   })
   console.log(result.table)
+  const m = result.memory
+  if (m) console.log(`FoPE tables for T = ${m.length} (${m.length / m.trainLength} x L = ${m.trainLength}), all ${m.layers} layers of "${m.scale}" (d ${m.dModel}, ${m.heads} heads, hd ${m.headDim}): ${m.megabytes.toFixed(2)} MB, built in ${m.buildMs.toFixed(0)} ms`)
   if (args.includes("--json")) console.log(JSON.stringify({ rows: result.rows, ratios: result.ratios, memory: result.memory, metrics: result.metrics }, null, 2))
   // the wasm backend's thread workers keep the event loop alive: exit explicitly
   process.exit(0)

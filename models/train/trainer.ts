@@ -118,6 +118,12 @@ export class Trainer {
     return this.completed >= this.spec.steps
   }
 
+  /** true right after a step whose number is a multiple of spec.checkpointEvery (the runner then calls checkpoint) */
+  get checkpointDue(): boolean {
+    const every = this.spec.checkpointEvery
+    return every !== undefined && this.completed > 0 && this.completed % every === 0
+  }
+
   /** Every step so far (restored ones included): step, loss, lr, gradNorm. */
   get history(): ReadonlyArray<HistoryEntry> {
     return this.losses

@@ -121,3 +121,11 @@ describe("plan expansion", () => {
     expect(() => parseSeeds("a,1")).toThrow(/--seeds 0,1,2/)
   })
 })
+
+describe("suite JSON Schema for editors", () => {
+  it("suites/suite.schema.json is up to date with suites/schema.ts (run `npm run schema` after changing it)", async () => {
+    const { readFileSync } = await import("node:fs")
+    const { suiteJsonSchemaText } = await import("../../harness/suite/json-schema.js")
+    expect(readFileSync(new URL("../../suites/suite.schema.json", import.meta.url), "utf8")).toBe(suiteJsonSchemaText())
+  })
+})

@@ -84,3 +84,23 @@ describe("loadDecoder", () => {
     loaded.model.dispose()
   })
 })
+
+describe("query-chunked attention", () => {
+  beforeAll(useCpu)
+  it.each(["rope", "alibi", "fope", "t5"])("%s: chunked == unchunked logits, and gradients flow through chunks", (name) => {
+    const model = Decoder.create(config, createEmbedding({ name }, shapeOf(config), 2), 2)
+    const ids = repeatedText().subarray(0, 2 * 41)
+    const tokens = tf.tensor2d(ids, [2, 41], "int32")
+    const full = model.tokenLosses(tokens, { queryChunk: 40 })
+    for (const chunk of [7, 16]) {
+      const chunked = model.tokenLosses(tokens, { queryChunk: chunk })
+      expect(tf.max(tf.abs(chunked.sub(full))).dataSync()[0]).toBeLessThan(1e-5)
+      tf.dispose(chunked)
+    }
+    const { value, grads } = tf.variableGrads(() => model.loss(tokens, { queryChunk: 7 }), model.trainableVariables as tf.Variable[])
+    expect(Number.isFinite(value.dataSync()[0]!)).toBe(true)
+    expect(Object.keys(grads).length).toBeGreaterThanOrEqual(model.namedParameters.length)
+    tf.dispose([tokens, full, value, ...Object.values(grads)])
+    model.dispose()
+  })
+})

@@ -65,11 +65,17 @@ describe("training", () => {
 
   it("keeps the tensor count constant across steps", () => {
     const model = Decoder.create(tinyConfig, rope(shapeOf(tinyConfig)), 1)
-    const trainer = Trainer.create(model, repeatedText(), tinySpec(), 1)
+    const trainer = Trainer.create(model, repeatedText(), tinySpec({ checkpointEvery: 2 }), 1)
     trainer.next() // first step creates the cached causal mask
+    expect(trainer.checkpointDue).toBe(false)
     const before = tf.memory().numTensors
-    for (let i = 0; i < 3; i++) trainer.next()
+    const due: boolean[] = []
+    for (let i = 0; i < 3; i++) {
+      trainer.next()
+      due.push(trainer.checkpointDue)
+    }
     expect(tf.memory().numTensors).toBe(before)
+    expect(due).toEqual([true, false, true])
     trainer.dispose()
     model.dispose()
   })

@@ -13,6 +13,7 @@ import { printPlan } from "../../runner/dry-run.js"
 import { runInParallel } from "../../runner/parallel.js"
 import { UsageError } from "../../errors.js"
 import { ledgerFlag, checkpointsFlag } from "../shared-flags.js"
+import { runBenchmarkSuite } from "../../bench/benchmark-suite.js"
 
 export const parseSeeds = (text: string): number[] => {
   const seeds = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number)
@@ -53,6 +54,10 @@ export const runCommand = Command.make(
       if (flags.jobs < 1) return yield* new UsageError({ message: `--jobs ${flags.jobs}: give at least 1` })
       const backend = Option.getOrElse(flags.backend, () => suite.backend ?? "auto")
       const threads = Option.getOrUndefined(flags.threads)
+      if (suite.kind === "embedding-microbench" || suite.kind === "engine-bench") {
+        // timing suites: the same benchmarks as `harness bench`, recorded in the same ledger
+        return yield* runBenchmarkSuite(suite, { ledger: flags.ledger, dryRun: flags.dryRun })
+      }
       if (flags.dryRun) {
         return yield* printPlan(suite, { seeds, shard, backend }).pipe(
           Effect.provide(Layer.mergeAll(LedgerPort.layer(flags.ledger), CorpusService.layer))
