@@ -7,7 +7,7 @@ import { Console, Effect } from "effect"
 import { resolveScale, trainingFlopsPerStep } from "../../models/scales.js"
 import type { Suite } from "../../suites/schema.js"
 import { formatNumber, renderTable } from "../table.js"
-import { LedgerPort } from "./ledger-port.js"
+import { findDone, measuredThroughput } from "./job-records.js"
 import { planSuite } from "./run-suite.js"
 import { formatDuration } from "./progress.js"
 
@@ -18,17 +18,16 @@ export const printPlan = Effect.fn("printPlan")(function* (
   suite: Suite,
   options: { seeds: ReadonlyArray<number> | undefined; shard: { index: number; count: number } | undefined; backend: string }
 ) {
-  const ledger = yield* LedgerPort
   const jobs = yield* planSuite(suite, { ...(options.seeds ? { seeds: options.seeds } : {}), ...(options.shard ? { shard: options.shard } : {}) })
   const rows: string[][] = []
   let total = 0
   let measured = 0
   let todo = 0
   for (const [i, job] of jobs.entries()) {
-    const done = yield* ledger.findDone(job.key)
+    const done = yield* findDone(job.key)
     const c = job.config
     const tokens = c.training.steps * c.training.batchSize * c.training.seqLength
-    const rate = yield* ledger.measuredThroughput({ scale: c.model.scale, seqLength: c.training.seqLength, backend: options.backend })
+    const rate = yield* measuredThroughput({ scale: c.model.scale, seqLength: c.training.seqLength })
     let seconds: number
     if (rate !== undefined) {
       seconds = tokens / rate

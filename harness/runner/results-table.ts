@@ -6,7 +6,7 @@ import { Effect } from "effect"
 import type { Job } from "../plan/job.js"
 import { formatNumber, renderTable } from "../table.js"
 import type { MetricRow } from "../../ledger/types.js"
-import { LedgerPort } from "./ledger-port.js"
+import { findDone } from "./job-records.js"
 
 const meanSd = (xs: ReadonlyArray<number>): string => {
   if (xs.length === 0) return "-"
@@ -17,7 +17,6 @@ const meanSd = (xs: ReadonlyArray<number>): string => {
 }
 
 export const resultsTable = Effect.fn("resultsTable")(function* (jobs: ReadonlyArray<Job>) {
-  const ledger = yield* LedgerPort
   if (jobs.length === 0) return "(no jobs)"
   const lengths = [...new Set(jobs.flatMap((j) => j.config.evaluation.lengths))].sort((a, b) => a - b)
   const groups = new Map<string, Job[]>()
@@ -29,7 +28,7 @@ export const resultsTable = Effect.fn("resultsTable")(function* (jobs: ReadonlyA
   for (const group of groups.values()) {
     const perSeed: Array<ReadonlyArray<MetricRow>> = []
     for (const j of group) {
-      const found = yield* ledger.findDone(j.key)
+      const found = yield* findDone(j.key)
       if (found) perSeed.push(found.metrics)
     }
     const pick = (name: string, length?: number) =>

@@ -18,7 +18,8 @@ import { buildModel } from "./build-model.js"
 import { CorpusService } from "./corpus-service.js"
 import { Engine } from "./engine-service.js"
 import { evaluateJob } from "./evaluate-job.js"
-import { LedgerPort } from "./ledger-port.js"
+import { Ledger } from "../../ledger/service.js"
+import { startOrResumeJob } from "./job-records.js"
 import { Progress, formatDuration } from "./progress.js"
 
 export interface JobContext {
@@ -61,14 +62,14 @@ const stepOnce = (trainer: Trainer): Effect.Effect<StepResult, TrainingDiverged>
 export const checkpointDirectory = (root: string, key: string): string => join(root, key.slice(0, 24))
 
 export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) {
-  const ledger = yield* LedgerPort
+  const ledger = yield* Ledger
   const progress = yield* Progress
   const engine = yield* Engine
   const corpus = yield* CorpusService
   const data = yield* corpus.load(job.config.data)
   const dir = checkpointDirectory(ctx.checkpointRoot, job.key)
   const resuming = existsSync(join(dir, "manifest.json"))
-  const jobId = yield* ledger.startJob(ctx.runId, job, resuming)
+  const jobId = yield* startOrResumeJob(ctx.runId, job, resuming)
   const tag = `[${ctx.index}/${ctx.total}] ${job.name}`
 
   return yield* Effect.acquireUseRelease(
@@ -106,7 +107,7 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
           Effect.onInterrupt(() =>
             Effect.gen(function* () {
               const saved = trainer.checkpoint(dir)
-              yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved })
+              yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
               yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
             }).pipe(Effect.orDie)
           ),

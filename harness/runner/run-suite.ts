@@ -12,7 +12,8 @@ import { codeVersion, gitFacts } from "../provenance/code-version.js"
 import { environmentFingerprint } from "../provenance/environment.js"
 import { CorpusService } from "./corpus-service.js"
 import { Engine } from "./engine-service.js"
-import { LedgerPort } from "./ledger-port.js"
+import { Ledger } from "../../ledger/service.js"
+import { beginSuiteRun, findDone } from "./job-records.js"
 import { Progress, formatDuration } from "./progress.js"
 import { clearCheckpoint, runJob } from "./run-job.js"
 import { resultsTable } from "./results-table.js"
@@ -67,16 +68,16 @@ const refuseGpuScales = (jobs: ReadonlyArray<Job>, engine: { backend: string; gp
   })
 
 export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
-  const ledger = yield* LedgerPort
+  const ledger = yield* Ledger
   const progress = yield* Progress
   const engine = yield* Engine
   const jobs = yield* planSuite(options.suite, options)
   yield* refuseGpuScales(jobs, engine, options.forceScale)
 
-  const stale = yield* ledger.markStale()
+  const stale = yield* ledger.markStaleJobs()
   if (stale > 0) yield* progress.line(`found ${stale} job(s) left running by a process that is gone; marked interrupted (their checkpoints resume)`)
 
-  const runId = yield* ledger.beginRun({
+  const runId = yield* beginSuiteRun({
     suite: options.suite.name,
     suitePath: options.suitePath,
     codeVersion: codeVersion(),
@@ -91,7 +92,7 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
   let failed = 0
   const todo: Job[] = []
   for (const job of jobs) {
-    const prior = options.force ? undefined : yield* ledger.findDone(job.key)
+    const prior = options.force ? undefined : yield* findDone(job.key)
     if (prior) {
       skipped++
       yield* progress.line(`skip ${job.name}: already done (key ${job.key.slice(0, 12)}, job #${prior.jobId} in run #${prior.runId}); --force reruns it`)

@@ -10,7 +10,7 @@ import { LedgerStore } from "../../ledger/store.js"
 import { parseSuite } from "../../harness/suite/load-suite.js"
 import { CorpusService } from "../../harness/runner/corpus-service.js"
 import { Engine } from "../../harness/runner/engine-service.js"
-import { LedgerPort } from "../../harness/runner/ledger-port.js"
+import { Ledger } from "../../ledger/service.js"
 import { Progress } from "../../harness/runner/progress.js"
 import { runSuite, type RunSummary } from "../../harness/runner/run-suite.js"
 import { scratch, tinySuite } from "./helpers.js"
@@ -25,7 +25,7 @@ const run = (ledger: string, checkpoints: string, suiteData: Record<string, unkn
       checkpointRoot: checkpoints,
       argv: []
     }).pipe(
-      Effect.provide(Layer.mergeAll(LedgerPort.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
+      Effect.provide(Layer.mergeAll(Ledger.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
     )
   ) as Promise<RunSummary>
 

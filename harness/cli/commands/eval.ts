@@ -19,7 +19,8 @@ import { codeVersion } from "../../provenance/code-version.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Engine } from "../../runner/engine-service.js"
 import { evaluateJob, extensionTag } from "../../runner/evaluate-job.js"
-import { LedgerPort } from "../../runner/ledger-port.js"
+import { Ledger } from "../../../ledger/service.js"
+import { beginSuiteRun, startOrResumeJob } from "../../runner/job-records.js"
 import { Progress } from "../../runner/progress.js"
 import { formatNumber, renderTable } from "../../table.js"
 import { ledgerFlag } from "../shared-flags.js"
@@ -90,10 +91,10 @@ export const evalCommand = Command.make(
             key: sha256Hex(canonicalJson({ config, dataHash: data.hash, codeVersion: codeVersion() }))
           }
           const { metrics } = yield* evaluateJob(model, { evaluation, seed: described.seed, trainLength: c.trainLength }, data, () => Effect.void)
-          const ledger = yield* LedgerPort
+          const ledger = yield* Ledger
           const engine = yield* Engine
-          const runId = yield* ledger.beginRun({ suite: "eval", suitePath: f.checkpoint, codeVersion: codeVersion(), git: { commit: null, dirtyHash: null }, environment: engine, argv: process.argv.slice(2) })
-          const jobId = yield* ledger.startJob(runId, job, false)
+          const runId = yield* beginSuiteRun({ suite: "eval", suitePath: f.checkpoint, codeVersion: codeVersion(), git: { commit: null, dirtyHash: null }, environment: engine, argv: process.argv.slice(2) })
+          const jobId = yield* startOrResumeJob(runId, job, false)
           yield* ledger.completeJob(jobId, {
             metrics,
             artifacts: [{ kind: "checkpoint", path: f.checkpoint, sha256 }],
@@ -112,7 +113,7 @@ export const evalCommand = Command.make(
           embedding.dispose()
         }
       })
-      yield* program.pipe(Effect.provide(Layer.mergeAll(LedgerPort.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer)))
+      yield* program.pipe(Effect.provide(Layer.mergeAll(Ledger.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer)))
     })
 ).pipe(
   Command.withDescription(

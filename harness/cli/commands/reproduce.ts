@@ -16,7 +16,8 @@ import { UsageError } from "../../errors.js"
 import type { Job, JobConfig } from "../../plan/job.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Engine } from "../../runner/engine-service.js"
-import { LedgerPort } from "../../runner/ledger-port.js"
+import { Ledger } from "../../../ledger/service.js"
+import { beginSuiteRun, findDone } from "../../runner/job-records.js"
 import { Progress } from "../../runner/progress.js"
 import { REPRODUCE_TOLERANCE, runJob } from "../../runner/run-job.js"
 import { ledgerFlag } from "../shared-flags.js"
@@ -62,12 +63,11 @@ export const reproduceCommand = Command.make(
         yield* Console.log(`reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s); expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`)
         const scratchLedger = join(scratch, "rerun.db")
         const rerun = yield* Effect.gen(function* () {
-          const port = yield* LedgerPort
-          const runId = yield* port.beginRun({ suite: config.suite, suitePath: "(reproduce)", codeVersion: "", git: { commit: null, dirtyHash: null }, environment: {}, argv: [] })
+          const runId = yield* beginSuiteRun({ suite: config.suite, suitePath: "(reproduce)", codeVersion: "", git: { commit: null, dirtyHash: null }, environment: {}, argv: [] })
           yield* runJob(job, { runId, checkpointRoot: join(scratch, "checkpoints"), index: 1, total: 1 })
-          const done = yield* port.findDone(job.key)
+          const done = yield* findDone(job.key)
           return done!.metrics
-        }).pipe(Effect.provide(Layer.mergeAll(LedgerPort.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer)))
+        }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer)))
         const certificate = compareForCertificate(recorded.id, store.metrics(recorded.id), rerun, reproducibility)
         store.recordCertificate(certificate)
         yield* Console.log(

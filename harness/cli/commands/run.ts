@@ -6,7 +6,7 @@ import { loadSuite } from "../../suite/load-suite.js"
 import { parseShard } from "../../plan/expand.js"
 import { Engine } from "../../runner/engine-service.js"
 import { CorpusService } from "../../runner/corpus-service.js"
-import { LedgerPort } from "../../runner/ledger-port.js"
+import { Ledger } from "../../../ledger/service.js"
 import { Progress } from "../../runner/progress.js"
 import { runSuite } from "../../runner/run-suite.js"
 import { printPlan } from "../../runner/dry-run.js"
@@ -60,7 +60,7 @@ export const runCommand = Command.make(
       }
       if (flags.dryRun) {
         return yield* printPlan(suite, { seeds, shard, backend }).pipe(
-          Effect.provide(Layer.mergeAll(LedgerPort.layer(flags.ledger), CorpusService.layer))
+          Effect.provide(Layer.mergeAll(Ledger.layer(flags.ledger), CorpusService.layer))
         )
       }
       if (flags.jobs > 1) {
@@ -76,7 +76,7 @@ export const runCommand = Command.make(
         ...(seeds ? { seeds } : {}),
         ...(shard ? { shard } : {})
       }).pipe(
-        Effect.provide(Layer.mergeAll(LedgerPort.layer(flags.ledger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer))
+        Effect.provide(Layer.mergeAll(Ledger.layer(flags.ledger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer))
       )
       yield* Console.log(`\n${suite.name}: ${summary.done} done, ${summary.skipped} skipped (already in the ledger), ${summary.failed} failed; ledger ${flags.ledger}, run #${summary.runId}\n`)
       yield* Console.log(summary.table)
