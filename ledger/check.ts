@@ -158,6 +158,19 @@ const judgeSeries = (
   return { row: { ...common, test }, ...(test ? {} : { fixedVerdict: "untested" as const }), ...(good ? { goodP: good.pValue } : {}) }
 }
 
+/**
+ * A metric's threshold: its own entry, else its family's: `perplexity@yarn` falls back to `perplexity` (the same
+ * metric under an extension), `time_ms.rope` to `time_ms` (one benchmark metric per method).
+ */
+export const thresholdFor = (thresholds: Readonly<Record<string, Threshold>> | undefined, name: string): Threshold | undefined => {
+  if (!thresholds) return undefined
+  if (thresholds[name]) return thresholds[name]
+  const base = name.split("@")[0]!
+  if (thresholds[base]) return thresholds[base]
+  const family = base.split(".")[0]!
+  return thresholds[family]
+}
+
 export const checkRegressions = (baseline: Side, candidate: Side, options: CheckOptions = {}): CheckResult => {
   const alpha = options.alpha ?? 0.05
   const defaultThreshold = options.defaultThreshold ?? { relative: 0.05 }
@@ -167,7 +180,7 @@ export const checkRegressions = (baseline: Side, candidate: Side, options: Check
   for (const [name, a] of [...cellsA].sort((x, y) => x[0].localeCompare(y[0]))) {
     const b = cellsB.get(name)
     for (const [id, series] of [...a.metrics].sort((x, y) => compareMetricKeys(x[1].key, y[1].key))) {
-      const threshold = options.thresholds?.[series.key.name] ?? defaultThreshold
+      const threshold = thresholdFor(options.thresholds, series.key.name) ?? defaultThreshold
       pending.push(judgeSeries(name, series, b?.metrics.get(id), threshold))
     }
   }

@@ -206,3 +206,15 @@ describe("reproduce certificates", () => {
     expect(compareForCertificate("j", metrics, [{ ...metrics[0], value: 3.2501 }], { mode: "tolerance", tolerance: 1e-4 }).verdict).toBe("certified")
   })
 })
+
+describe("thresholds by metric family", () => {
+  it("an extension or per-method metric falls back to its family's threshold", async () => {
+    const { thresholdFor } = await import("../../ledger/check.js")
+    const t = { perplexity: { relative: 0.02 }, time_ms: { relative: 0.1 }, "perplexity@yarn": { relative: 0.05 } }
+    expect(thresholdFor(t, "perplexity")).toEqual({ relative: 0.02 })
+    expect(thresholdFor(t, "perplexity@pi")).toEqual({ relative: 0.02 })
+    expect(thresholdFor(t, "perplexity@yarn")).toEqual({ relative: 0.05 })
+    expect(thresholdFor(t, "time_ms.rope")).toEqual({ relative: 0.1 })
+    expect(thresholdFor(t, "val_loss")).toBeUndefined()
+  })
+})

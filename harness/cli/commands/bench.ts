@@ -4,10 +4,9 @@
  */
 import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
-import { formatEngineBenchTable, runEngineBenchmark } from "../../../models/engine/bench-engine.js"
-import { describeEngine, initEngine } from "../../../models/engine/index.js"
+import { initEngine } from "../../../models/engine/index.js"
 import { runLedgerBenchmark } from "../../../ledger/bench.js"
-import { runEmbeddingMicrobench } from "../../bench/embedding-microbench.js"
+import { runAndRecordEmbeddingBench, runAndRecordEngineBench } from "../../bench/benchmark-suite.js"
 import { recordBenchmark } from "../../bench/record-benchmark.js"
 import { renderTable, formatNumber } from "../../table.js"
 import { ledgerFlag } from "../shared-flags.js"
@@ -26,17 +25,10 @@ const engine = Command.make(
     backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present)"))
   },
   (f) =>
-    Effect.gen(function* () {
-      const result = yield* Effect.promise(() =>
-        runEngineBenchmark({ quick: f.quick, withTorch: f.withTorch, ...(f.backends._tag === "Some" ? { backends: f.backends.value.split(",") } : {}) })
-      )
-      yield* Console.log(formatEngineBenchTable(result))
-      const info = yield* Effect.promise(() => initEngine({ backend: "wasm" }))
-      const { runId } = recordBenchmark(f.ledger, { suite: "bench-engine", name: "engine", config: { quick: f.quick, withTorch: f.withTorch }, engine: info }, result.metrics, {
-        loadavgBefore: result.loadavgBefore,
-        loadavgAfter: result.loadavgAfter
-      })
-      yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${f.ledger} (run ${runId})`)
+    runAndRecordEngineBench(f.ledger, "bench-engine", {
+      quick: f.quick,
+      withTorch: f.withTorch,
+      ...(f.backends._tag === "Some" ? { backends: f.backends.value.split(",") } : {})
     })
 ).pipe(
   Command.withDescription(
@@ -54,24 +46,10 @@ const embeddings = Command.make(
     methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("comma-separated embeddings (default: all)"))
   },
   (f) =>
-    Effect.gen(function* () {
-      const result = yield* Effect.promise(() =>
-        runEmbeddingMicrobench({
-          quick: f.quick,
-          lengths: f.lengths.split(",").map(Number),
-          ...(f.methods._tag === "Some" ? { methods: f.methods.value.split(",") } : {}),
-          onProgress: (line) => process.stderr.write(`${line}\n`)
-        })
-      )
-      yield* Console.log(result.table)
-      if (result.memory) {
-        yield* Console.log(
-          `\nFoPE tables for ${result.memory.length} tokens (${result.memory.length / result.memory.trainLength}x of ${result.memory.trainLength}), all ${result.memory.layers} layers of "${result.memory.scale}": ` +
-            `${formatNumber(result.memory.megabytes)} MB, built in ${formatNumber(result.memory.buildMs)} ms`
-        )
-      }
-      const { runId } = recordBenchmark(f.ledger, { suite: "embedding-microbench", name: "embeddings", config: { quick: f.quick, lengths: f.lengths }, engine: result.engine }, result.metrics)
-      yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${f.ledger} (run ${runId}) on ${describeEngine(result.engine)}`)
+    runAndRecordEmbeddingBench(f.ledger, "embedding-microbench", {
+      quick: f.quick,
+      lengths: f.lengths.split(",").map(Number),
+      ...(f.methods._tag === "Some" ? { methods: f.methods.value.split(",") } : {})
     })
 ).pipe(Command.withDescription("Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench), FoPE/RoPE and ALiBi/RoPE ratios from the same run, and FoPE's table memory at 16x."))
 
