@@ -20,6 +20,15 @@ export class TrainingDiverged extends Schema.TaggedError<TrainingDiverged>()("Tr
   step: Schema.Number
 }) {}
 
+/**
+ * A job whose computation threw (not a NaN loss): out of memory in the wasm heap, a checkpoint that cannot be
+ * written. Recorded as failed in the ledger; the suite stops, because the engine may not be usable afterwards.
+ */
+export class JobCrashed extends Schema.TaggedError<JobCrashed>()("JobCrashed", {
+  message: Schema.String,
+  step: Schema.Number
+}) {}
+
 /** Anything else a user can fix: a bad flag value, a missing file. */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
   message: Schema.String

@@ -39,7 +39,23 @@ export interface ForwardOptions {
    * float rounding.
    */
   readonly queryChunk?: number
+  /** token lookups (embedding rows, target log-probabilities): default "auto" (gather where the backend can train it) */
+  readonly lookup?: "auto" | "gather" | "onehot"
 }
+
+/**
+ * "gather" where the current backend has UnsortedSegmentSum (the gradient of tf.gather), else "onehot".
+ * Decided per call from the kernel registry, so a backend switch (tests, the engine) is picked up.
+ */
+export const lookupMode = (requested: ForwardOptions["lookup"] = "auto"): "gather" | "onehot" =>
+  requested !== "auto" ? requested : tf.getKernel("UnsortedSegmentSum", tf.getBackend()) !== undefined ? "gather" : "onehot"
+
+/**
+ * One-hot rows as float32: [N] int32 -> [N, V]. Not tf.oneHot(.., "float32"): the stock wasm OneHot kernel of
+ * tfjs 4.22 ignores dtype and writes int32 bits into a float32 tensor (a 1 reads as 1.4e-45); an int32 one-hot
+ * followed by a cast is correct on every backend.
+ */
+const oneHotFloat = (ids: tf.Tensor1D, V: number): tf.Tensor2D => tf.cast(tf.oneHot(ids, V), "float32") as tf.Tensor2D
 
 /** Largest number of attention-score elements (B x H x rows x keys) formed at once by default: 2^24 floats = 64 MiB. */
 export const SCORE_ELEMENTS_BUDGET = 2 ** 24
@@ -176,13 +192,14 @@ export class Decoder {
     const mask = queryChunk >= T && T <= MASK_CACHE_MAX_LENGTH ? this.causalMask(T) : undefined // [T, T]
     return tf.tidy(() => {
       const { vocabSize: V, dModel: d } = this.config
-      // Token embedding as a one-hot matmul [B*T, V] @ [V, d]: the wasm backend has no UnsortedSegmentSum,
-      // the gradient of tf.gather, unless the engine registers one. For V = 256 the matmul is cheap; for
-      // GPT-2's 50k vocabulary switch to tf.gather once the engine provides that gradient.
-      // (tf.oneHot(.., "float32") is not used: the wasm OneHot kernel of tfjs 4.22 ignores dtype and writes int32
-      // bits into a float32 tensor (1 reads as 1.4e-45); an int32 one-hot followed by a cast is correct everywhere.)
-      const oneHot = tf.cast(tf.oneHot(tokens.reshape([B * T]), V), "float32") // [B*T, V]
-      let x: tf.Tensor2D = tf.matMul(oneHot, this.tokenEmbedding) // [B*T, d]
+      // Token embedding: a row lookup (tf.gather) where the backend has its gradient kernel (UnsortedSegmentSum:
+      // cpu, and wasm once the engine registers it); otherwise a one-hot matmul [B*T, V] @ [V, d], cheap for V = 256
+      // but not for GPT-2's 50k vocabulary. Both give the same rows exactly (a product with 1 and sums of 0).
+      const ids = tokens.reshape([B * T]) as tf.Tensor1D // [B*T]
+      let x: tf.Tensor2D =
+        lookupMode(options?.lookup) === "gather"
+          ? (tf.gather(this.tokenEmbedding, ids) as tf.Tensor2D) // [B*T, d]
+          : tf.matMul(oneHotFloat(ids, V), this.tokenEmbedding) // [B*T, V] @ [V, d] -> [B*T, d]
       if (embedding.input) {
         const signal = embedding.input(T) // [T, d]
         x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
@@ -207,7 +224,13 @@ export class Decoder {
       const logits = this.logits(inputs, options) // [B, T, V]
       // log-softmax subtracts the row max first: no overflow for large logits (no NaN).
       const logProbs = tf.logSoftmax(logits, -1) // [B, T, V]
-      const picked = tf.cast(tf.oneHot(targets, this.config.vocabSize), "float32") // [B, T, V] (int32 + cast: see logits)
+      const V = this.config.vocabSize
+      if (lookupMode(options?.lookup) === "gather") {
+        // pick log p[b, t, target] from the flat [B*T*V] log-probabilities at (b*T + t)*V + target
+        const flatIndex = tf.range(0, B * T * V, V, "int32").add(targets.reshape([B * T])) as tf.Tensor1D // [B*T] int32
+        return tf.neg(tf.gather(logProbs.reshape([B * T * V]), flatIndex)).reshape([B, T]) as tf.Tensor2D // [B, T]
+      }
+      const picked = oneHotFloat(targets.reshape([B * T]) as tf.Tensor1D, V).reshape([B, T, V]) // [B, T, V]
       return tf.neg(tf.sum(tf.mul(logProbs, picked), -1)) as tf.Tensor2D // [B, T]
     })
   }

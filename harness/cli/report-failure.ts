@@ -6,7 +6,7 @@
 import { Effect } from "effect"
 import { CliError } from "effect/cli"
 
-const DOMAIN_TAGS = new Set(["SuiteError", "UsageError", "JobRefused", "TrainingDiverged"])
+const DOMAIN_TAGS = new Set(["SuiteError", "UsageError", "JobRefused", "TrainingDiverged", "JobCrashed"])
 
 export const reportFailure = (error: unknown): Effect.Effect<void> =>
   Effect.sync(() => {

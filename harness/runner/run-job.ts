@@ -13,7 +13,7 @@ import { Cause, Effect } from "effect"
 import { NonFiniteLossError, Trainer, type StepResult } from "../../models/train/index.js"
 import type { MetricRecord } from "../../ledger/types.js"
 import type { Job } from "../plan/job.js"
-import { TrainingDiverged } from "../errors.js"
+import { JobCrashed, TrainingDiverged } from "../errors.js"
 import { buildModel } from "./build-model.js"
 import { CorpusService } from "./corpus-service.js"
 import { Engine } from "./engine-service.js"
@@ -48,14 +48,27 @@ const yieldToEventLoop = Effect.promise(() => new Promise<void>((resolve) => set
  */
 export const REPRODUCE_TOLERANCE = 1e-3
 
-/** One optimizer step; a NaN/Inf loss is a typed failure, anything else thrown is a defect (a bug). */
-const stepOnce = (trainer: Trainer): Effect.Effect<StepResult, TrainingDiverged> =>
-  Effect.suspend(() => {
+/** What a crash means for the user: the wasm runtime's bare "Aborted()" is almost always its 4 GB heap running out. */
+export const explainCrash = (e: unknown, job: Job): string => {
+  const message = e instanceof Error ? e.message : String(e)
+  if (!/Aborted\(|out of memory|Cannot enlarge memory|RangeError: Array buffer allocation/i.test(message)) return message
+  const c = job.config
+  const logitsGiB = (c.training.batchSize * c.training.seqLength * c.model.vocabSize * 4) / 2 ** 30
+  return (
+    `the tensor engine ran out of memory (${message.split(".")[0]}): the wasm heap is limited to 4 GiB, and one step of this job ` +
+    `holds ${logitsGiB.toFixed(1)} GiB of logits alone (batch ${c.training.batchSize} x ${c.training.seqLength} tokens x vocabulary ${c.model.vocabSize}) ` +
+    `plus activations. Use a GPU backend (@tensorflow/tfjs-node-gpu), or a smaller batch, length or vocabulary (the byte tokenizer).`
+  )
+}
+
+/** One optimizer step; a NaN/Inf loss is TrainingDiverged, anything else thrown is JobCrashed (with an explanation). */
+const stepOnce = (trainer: Trainer, job: Job): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> =>
+  Effect.suspend((): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> => {
     try {
       return Effect.succeed(trainer.next())
     } catch (e) {
       if (e instanceof NonFiniteLossError) return Effect.fail(new TrainingDiverged({ message: e.message, step: e.step }))
-      return Effect.die(e)
+      return Effect.fail(new JobCrashed({ message: explainCrash(e, job), step: trainer.step }))
     }
   })
 
@@ -89,7 +102,7 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
         let stepsThisSession = 0
         const trainLoop = Effect.gen(function* () {
           while (!trainer.done) {
-            const r = yield* stepOnce(trainer)
+            const r = yield* stepOnce(trainer, job)
             tokens += r.tokens
             stepsThisSession++
             const elapsed = (performance.now() - trainStart) / 1000
@@ -115,7 +128,7 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
           Effect.tapCause((cause) => {
             if (Cause.hasInterruptsOnly(cause)) return Effect.void
             const e = Cause.squash(cause)
-            const step = e instanceof TrainingDiverged ? e.step : trainer.step
+            const step = e instanceof TrainingDiverged || e instanceof JobCrashed ? e.step : trainer.step
             const message = e instanceof Error ? e.message : String(e)
             return ledger.failJob(jobId, { error: message, step }).pipe(
               Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)),

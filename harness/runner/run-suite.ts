@@ -103,17 +103,21 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
   }
 
   const suiteStart = performance.now()
-  for (const [i, job] of todo.entries()) {
-    const outcome = yield* runJob(job, { runId, checkpointRoot: options.checkpointRoot, index: i + 1, total: todo.length }).pipe(
-      Effect.map(() => "done" as const),
-      Effect.catchIf((e): e is TrainingDiverged => e instanceof TrainingDiverged, () => Effect.succeed("failed" as const))
-    )
-    if (outcome === "done") done++
-    else failed++
-    const elapsed = (performance.now() - suiteStart) / 1000
-    if (i + 1 < todo.length) yield* progress.line(`suite: ${i + 1}/${todo.length} jobs in ${formatDuration(elapsed)}, about ${formatDuration((elapsed / (i + 1)) * (todo.length - i - 1))} left`)
-  }
-  yield* ledger.finishRun(runId)
+  const runJobs = Effect.gen(function* () {
+    for (const [i, job] of todo.entries()) {
+      const outcome = yield* runJob(job, { runId, checkpointRoot: options.checkpointRoot, index: i + 1, total: todo.length }).pipe(
+        Effect.map(() => "done" as const),
+        // a diverged job is recorded as failed and the suite goes on; a crash (JobCrashed) stops the suite
+        Effect.catchIf((e): e is TrainingDiverged => e instanceof TrainingDiverged, () => Effect.succeed("failed" as const))
+      )
+      if (outcome === "done") done++
+      else failed++
+      const elapsed = (performance.now() - suiteStart) / 1000
+      if (i + 1 < todo.length) yield* progress.line(`suite: ${i + 1}/${todo.length} jobs in ${formatDuration(elapsed)}, about ${formatDuration((elapsed / (i + 1)) * (todo.length - i - 1))} left`)
+    }
+  })
+  // the run record is closed however the jobs end (done, crashed, interrupted)
+  yield* runJobs.pipe(Effect.ensuring(ledger.finishRun(runId).pipe(Effect.ignore)))
   const table = yield* resultsTable(jobs)
   return { runId, planned: jobs.length, skipped, done, failed, table } satisfies RunSummary
 })

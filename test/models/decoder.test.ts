@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
 import { EmbeddingError } from "../../embeddings/interface.js"
-import { Decoder, type DecoderConfig } from "../../models/decoder.js"
+import { Decoder, lookupMode, type DecoderConfig } from "../../models/decoder.js"
 import { nope, rope, shapeOf, useCpu } from "./decoder-helpers.js"
 
 const config: DecoderConfig = { vocabSize: 256, dModel: 32, heads: 2, layers: 2, ffnHidden: 128, trainLength: 16 }
@@ -125,6 +125,21 @@ describe("Decoder", () => {
     for (let i = 0; i < 3; i++) tf.dispose(model.loss(tokens))
     expect(tf.memory().numTensors).toBe(before)
     tf.dispose(tokens)
+    model.dispose()
+  })
+
+  it("gather and one-hot token lookups give the same losses (and close gradients)", () => {
+    expect(lookupMode()).toBe("gather") // the cpu backend has UnsortedSegmentSum
+    const model = Decoder.create(config, rope(shapeOf(config)), 12)
+    const tokens = randomTokens(2, 9, 6)
+    const a = model.tokenLosses(tokens, { lookup: "gather" })
+    const b = model.tokenLosses(tokens, { lookup: "onehot" })
+    expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()))
+    const vars = model.trainableVariables as tf.Variable[]
+    const ga = tf.variableGrads(() => model.loss(tokens, { lookup: "gather" }), vars)
+    const gb = tf.variableGrads(() => model.loss(tokens, { lookup: "onehot" }), vars)
+    for (const v of vars) expect(tf.max(tf.abs(ga.grads[v.name]!.sub(gb.grads[v.name]!))).dataSync()[0]).toBeLessThan(1e-6)
+    tf.dispose([tokens, a, b, ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)])
     model.dispose()
   })
 })
