@@ -98,17 +98,18 @@ export const assertScaleRunnable = (
   s: ScaleConfig,
   engine: EngineFacts,
   force: boolean,
-  step: { vocabSize: number; batchSize: number; seqLength: number } = NOMINAL_STEP
+  step: { vocabSize: number; batchSize: number; seqLength: number; steps?: number } = NOMINAL_STEP
 ): void => {
   if (!s.gpuOnly || engine.gpu || force) return
   const params = scaleParameterCount(s, step.vocabSize).total
   const gflops = ESTIMATED_GFLOPS[engine.backend] ?? ESTIMATED_GFLOPS.cpu!
   const minutes = trainingFlopsPerStep(s, step.vocabSize, step.batchSize, step.seqLength) / (gflops * 1e9) / 60
+  const whole = step.steps !== undefined ? ` (${step.steps} steps: about ${((minutes * step.steps) / 60).toFixed(1)} hours)` : ""
   const where = engine.threads !== undefined ? `${engine.backend} on ${engine.threads} CPU thread${engine.threads === 1 ? "" : "s"}` : engine.backend
   throw new ScaleNeedsGpuError(
     `scale "${s.name}" (${(params / 1e6).toFixed(1)}M parameters) needs a GPU backend (tensorflow-gpu); ` +
       `this run uses ${where}, where one step (batch ${step.batchSize} x ${step.seqLength} tokens) would take about ` +
-      `${minutes < 10 ? minutes.toFixed(1) : Math.round(minutes)} minutes. ` +
+      `${minutes < 10 ? minutes.toFixed(1) : Math.round(minutes)} minutes${whole}. ` +
       `Install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or pass --force-scale to start anyway.`
   )
 }

@@ -22,32 +22,58 @@ export class CheckpointError extends Error {
 
 export const sha256Hex = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex")
 
-/** Writes a file through a temporary name and a rename, so a crash never leaves a half-written file under the real name. */
-export const writeFileAtomic = (file: string, bytes: Uint8Array | string): void => {
-  const tmp = `${file}.tmp-${process.pid}`
-  fs.writeFileSync(tmp, bytes)
-  fs.renameSync(tmp, file)
+/**
+ * Writes a whole checkpoint so that the previous one survives any failure (a full disk, a kill mid-save): the files
+ * and manifest.json go to a staging directory beside `dir`, which then replaces `dir` by two renames (old -> retired,
+ * staging -> dir). A crash between the renames leaves the retired copy, which `recoverCheckpoint` puts back.
+ * Returns the manifest's sha256.
+ */
+export const writeCheckpointFiles = (dir: string, files: ReadonlyArray<readonly [string, Uint8Array | string]>): { path: string; sha256: string } => {
+  const staging = `${dir}.staging-${process.pid}`
+  const retired = `${dir}.retired-${process.pid}`
+  fs.rmSync(staging, { recursive: true, force: true })
+  fs.mkdirSync(staging, { recursive: true })
+  try {
+    const entries: Record<string, { sha256: string; bytes: number }> = {}
+    for (const [name, content] of files) {
+      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
+      fs.writeFileSync(path.join(staging, name), bytes)
+      entries[name] = { sha256: sha256Hex(bytes), bytes: bytes.length }
+    }
+    const manifest: Manifest = { format: MANIFEST_FORMAT, files: entries }
+    const text = JSON.stringify(manifest, null, 2) + "\n"
+    fs.writeFileSync(path.join(staging, MANIFEST_FILE), text)
+    if (fs.existsSync(dir)) fs.renameSync(dir, retired)
+    fs.renameSync(staging, dir)
+    fs.rmSync(retired, { recursive: true, force: true })
+    return { path: dir, sha256: sha256Hex(text) }
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true })
+    recoverCheckpoint(dir)
+    const code = (e as { code?: string }).code
+    if (code === "ENOSPC" || code === "EDQUOT") {
+      throw new CheckpointError(`cannot save the checkpoint in ${dir}: the disk is full (${code}); the previous checkpoint is kept. Free space and rerun to resume from it`)
+    }
+    throw e
+  }
 }
 
-/** Writes files into `dir` (created if needed), then manifest.json; returns the manifest's sha256. */
-export const writeCheckpointFiles = (dir: string, files: ReadonlyArray<readonly [string, Uint8Array | string]>): { path: string; sha256: string } => {
-  fs.mkdirSync(dir, { recursive: true })
-  // an old manifest must not vouch for new files while they are being written
-  fs.rmSync(path.join(dir, MANIFEST_FILE), { force: true })
-  const entries: Record<string, { sha256: string; bytes: number }> = {}
-  for (const [name, content] of files) {
-    const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content
-    writeFileAtomic(path.join(dir, name), bytes)
-    entries[name] = { sha256: sha256Hex(bytes), bytes: bytes.length }
-  }
-  const manifest: Manifest = { format: MANIFEST_FORMAT, files: entries }
-  const text = JSON.stringify(manifest, null, 2) + "\n"
-  writeFileAtomic(path.join(dir, MANIFEST_FILE), text)
-  return { path: dir, sha256: sha256Hex(text) }
+/** Puts back a checkpoint left retired by a crash between the two renames of writeCheckpointFiles. */
+export const recoverCheckpoint = (dir: string): void => {
+  if (fs.existsSync(path.join(dir, MANIFEST_FILE))) return
+  const parent = path.dirname(dir)
+  if (!fs.existsSync(parent)) return
+  const prefix = `${path.basename(dir)}.retired-`
+  const retired = fs.readdirSync(parent).filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n))
+  const usable = retired.find((r) => fs.existsSync(path.join(r, MANIFEST_FILE)))
+  if (!usable) return
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.renameSync(usable, dir)
 }
 
 /** Reads manifest.json and every file it lists, verifying each hash; returns the files' bytes by name. */
 export const readVerifiedFiles = (dir: string): { files: ReadonlyMap<string, Uint8Array>; sha256: string } => {
+  recoverCheckpoint(dir)
   const manifestPath = path.join(dir, MANIFEST_FILE)
   if (!fs.existsSync(manifestPath)) {
     throw new CheckpointError(`${dir} is not a checkpoint: ${MANIFEST_FILE} is missing (the save may have been interrupted; use an earlier checkpoint)`)

@@ -180,3 +180,25 @@ describe("checkpoints", () => {
     other.dispose()
   })
 })
+
+describe("checkpoint saves never lose the previous checkpoint", () => {
+  it("a save that fails half-way (here: an unwritable file name) keeps the previous checkpoint loadable", async () => {
+    const { mkdtempSync, existsSync, readdirSync } = await import("node:fs")
+    const { tmpdir } = await import("node:os")
+    const { join } = await import("node:path")
+    const { writeCheckpointFiles, readVerifiedFiles, recoverCheckpoint } = await import("../../models/checkpoint/manifest.js")
+    const dir = join(mkdtempSync(join(tmpdir(), "ckpt-")), "job")
+    const first = writeCheckpointFiles(dir, [["a.txt", "one"], ["b.txt", "two"]])
+    expect(() => writeCheckpointFiles(dir, [["a.txt", "NEW"], ["missing-folder/b.txt", "x"]])).toThrow()
+    const { files, sha256 } = readVerifiedFiles(dir)
+    expect(sha256).toBe(first.sha256)
+    expect(new TextDecoder().decode(files.get("a.txt"))).toBe("one")
+    expect(readdirSync(join(dir, "..")).filter((n) => n.includes("staging"))).toEqual([])
+    // a crash between the two renames leaves only the retired copy: recovery puts it back
+    const { renameSync } = await import("node:fs")
+    renameSync(dir, `${dir}.retired-12345`)
+    recoverCheckpoint(dir)
+    expect(existsSync(join(dir, "manifest.json"))).toBe(true)
+    expect(readVerifiedFiles(dir).sha256).toBe(first.sha256)
+  })
+})

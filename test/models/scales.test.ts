@@ -67,6 +67,9 @@ describe("scales", () => {
       expect(message).toContain("Install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or pass --force-scale to start anyway.")
     }
     expect(() => assertScaleRunnable(s, { backend: "cpu", gpu: false }, false)).toThrow(/this run uses cpu,/)
+    expect(() => assertScaleRunnable(s, wasm, false, { vocabSize: 256, batchSize: 8, seqLength: 512, steps: 1000 })).toThrow(
+      /minutes \(1000 steps: about [\d.]+ hours\)\. Install/
+    )
     expect(() => assertScaleRunnable(s, wasm, true)).not.toThrow()
     expect(() => assertScaleRunnable(s, { backend: "tensorflow-gpu", gpu: true }, false)).not.toThrow()
     expect(() => assertScaleRunnable(resolveScale("micro"), wasm, false)).not.toThrow()

@@ -8,9 +8,7 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import { Console, Effect, Layer } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import { createEmbedding } from "../../../embeddings/registry.js"
-import { Decoder } from "../../../models/decoder.js"
-import { loadModelWeights, readCheckpointModel } from "../../../models/checkpoint/index.js"
+import { loadDecoder } from "../../../models/checkpoint/load-decoder.js"
 import { canonicalJson, sha256Hex } from "../../../ledger/canonical.js"
 import { BACKEND_CHOICES, TASKS, type Extension, type Task } from "../../../suites/schema.js"
 import { UsageError } from "../../errors.js"
@@ -61,19 +59,14 @@ export const evalCommand = Command.make(
       const extensions = (f.extension.length ? f.extension : ["none" as const]).map(toExtension)
 
       const program = Effect.gen(function* () {
-        const described = yield* Effect.try({ try: () => readCheckpointModel(f.checkpoint), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        const loaded = yield* Effect.try({ try: () => loadDecoder(f.checkpoint), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        const { model, sha256 } = loaded
+        const described = loaded.state.model
         const c = described.config
         const tokenizer = c.vocabSize === 256 ? ("bytes" as const) : ("gpt2" as const)
         const corpus = yield* CorpusService
         const data = yield* corpus.load({ corpus: "sotu", tokenizer, validFraction: 0.1, passkeyFraction: 0 })
-        const embedding = createEmbedding(
-          { name: described.embedding.name, params: described.embedding.params },
-          { dModel: c.dModel, heads: c.heads, headDim: c.dModel / c.heads, layers: c.layers, trainLength: c.trainLength },
-          described.seed
-        )
-        const model = Decoder.create(c, embedding, described.seed)
         try {
-          const { sha256 } = loadModelWeights(model, f.checkpoint)
           const evaluation = {
             lengths: multiples.map((m) => m * c.trainLength),
             tasks: tasks as Task[],
@@ -108,9 +101,12 @@ export const evalCommand = Command.make(
           ])
           yield* Console.log(`checkpoint ${f.checkpoint} (sha256 ${sha256.slice(0, 12)}), ${described.embedding.name}, trained at ${c.trainLength}; recorded as job ${jobId} in ${ledger.file}\n`)
           yield* Console.log(renderTable(["extension", ...evaluation.lengths.map((L) => `ppl@${L}`)], rows))
+          if (rows.some((r) => r.includes("-"))) {
+            yield* Console.log(`\n"-" = not applicable: the extension is not defined for this embedding (PI and NTK rescale a RoPE frequency grid; FoPE extends with YaRN), or the length is beyond what it can represent.`)
+          }
         } finally {
+          model.embedding.dispose()
           model.dispose()
-          embedding.dispose()
         }
       })
       yield* program.pipe(Effect.provide(Layer.mergeAll(Ledger.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer)))
