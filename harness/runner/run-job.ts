@@ -61,6 +61,11 @@ export const explainCrash = (e: unknown, job: Job): string => {
   )
 }
 
+const evalThroughput = (metrics: ReadonlyArray<MetricRecord>, seconds: number): MetricRecord[] => {
+  const tokens = metrics.filter((m) => m.name.startsWith("eval_tokens")).reduce((a, m) => a + m.value, 0)
+  return tokens > 0 && seconds > 0 ? [{ name: "eval_tokens_per_s", value: tokens / seconds, unit: "tokens/s", better: "higher" }] : []
+}
+
 /** One optimizer step; a NaN/Inf loss is TrainingDiverged, anything else thrown is JobCrashed (with an explanation). */
 const stepOnce = (trainer: Trainer, job: Job): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> =>
   Effect.suspend((): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> => {
@@ -153,6 +158,9 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
           ...(tokens > 0 ? [{ name: "train_tokens_per_s", value: tokens / trainSeconds, unit: "tokens/s", better: "higher" as const }] : []),
           { name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" },
           { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
+          // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
+          ...evalThroughput(evaluation.metrics, evalSeconds),
+          { name: "peak_rss_mb", value: process.resourceUsage().maxRSS / 1024, unit: "MB", better: "lower" },
           { name: "trained_tokens", value: trainedTokens, unit: "tokens", better: "none" },
           // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
           ...trainer.history

@@ -94,11 +94,21 @@ print(json.dumps({"torchVersion": torch.__version__, "threads": torch.get_num_th
     "trainTokensPerSecond": B * T / train_s, "evalTokensPerSecond": B * T / eval_s, "finalLoss": loss}))
 `
 
-export const torchAvailable = (): Peer<string> => {
-  const probe = spawnSync("python3", ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8", timeout: 60_000 })
-  if (probe.error !== undefined) return { ok: false, note: `python3 not runnable (${probe.error.message}): the PyTorch peer needs python3 with torch` }
-  if (probe.status !== 0) return { ok: false, note: "PyTorch not installed (python3 -c 'import torch' fails): `apt-get install python3-torch` enables --with-torch" }
-  return { ok: true, value: probe.stdout.trim() }
+/**
+ * Pythons to try, in order: $HARNESS_PYTHON, `python3` on the PATH, then Debian's /usr/bin/python3 (where
+ * `apt-get install python3-torch` puts torch, while a pyenv or venv python3 may shadow it on the PATH).
+ */
+const pythonCandidates = (): string[] => [...new Set([process.env.HARNESS_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p))]
+
+/** The first python that imports torch, and torch's version. */
+export const torchAvailable = (): Peer<{ python: string; version: string }> => {
+  const tried: string[] = []
+  for (const python of pythonCandidates()) {
+    const probe = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8", timeout: 60_000 })
+    if (probe.error === undefined && probe.status === 0) return { ok: true, value: { python, version: probe.stdout.trim() } }
+    tried.push(python)
+  }
+  return { ok: false, note: `PyTorch not found (tried ${tried.join(", ")}; none imports torch): \`apt-get install python3-torch\` enables --with-torch, or set HARNESS_PYTHON` }
 }
 
 export const runTorchPeer = (config: ReferenceModelConfig, steps: number, threads: number): Peer<TorchResult> => {
@@ -108,7 +118,7 @@ export const runTorchPeer = (config: ReferenceModelConfig, steps: number, thread
   const script = path.join(dir, "reference_model.py")
   fs.writeFileSync(script, TORCH_SCRIPT)
   const arg = JSON.stringify({ ...config, steps, warmup: 2, threads })
-  const run = spawnSync("python3", [script, arg], { encoding: "utf8", timeout: 600_000 })
+  const run = spawnSync(available.value.python, [script, arg], { encoding: "utf8", timeout: 600_000 })
   fs.rmSync(dir, { recursive: true, force: true })
   if (run.status !== 0) return { ok: false, note: `PyTorch peer failed (exit ${run.status}): ${(run.stderr ?? "").trim().split("\n").slice(-3).join(" / ")}` }
   try {
