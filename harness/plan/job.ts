@@ -3,6 +3,8 @@
  * identifies the experiment. Two jobs with the same key are the same experiment: the runner skips a key
  * the ledger already holds as done, unless forced.
  */
+import type { DecoderConfig } from "../../models/decoder.js"
+import type { TrainSpec } from "../../models/train/index.js"
 import type { Extension, Task } from "../../suites/schema.js"
 
 export interface ResolvedEmbedding {
@@ -13,31 +15,14 @@ export interface ResolvedEmbedding {
   readonly label: string
 }
 
-export interface ResolvedModel {
+/** The decoder's configuration, plus the scale it came from. */
+export interface ResolvedModel extends DecoderConfig {
   readonly scale: string
-  readonly vocabSize: number
-  readonly dModel: number
-  readonly heads: number
-  readonly layers: number
-  readonly ffnHidden: number
-  readonly trainLength: number
   readonly gpuOnly: boolean
 }
 
-export interface ResolvedTraining {
-  readonly steps: number
-  readonly batchSize: number
-  readonly seqLength: number
-  readonly learningRate: number
-  readonly warmupSteps: number
-  readonly minLrRatio: number
-  readonly weightDecay: number
-  readonly beta1: number
-  readonly beta2: number
-  readonly eps: number
-  readonly gradClip: number
-  readonly checkpointEvery: number
-}
+/** The trainer's spec with every default filled in, and how often to checkpoint. */
+export type ResolvedTraining = TrainSpec & { readonly checkpointEvery: number }
 
 export interface ResolvedData {
   readonly corpus: "sotu"

@@ -3,17 +3,10 @@
  * data (the caller queries the ledger; the renderer does no I/O). Every number shown in a report comes from
  * `metrics` of a job whose status is "done", and is traceable through `recordHash` to its ledger record.
  */
+import type { MetricRecord } from "../../ledger/types.js"
 
-export interface ReportMetric {
-  readonly name: string
-  readonly value: number
-  readonly unit: string
-  readonly better: "lower" | "higher" | "none"
-  /** evaluation length, when the metric has one */
-  readonly length?: number | null
-  /** training step, when the metric has one */
-  readonly step?: number | null
-}
+/** A metric as the ledger stores it (harness/ may import ledger/: one definition). */
+export type ReportMetric = MetricRecord
 
 export interface ReportJob {
   /** e.g. "quickstart/rope/nano/seed0" */

@@ -20,16 +20,8 @@ import { describeEngine, initEngine, type BackendRequest } from "./backend.js"
 import { runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
 import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "./reference-model.js"
 
-/** The ledger's metric shape (contract "Ledger metric shape"); structurally identical, declared here because
- * models/ does not import ledger/. */
-export interface MetricRecord {
-  readonly name: string
-  readonly value: number
-  readonly unit: string
-  readonly better: "lower" | "higher" | "none"
-  readonly length?: number | null
-  readonly step?: number | null
-}
+import type { MetricRecord } from "../eval/metrics.js"
+export type { MetricRecord }
 
 interface VariantSpec {
   readonly name: string
@@ -431,7 +423,7 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
   }
   if (r.torch?.ok === true) {
     const t = r.torch.value
-    lines.push(`| pytorch ${t.torchVersion} | ${t.threads} | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
+    lines.push(`| pytorch ${t.torchVersion} (best of 2 thread splits) | ${t.threads} torch + ${t.blasThreads} openblas | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
   }
   if (r.sgemm.ok) {
     const s = r.sgemm.value
