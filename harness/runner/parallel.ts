@@ -6,7 +6,12 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { join, dirname } from "node:path"
-import { Console, Effect, Option } from "effect"
+import { Console, Effect, Layer, Option } from "effect"
+import { Ledger } from "../../ledger/service.js"
+import type { Suite } from "../../suites/schema.js"
+import { CorpusService } from "./corpus-service.js"
+import { resultsTable } from "./results-table.js"
+import { planSuite } from "./run-suite.js"
 import { UsageError } from "../errors.js"
 
 interface ParallelFlags {
@@ -22,7 +27,7 @@ interface ParallelFlags {
 
 const binPath = (): string => join(dirname(fileURLToPath(import.meta.url)), "../../../bin/harness.js")
 
-export const runInParallel = (options: { suitePath: string; jobs: number; flags: ParallelFlags }) =>
+export const runInParallel = (options: { suite: Suite; suitePath: string; jobs: number; seeds: ReadonlyArray<number> | undefined; flags: ParallelFlags }) =>
   Effect.gen(function* () {
     const f = options.flags
     if (Option.isSome(f.shard)) return yield* new UsageError({ message: "--jobs and --shard cannot be combined: --jobs N already splits the plan into N shards on this machine" })
@@ -52,5 +57,11 @@ export const runInParallel = (options: { suitePath: string; jobs: number; flags:
     )
     const failed = codes.filter((c) => c !== 0).length
     yield* Console.log(`${options.jobs - failed}/${options.jobs} workers finished cleanly${failed ? `; ${failed} exited with an error (see their lines above)` : ""}`)
+    // one table for the whole suite, from the ledger the workers wrote
+    const table = yield* Effect.gen(function* () {
+      const jobs = yield* planSuite(options.suite, options.seeds ? { seeds: options.seeds } : {})
+      return yield* resultsTable(jobs)
+    }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(f.ledger), CorpusService.layer)))
+    yield* Console.log(`\n${options.suite.name}: all shards, ledger ${f.ledger}\n\n${table}`)
     if (failed > 0) process.exitCode = 1
   })

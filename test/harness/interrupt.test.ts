@@ -58,7 +58,7 @@ describe("interruption and resume (child processes)", () => {
     expect(qualityMetrics(ledger)).toEqual(qualityMetrics(reference))
   })
 
-  it("--shard 1/2 and 2/2 on two ledgers, merged, give the unsharded run's job set", async () => {
+  it("--shard 1/2 and 2/2 on two ledgers, merged, and --jobs 2 on one ledger, give the unsharded run's job set", async () => {
     const dir = scratch()
     const suite = writeSuite(dir, tinySuite({ name: "shards", embeddings: ["rope", "fope", "nope"], training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 } }))
     const common = ["--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"]
@@ -81,5 +81,11 @@ describe("interruption and resume (child processes)", () => {
     expect(keys(join(dir, "merged.db"))).toEqual(keys(join(dir, "all.db")))
     const verify = await runHarness(["ledger", "verify", "--ledger", join(dir, "merged.db")])
     expect(verify.code).toBe(0)
+    // --jobs 2: two worker processes on one ledger (WAL + busy timeout) give the same job set, and the chain holds
+    const parallel = await runHarness(["run", suite, "--jobs", "2", "--ledger", join(dir, "parallel.db"), "--checkpoints", join(dir, "ckpt-par"), "--backend", "wasm"])
+    expect(parallel.code).toBe(0)
+    expect(parallel.stdout).toMatch(/2\/2 workers finished cleanly/)
+    expect(keys(join(dir, "parallel.db"))).toEqual(keys(join(dir, "all.db")))
+    expect((await runHarness(["ledger", "verify", "--ledger", join(dir, "parallel.db")])).code).toBe(0)
   })
 })

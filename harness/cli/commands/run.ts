@@ -64,7 +64,7 @@ export const runCommand = Command.make(
         )
       }
       if (flags.jobs > 1) {
-        return yield* runInParallel({ suitePath: path, jobs: flags.jobs, flags })
+        return yield* runInParallel({ suite, suitePath: path, jobs: flags.jobs, seeds, flags })
       }
       const summary = yield* runSuite({
         suite,
