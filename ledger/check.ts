@@ -18,7 +18,7 @@
  * Metrics with better = "none" are shown, never judged. Exit code 1 when there is a regression, else 0.
  */
 import { pairedBySeed } from "./diff.js"
-import { compareMetricKeys, groupCells, isTimingUnit, type MetricSeries, type Side } from "./sides.js"
+import { compareMetricKeys, groupCells, isMeasurementUnit, type MetricSeries, type Side } from "./sides.js"
 import { holmAdjust, mannWhitneyU, mean, welchTTest, type TestResult } from "./stats.js"
 import { formatNumber, formatP, formatPercent, formatSigned, renderFixedWidth } from "./table.js"
 
@@ -104,7 +104,7 @@ const judgeSeries = (
   b: MetricSeries | undefined,
   threshold: Threshold
 ): Pending => {
-  const timing = isTimingUnit(a.unit)
+  const timing = isMeasurementUnit(a.unit)
   const kind: CheckRow["kind"] = timing ? "timing" : a.bitwise && b?.bitwise ? "deterministic" : "quality"
   const base = {
     cell,

@@ -8,7 +8,7 @@
  * Timing metrics (time units, x/s) are not compared: wall-clock numbers never reproduce. Metrics are matched
  * by (name, length, step, occurrence); a metric present on one side only fails the certificate.
  */
-import { isTimingUnit } from "./sides.js"
+import { isMeasurementUnit } from "./sides.js"
 import type { CertificateInput, MetricRecord, Reproducibility } from "./types.js"
 
 export interface MetricMismatch {
@@ -26,7 +26,7 @@ const index = (metrics: ReadonlyArray<MetricRecord>): Map<string, MetricRecord> 
   const seen = new Map<string, number>()
   const out = new Map<string, MetricRecord>()
   for (const m of metrics) {
-    if (isTimingUnit(m.unit)) continue
+    if (isMeasurementUnit(m.unit)) continue
     const base = keyOf(m, 0)
     const n = seen.get(base) ?? 0
     seen.set(base, n + 1)

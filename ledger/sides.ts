@@ -123,8 +123,13 @@ export const loadSide = (store: LedgerStore, ref: SideRef, label?: string): Side
 
 // ---------------------------------------------------------------- grouping shared by diff and check
 
-/** Units whose metrics are timings: judged on their repeats with a two-sample test, never "deterministic". */
-export const isTimingUnit = (unit: string): boolean => /^(ns|us|µs|ms|s|sec|seconds|minutes|h|hz|.+\/s|.+\/sec|.+ per second)$/i.test(unit.trim())
+/**
+ * Units of measurements that vary from run to run even on a bitwise-deterministic backend: timings and rates, and
+ * memory (peak RSS). They are judged on their repeats with a two-sample test, never "deterministic", and never
+ * compared by `reproduce`.
+ */
+export const isMeasurementUnit = (unit: string): boolean =>
+  /^(ns|us|µs|ms|s|sec|seconds|minutes|h|hz|.+\/s|.+\/sec|.+ per second|b|bytes|kb|kib|mb|mib|gb|gib)$/i.test(unit.trim())
 
 export interface MetricKey {
   readonly name: string

@@ -13,7 +13,7 @@ const qualityMetrics = (ledger: string) => {
   try {
     return store
       .jobs({ status: "done" })
-      .map((j) => [j.name, store.metrics(j.id).filter((m) => !/seconds|per_s/.test(m.name)).map((m) => `${m.name}|${m.length}|${m.step}|${m.value}`)] as const)
+      .map((j) => [j.name, store.metrics(j.id).filter((m) => !/seconds|per_s|rss/.test(m.name)).map((m) => `${m.name}|${m.length}|${m.step}|${m.value}`)] as const)
   } finally {
     store.close()
   }

@@ -34,7 +34,7 @@ const metricsOf = (ledger: string) => {
   try {
     return store.jobs({ status: "done" }).map((j) => ({
       name: j.name,
-      metrics: store.metrics(j.id).filter((m) => !/seconds|per_s/.test(m.name)).map((m) => [m.name, m.length, m.step, m.value])
+      metrics: store.metrics(j.id).filter((m) => !/seconds|per_s|rss/.test(m.name)).map((m) => [m.name, m.length, m.step, m.value])
     }))
   } finally {
     store.close()
