@@ -44,7 +44,7 @@ export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>)
   return cells.filter((c) => kept.includes(c) || readmitted.includes(c))
 }
 
-export const resolveJobConfig = (suite: Suite, cell: Cell): JobConfig => {
+export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): JobConfig => {
   const scale = resolveScale(cell.scale)
   const name = typeof cell.entry === "string" ? cell.entry : cell.entry.name
   const rawParams = typeof cell.entry === "string" ? {} : (cell.entry.params ?? {})
@@ -76,7 +76,8 @@ export const resolveJobConfig = (suite: Suite, cell: Cell): JobConfig => {
       corpus: suite.data.corpus,
       tokenizer: suite.data.tokenizer,
       validFraction: 0.1,
-      passkeyFraction: suite.data.passkeyFraction ?? 0
+      passkeyFraction: suite.data.passkeyFraction ?? 0,
+      contentHash: dataHash
     },
     evaluation: {
       lengths: suite.evaluation.lengthMultiples.map((m) => m * t.length),
@@ -90,8 +91,7 @@ export const resolveJobConfig = (suite: Suite, cell: Cell): JobConfig => {
   }
 }
 
-export const jobKey = (config: JobConfig, dataHash: string, codeVersion: string): string =>
-  sha256Hex(canonicalJson({ config, dataHash, codeVersion }))
+export const jobKey = (config: JobConfig, codeVersion: string): string => sha256Hex(canonicalJson({ config, codeVersion }))
 
 export interface PlanOptions {
   readonly dataHash: string
@@ -102,12 +102,12 @@ export interface PlanOptions {
 
 export const expandPlan = (suite: Suite, options: PlanOptions): Job[] => {
   const jobs = expandCells(suite, options.seeds).map((cell): Job => {
-    const config = resolveJobConfig(suite, cell)
+    const config = resolveJobConfig(suite, cell, options.dataHash)
     return {
       name: `${suite.name}/${cell.label}/${cell.scale}/seed${cell.seed}`,
       cell: { embedding: cell.label, scale: cell.scale, seed: cell.seed },
       config,
-      key: jobKey(config, options.dataHash, options.codeVersion)
+      key: jobKey(config, options.codeVersion)
     }
   })
   const shard = options.shard

@@ -29,6 +29,8 @@ export interface ResolvedData {
   readonly tokenizer: "bytes" | "gpt2"
   readonly validFraction: number
   readonly passkeyFraction: number
+  /** sha256 of the corpus files, split rule and tokenizer (and the passkey protocol when mixed in) */
+  readonly contentHash: string
 }
 
 export interface ResolvedEvaluation {
@@ -57,6 +59,6 @@ export interface Job {
   readonly name: string
   readonly cell: { readonly embedding: string; readonly scale: string; readonly seed: number }
   readonly config: JobConfig
-  /** sha256 of canonical(config + data hash + code version) */
+  /** sha256 of canonical(config (which holds the data's content hash) + code version) */
   readonly key: string
 }

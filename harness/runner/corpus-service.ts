@@ -18,8 +18,11 @@ export interface JobData {
   readonly mixer?: { readonly fraction: number; make(rng: SeededRandom, length: number): Int32Array }
 }
 
+/** What to load: the resolved data spec, before its content hash is known. */
+export type DataSpec = Omit<ResolvedData, "contentHash">
+
 export interface CorpusShape {
-  readonly load: (data: ResolvedData) => Effect.Effect<JobData>
+  readonly load: (data: DataSpec) => Effect.Effect<JobData>
 }
 
 export class CorpusService extends Context.Service<CorpusService, CorpusShape>()("fope-harness/Corpus") {

@@ -25,14 +25,14 @@ export const findDone = (key: string) =>
     return { jobId: job.id, runId: job.runId, metrics } satisfies DoneJob
   })
 
-export const beginSuiteRun = (info: { suite: string; suitePath: string; codeVersion: string; git: GitFacts; environment: unknown; argv: ReadonlyArray<string> }) =>
+export const beginSuiteRun = (info: { suite: string; codeVersion: string; git: GitFacts; environment: unknown }) =>
   Effect.gen(function* () {
     const ledger = yield* Ledger
     const run = yield* ledger.beginRun({
       suite: info.suite,
       git: info.git,
       codeVersion: info.codeVersion,
-      environment: { ...(info.environment as object), suitePath: info.suitePath, argv: info.argv }
+      environment: info.environment
     })
     return run.id
   })

@@ -85,6 +85,13 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
   const engine = yield* Engine
   const corpus = yield* CorpusService
   const data = yield* corpus.load(job.config.data)
+  if (data.hash !== job.config.data.contentHash) {
+    // the key promised one dataset; training on another would record a result under the wrong key
+    return yield* new JobCrashed({
+      message: `the data of ${job.name} changed since the plan was made (content hash ${data.hash.slice(0, 12)}, planned ${job.config.data.contentHash.slice(0, 12)}); run the command again to re-plan`,
+      step: 0
+    })
+  }
   const dir = checkpointDirectory(ctx.checkpointRoot, job.key)
   const resuming = existsSync(join(dir, "manifest.json"))
   const jobId = yield* startOrResumeJob(ctx.runId, job, resuming)

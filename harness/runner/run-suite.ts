@@ -21,13 +21,11 @@ import { describeEngine } from "../../models/engine/index.js"
 
 export interface RunOptions {
   readonly suite: Suite
-  readonly suitePath: string
   readonly force: boolean
   readonly forceScale: boolean
   readonly seeds?: ReadonlyArray<number>
   readonly shard?: { readonly index: number; readonly count: number }
   readonly checkpointRoot: string
-  readonly argv: ReadonlyArray<string>
 }
 
 export interface RunSummary {
@@ -79,11 +77,9 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
 
   const runId = yield* beginSuiteRun({
     suite: options.suite.name,
-    suitePath: options.suitePath,
     codeVersion: codeVersion(),
     git: gitFacts(),
-    environment: environmentFingerprint(engine),
-    argv: options.argv
+    environment: environmentFingerprint(engine)
   })
   yield* progress.line(`run #${runId}: suite "${options.suite.name}", ${jobs.length} job(s) on ${describeEngine(engine)}`)
 

@@ -19,11 +19,9 @@ const run = (ledger: string, checkpoints: string, suiteData: Record<string, unkn
   Effect.runPromise(
     runSuite({
       suite: parseSuite(suiteData, "tiny.json"),
-      suitePath: "tiny.json",
       force: extra.force ?? false,
       forceScale: false,
       checkpointRoot: checkpoints,
-      argv: []
     }).pipe(
       Effect.provide(Layer.mergeAll(Ledger.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
     )

@@ -13,7 +13,8 @@ import { canonicalJson, sha256Hex } from "../../../ledger/canonical.js"
 import { BACKEND_CHOICES, TASKS, type Extension, type Task } from "../../../suites/schema.js"
 import { UsageError } from "../../errors.js"
 import type { Job } from "../../plan/job.js"
-import { codeVersion } from "../../provenance/code-version.js"
+import { codeVersion, gitFacts } from "../../provenance/code-version.js"
+import { environmentFingerprint } from "../../provenance/environment.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Engine } from "../../runner/engine-service.js"
 import { evaluateJob, extensionTag } from "../../runner/evaluate-job.js"
@@ -86,7 +87,7 @@ export const evalCommand = Command.make(
           const { metrics } = yield* evaluateJob(model, { evaluation, seed: described.seed, trainLength: c.trainLength }, data, () => Effect.void)
           const ledger = yield* Ledger
           const engine = yield* Engine
-          const runId = yield* beginSuiteRun({ suite: "eval", suitePath: f.checkpoint, codeVersion: codeVersion(), git: { commit: null, dirtyHash: null }, environment: engine, argv: process.argv.slice(2) })
+          const runId = yield* beginSuiteRun({ suite: "eval", codeVersion: codeVersion(), git: gitFacts(), environment: environmentFingerprint(engine) })
           const jobId = yield* startOrResumeJob(runId, job, false)
           yield* ledger.completeJob(jobId, {
             metrics,

@@ -21,6 +21,7 @@ import { beginSuiteRun, findDone } from "../../runner/job-records.js"
 import { Progress } from "../../runner/progress.js"
 import { REPRODUCE_TOLERANCE, runJob } from "../../runner/run-job.js"
 import { ledgerFlag } from "../shared-flags.js"
+import { codeVersion, gitFacts } from "../../provenance/code-version.js"
 
 const findJob = (store: LedgerStore, ref: string) => {
   const byId = store.job(ref)
@@ -63,7 +64,7 @@ export const reproduceCommand = Command.make(
         yield* Console.log(`reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s); expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`)
         const scratchLedger = join(scratch, "rerun.db")
         const rerun = yield* Effect.gen(function* () {
-          const runId = yield* beginSuiteRun({ suite: config.suite, suitePath: "(reproduce)", codeVersion: "", git: { commit: null, dirtyHash: null }, environment: {}, argv: [] })
+          const runId = yield* beginSuiteRun({ suite: config.suite, codeVersion: codeVersion(), git: gitFacts(), environment: {} })
           yield* runJob(job, { runId, checkpointRoot: join(scratch, "checkpoints"), index: 1, total: 1 })
           const done = yield* findDone(job.key)
           return done!.metrics

@@ -68,11 +68,9 @@ export const runCommand = Command.make(
       }
       const summary = yield* runSuite({
         suite,
-        suitePath: path,
         force: flags.force,
         forceScale: flags.forceScale,
         checkpointRoot: flags.checkpoints,
-        argv: process.argv.slice(2),
         ...(seeds ? { seeds } : {}),
         ...(shard ? { shard } : {})
       }).pipe(
