@@ -19,6 +19,9 @@ import { clearCheckpoint, runJob } from "./run-job.js"
 import { resultsTable } from "./results-table.js"
 import { describeEngine } from "../../models/engine/index.js"
 
+/** Ledgers up to this many records are verified in full before a run appends to them (about 3 s at the limit). */
+export const VERIFY_ON_START_MAX_RECORDS = 50_000
+
 export interface RunOptions {
   readonly suite: Suite
   readonly force: boolean
@@ -71,6 +74,11 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
   const engine = yield* Engine
   const jobs = yield* planSuite(options.suite, options)
   yield* refuseGpuScales(jobs, engine, options.forceScale)
+
+  // never append to a ledger that was edited behind the harness's back: the new records would chain onto a lie.
+  // Full verification is linear in the ledger (about 15,000 records/s here); past a size, leave it to `ledger verify`.
+  if (ledger.store.recordCount() <= VERIFY_ON_START_MAX_RECORDS) yield* ledger.assertIntact()
+  else yield* progress.line(`ledger ${ledger.file} holds ${ledger.store.recordCount()} records: not verified at start (run \`harness ledger verify\`)`)
 
   const stale = yield* ledger.markStaleJobs()
   if (stale > 0) yield* progress.line(`found ${stale} job(s) left running by a process that is gone; marked interrupted (their checkpoints resume)`)

@@ -103,3 +103,29 @@ describe("harness CLI", () => {
     expect(r.err).toMatch(/fpoe.*fope/s)
   })
 })
+
+describe("bad ledgers get a clear error and lose nothing", () => {
+  it("a file that is not a ledger, and a tampered ledger, stop `harness run` before it trains", async () => {
+    const { LedgerStore } = await import("../../ledger/store.js")
+    const dir = mkdtempSync(join(tmpdir(), "ledger-"))
+    const notALedger = join(dir, "notes.db")
+    writeFileSync(notALedger, "these are my notes, not a database")
+    const r1 = await harness("run", "quickstart", "--ledger", notALedger, "--backend", "cpu")
+    expect(r1.exitCode).toBe(1)
+    expect(r1.err).toMatch(/notes\.db.*not .*(SQLite|ledger)/i)
+
+    const ledger = join(dir, "harness.db")
+    const store = LedgerStore.open(ledger)
+    const run = store.beginRun({ suite: "s", git: { commit: null, dirtyHash: null }, environment: {} })
+    const job = store.startJob({ runId: run.id, key: "k".repeat(64), name: "s/x/nano/seed0", config: {}, seed: 0 })
+    store.completeJob(job.id, { metrics: [{ name: "perplexity", value: 10, unit: "ppl", better: "lower", length: 64 }] })
+    store.database.prepare("UPDATE metrics SET value = 5 WHERE name = 'perplexity'").run()
+    store.close()
+    const r2 = await harness("run", "quickstart", "--ledger", ledger, "--backend", "cpu")
+    expect(r2.exitCode).toBe(1)
+    expect(r2.err).toMatch(/fails verification at metrics/)
+    const after = LedgerStore.open(ledger)
+    expect(after.recordCount()).toBe(3) // nothing was appended
+    after.close()
+  })
+})
