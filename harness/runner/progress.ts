@@ -51,7 +51,9 @@ const makeStreamProgress = (stream: NodeJS.WriteStream): ProgressShape => {
     status: (text) =>
       Effect.sync(() => {
         if (tty) {
-          const width = Math.max(20, (stream.columns ?? 120) - 1)
+          // a pseudo-terminal may report 0 columns: then assume a common width rather than cutting to nothing
+          const columns = stream.columns !== undefined && stream.columns >= 40 ? stream.columns : 120
+          const width = columns - 1
           stream.write(`\r\x1b[2K${text.length > width ? text.slice(0, width) : text}`)
           pending = true
         } else {
