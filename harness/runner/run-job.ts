@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs"
 import { join } from "node:path"
 import { Cause, Effect } from "effect"
+import type { Decoder } from "../../models/decoder.js"
 import { NonFiniteLossError, Trainer, type StepResult } from "../../models/train/index.js"
 import type { MetricRecord } from "../../ledger/types.js"
 import type { Job } from "../plan/job.js"
@@ -97,98 +98,105 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
   const jobId = yield* startOrResumeJob(ctx.runId, job, resuming)
   const tag = `[${ctx.index}/${ctx.total}] ${job.name}`
 
-  return yield* Effect.acquireUseRelease(
-    Effect.sync(() => buildModel(job.config)),
-    (model) =>
-      Effect.gen(function* () {
-        const t = job.config.training
-        const trainer = resuming
-          ? Trainer.resume(dir, model, data.train, data.mixer)
-          : Trainer.create(model, data.train, t, job.config.seed, data.mixer)
-        const resumedFrom = resuming ? trainer.step : null
-        if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
-        mkdirSync(dir, { recursive: true })
+  const t = job.config.training
+  // the model and its trainer (AdamW moments) live exactly as long as the job: released however it ends
+  const acquire = Effect.sync(() => {
+    const model = buildModel(job.config)
+    try {
+      const trainer = resuming
+        ? Trainer.resume(dir, model, data.train, data.mixer)
+        : Trainer.create(model, data.train, t, job.config.seed, data.mixer)
+      return { model, trainer }
+    } catch (e) {
+      model.embedding.dispose()
+      model.dispose()
+      throw e
+    }
+  })
+  const release = ({ model, trainer }: { model: Decoder; trainer: Trainer }) =>
+    Effect.sync(() => {
+      trainer.dispose()
+      model.embedding.dispose()
+      model.dispose()
+    })
 
-        const trainStart = performance.now()
-        let tokens = 0
-        let stepsThisSession = 0
-        const trainLoop = Effect.gen(function* () {
-          while (!trainer.done) {
-            const r = yield* stepOnce(trainer, job)
-            tokens += r.tokens
-            stepsThisSession++
-            const elapsed = (performance.now() - trainStart) / 1000
-            const rate = tokens / elapsed
-            const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
-            yield* progress.status(
-              `${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(rate)} tok/s  ETA ${formatDuration(eta)}`
-            )
-            if (r.step % t.checkpointEvery === 0 && !trainer.done) trainer.checkpoint(dir)
-            yield* yieldToEventLoop
-          }
-        })
+  return yield* Effect.acquireUseRelease(acquire, ({ model, trainer }) => {
+    const resumedFrom = resuming ? trainer.step : null
+    const body = Effect.gen(function* () {
+      if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
+      mkdirSync(dir, { recursive: true })
 
-        yield* trainLoop.pipe(
-          Effect.onInterrupt(() =>
-            Effect.gen(function* () {
-              const saved = trainer.checkpoint(dir)
-              yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
-              yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
-            }).pipe(Effect.orDie)
-          ),
-          // a diverged loss is recorded as a failure with its step; any other crash too (then re-raised as a defect)
-          Effect.tapCause((cause) => {
-            if (Cause.hasInterruptsOnly(cause)) return Effect.void
-            const e = Cause.squash(cause)
-            const step = e instanceof TrainingDiverged || e instanceof JobCrashed ? e.step : trainer.step
-            const message = e instanceof Error ? e.message : String(e)
-            return ledger.failJob(jobId, { error: message, step }).pipe(
-              Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)),
-              Effect.ignore
-            )
-          })
-        )
-        const trainSeconds = (performance.now() - trainStart) / 1000
-        const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
-        const finalCheckpoint = trainer.checkpoint(dir)
-        yield* progress.line(`${tag}: trained ${t.steps} steps in ${formatDuration(trainSeconds)}, final loss ${lastLoss.toFixed(4)}; evaluating`)
+      const trainStart = performance.now()
+      let tokens = 0
+      let stepsThisSession = 0
+      while (!trainer.done) {
+        const r = yield* stepOnce(trainer, job)
+        tokens += r.tokens
+        stepsThisSession++
+        const elapsed = (performance.now() - trainStart) / 1000
+        const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
+        yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}`)
+        if (r.step % t.checkpointEvery === 0 && !trainer.done) trainer.checkpoint(dir)
+        yield* yieldToEventLoop
+      }
+      const trainSeconds = (performance.now() - trainStart) / 1000
+      const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
+      const finalCheckpoint = trainer.checkpoint(dir)
+      yield* progress.line(`${tag}: trained ${t.steps} steps in ${formatDuration(trainSeconds)}, final loss ${lastLoss.toFixed(4)}; evaluating`)
 
-        const evalStart = performance.now()
-        const evaluation = yield* evaluateJob(model, { evaluation: job.config.evaluation, seed: job.config.seed, trainLength: job.config.model.trainLength }, data, (text) => progress.status(`${tag}  ${text}`))
-        const evalSeconds = (performance.now() - evalStart) / 1000
+      const evalStart = performance.now()
+      const evaluation = yield* evaluateJob(
+        model,
+        { evaluation: job.config.evaluation, seed: job.config.seed, trainLength: job.config.model.trainLength },
+        data,
+        (text) => progress.status(`${tag}  ${text}`)
+      ).pipe(Effect.mapError((e) => new JobCrashed({ message: `evaluation failed: ${explainCrash(e, job)}`, step: trainer.step })))
+      const evalSeconds = (performance.now() - evalStart) / 1000
 
-        const trainedTokens = t.steps * t.batchSize * t.seqLength
-        const metrics: MetricRecord[] = [
-          ...evaluation.metrics,
-          { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
-          // throughput of this session's steps only (a resumed job measured fewer steps, that is fine for a rate)
-          ...(tokens > 0 ? [{ name: "train_tokens_per_s", value: tokens / trainSeconds, unit: "tokens/s", better: "higher" as const }] : []),
-          { name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" },
-          { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
-          // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
-          ...evalThroughput(evaluation.metrics, evalSeconds),
-          { name: "peak_rss_mb", value: process.resourceUsage().maxRSS / 1024, unit: "MB", better: "lower" },
-          { name: "trained_tokens", value: trainedTokens, unit: "tokens", better: "none" },
-          // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
-          ...trainer.history
-            .filter((l) => l.step % Math.max(1, Math.floor(t.steps / 50)) === 0 || l.step === t.steps)
-            .map((l): MetricRecord => ({ name: "train_loss", value: l.loss, unit: "nats", better: "lower", step: l.step }))
-        ]
-        yield* ledger.completeJob(jobId, {
-          metrics,
-          artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
-          timings: { train: trainSeconds, eval: evalSeconds, ...(resumedFrom !== null ? { resumedFromStep: resumedFrom } : {}) },
-          reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
-        })
-        yield* progress.line(`${tag}: done (train ${formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
-        return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
-      }),
-    (model) =>
-      Effect.sync(() => {
-        model.embedding.dispose()
-        model.dispose()
+      const metrics: MetricRecord[] = [
+        ...evaluation.metrics,
+        { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
+        // throughput of this session's steps only (a resumed job measured fewer steps, that is fine for a rate)
+        ...(tokens > 0 ? [{ name: "train_tokens_per_s", value: tokens / trainSeconds, unit: "tokens/s", better: "higher" as const }] : []),
+        { name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" },
+        { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
+        // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
+        ...evalThroughput(evaluation.metrics, evalSeconds),
+        { name: "peak_rss_mb", value: process.resourceUsage().maxRSS / 1024, unit: "MB", better: "lower" },
+        { name: "trained_tokens", value: t.steps * t.batchSize * t.seqLength, unit: "tokens", better: "none" },
+        // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
+        ...trainer.history
+          .filter((l) => l.step % Math.max(1, Math.floor(t.steps / 50)) === 0 || l.step === t.steps)
+          .map((l): MetricRecord => ({ name: "train_loss", value: l.loss, unit: "nats", better: "lower", step: l.step }))
+      ]
+      yield* ledger.completeJob(jobId, {
+        metrics,
+        artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
+        timings: { train: trainSeconds, eval: evalSeconds, ...(resumedFrom !== null ? { resumedFromStep: resumedFrom } : {}) },
+        reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
       })
-  )
+      yield* progress.line(`${tag}: done (train ${formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
+      return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
+    })
+    return body.pipe(
+      // Ctrl-C, in training or in evaluation: checkpoint, mark the job interrupted; the same command resumes it
+      Effect.onInterrupt(() =>
+        Effect.gen(function* () {
+          const saved = trainer.checkpoint(dir)
+          yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
+          yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
+        }).pipe(Effect.orDie)
+      ),
+      // any failure (a diverged loss, a crash, a failed evaluation) is recorded with its step before it propagates
+      Effect.tapCause((cause) => {
+        if (Cause.hasInterruptsOnly(cause)) return Effect.void
+        const e = Cause.squash(cause)
+        const step = e instanceof TrainingDiverged || e instanceof JobCrashed ? e.step : trainer.step
+        const message = e instanceof Error ? e.message : String(e)
+        return ledger.failJob(jobId, { error: message, step }).pipe(Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)), Effect.ignore)
+      })
+    )
+  }, release)
 })
 
 /** Removes a job's checkpoints (after `--force`, a fresh start must not resume an old run). */

@@ -4,6 +4,7 @@
  * same jobs run again from scratch (bitwise on the wasm engine).
  */
 import { join } from "node:path"
+import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
@@ -45,6 +46,10 @@ describe("harness run (in-process, wasm engine, real corpus, real ledger)", () =
     const ledger = join(dir, "harness.db")
     const first = await run(ledger, join(dir, "ckpt"), tinySuite())
     expect(first).toMatchObject({ planned: 2, done: 2, skipped: 0, failed: 0 })
+    // every job releases its model, embedding tables and optimizer state: a second suite leaves no tensor behind
+    const tensorsBefore = tf.memory().numTensors
+    await run(join(dir, "leak.db"), join(dir, "ckpt-leak"), tinySuite())
+    expect(tf.memory().numTensors).toBe(tensorsBefore)
     expect(first.table).toMatch(/rope\s+nano\s+1\/1/)
     const store = LedgerStore.open(ledger)
     const jobs = store.jobs()
