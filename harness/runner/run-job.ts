@@ -32,6 +32,9 @@ export interface JobContext {
   readonly total: number
 }
 
+/** Suite ETA from inside a job: this job's remaining time, plus the jobs after it at this job's pace. */
+const suiteEta = (ctx: JobContext, jobElapsed: number, jobEta: number): number => jobEta + (ctx.total - ctx.index) * (jobElapsed + jobEta)
+
 export interface JobOutcome {
   readonly status: "done" | "failed"
   readonly metrics: ReadonlyArray<MetricRecord>
@@ -135,7 +138,8 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
         stepsThisSession++
         const elapsed = (performance.now() - trainStart) / 1000
         const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
-        yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}`)
+        const suite = ctx.total > 1 ? `  suite ETA ${formatDuration(suiteEta(ctx, elapsed, eta))}` : ""
+        yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}${suite}`)
         if (r.step % t.checkpointEvery === 0 && !trainer.done) trainer.checkpoint(dir)
         yield* yieldToEventLoop
       }
