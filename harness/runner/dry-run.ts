@@ -27,11 +27,13 @@ export const printPlan = Effect.fn("printPlan")(function* (
     const done = yield* findDone(job.key)
     const c = job.config
     const tokens = c.training.steps * c.training.batchSize * c.training.seqLength
-    const rate = yield* measuredThroughput({ scale: c.model.scale, seqLength: c.training.seqLength })
+    const measuredRate = yield* measuredThroughput({ scale: c.model.scale, seqLength: c.training.seqLength })
     let seconds: number
-    if (rate !== undefined) {
-      seconds = tokens / rate
-      measured++
+    let mark = "*"
+    if (measuredRate !== undefined) {
+      seconds = tokens / measuredRate.rate
+      mark = measuredRate.sameLength ? "" : "~"
+      if (measuredRate.sameLength) measured++
     } else {
       const flops = trainingFlopsPerStep(resolveScale(c.model.scale), c.model.vocabSize, c.training.batchSize, c.training.seqLength) * c.training.steps
       seconds = flops / (GUESS_GFLOPS * 1e9)
@@ -47,7 +49,7 @@ export const printPlan = Effect.fn("printPlan")(function* (
       job.key.slice(0, 12),
       done ? `done (run #${done.runId})` : "to run",
       formatNumber(tokens / 1e6) + "M",
-      done ? "-" : `${formatDuration(seconds)}${rate === undefined ? "*" : ""}`
+      done ? "-" : `${formatDuration(seconds)}${mark}`
     ])
   }
   yield* Console.log(
@@ -56,7 +58,10 @@ export const printPlan = Effect.fn("printPlan")(function* (
   yield* Console.log(renderTable(["#", "job", "key", "state", "train tokens", "estimate"], rows))
   yield* Console.log(
     `\nEstimated time for the ${todo} job(s) to run: ${formatDuration(total)}` +
-      (measured < jobs.length ? `\n* no throughput for this scale and length in the ledger yet: a rough guess at ${GUESS_GFLOPS} GFLOP/s; it improves once a job of that scale has run.` : "") +
+      (measured < jobs.length
+        ? `\n~ from the throughput the ledger measured for this scale at another training length` +
+          `\n* no throughput for this scale in the ledger yet: a rough guess at ${GUESS_GFLOPS} GFLOP/s; it improves once a job of that scale has run.`
+        : "") +
       `\nNothing was trained (--dry-run).`
   )
 })

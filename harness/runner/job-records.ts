@@ -48,16 +48,23 @@ export const startOrResumeJob = (runId: string, job: Job, resuming: boolean) =>
     return row.id
   })
 
-/** Mean training tokens/s of done jobs at this scale and training length, when the ledger has any. */
+/**
+ * Mean training tokens/s measured by done jobs of this scale: at this training length when there are any
+ * (`sameLength`), else at any length (attention makes longer sequences somewhat slower per token).
+ */
 export const measuredThroughput = (q: { scale: string; seqLength: number }) =>
   Effect.gen(function* () {
     const ledger = yield* Ledger
-    const rates: number[] = []
+    const same: number[] = []
+    const other: number[] = []
     for (const j of yield* ledger.jobs({ status: "done" })) {
       const c = j.config as { model?: { scale?: string }; training?: { seqLength?: number } } | null
-      if (c?.model?.scale !== q.scale || c?.training?.seqLength !== q.seqLength) continue
+      if (c?.model?.scale !== q.scale) continue
       const m = (yield* ledger.metrics(j.id)).find((x) => x.name === "train_tokens_per_s")
-      if (m) rates.push(m.value)
+      if (m) (c?.training?.seqLength === q.seqLength ? same : other).push(m.value)
     }
-    return rates.length ? rates.reduce((a, b) => a + b, 0) / rates.length : undefined
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
+    if (same.length) return { rate: mean(same), sameLength: true }
+    if (other.length) return { rate: mean(other), sameLength: false }
+    return undefined
   })
