@@ -5,43 +5,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Effect, Layer } from "effect"
-import { Command } from "effect/cli"
-import * as NodeServices from "@effect/platform-node/NodeServices"
-import { TestConsole } from "effect/testing"
 import { afterEach, describe, expect, it } from "vitest"
-import { rootCommand, VERSION } from "../../harness/cli/root.js"
-import { reportFailure } from "../../harness/cli/report-failure.js"
-
-interface Captured {
-  readonly out: string
-  readonly err: string
-  readonly exitCode: number
-}
-
-/** Runs `harness <args>` in-process; stderr written by reportFailure is captured too. */
-const harness = async (...args: string[]): Promise<Captured> => {
-  const stderr: string[] = []
-  const write = process.stderr.write.bind(process.stderr)
-  process.stderr.write = ((chunk: string | Uint8Array) => {
-    stderr.push(String(chunk))
-    return true
-  }) as typeof process.stderr.write
-  process.exitCode = 0
-  try {
-    const lines = await Effect.runPromise(
-      Effect.gen(function* () {
-        yield* Command.runWith(rootCommand, { version: VERSION })(args).pipe(Effect.catch((e) => reportFailure(e)))
-        const out = yield* TestConsole.logLines
-        const err = yield* TestConsole.errorLines
-        return { out: out.map(String).join("\n"), err: err.map(String).join("\n") }
-      }).pipe(Effect.provide(Layer.mergeAll(NodeServices.layer, TestConsole.layer)))
-    )
-    return { out: lines.out, err: `${lines.err}${stderr.join("")}`, exitCode: Number(process.exitCode ?? 0) }
-  } finally {
-    process.stderr.write = write
-  }
-}
+import { harness } from "./helpers.js"
 
 afterEach(() => {
   process.exitCode = 0
