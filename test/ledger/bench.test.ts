@@ -5,9 +5,13 @@ import { LedgerStore } from "../../ledger/store.js"
 import { lossAt, tempLedgerPath, writeRun } from "./helpers.js"
 
 describe("ledger benchmark and references", () => {
-  it("runLedgerBenchmark returns the four figures as metric records (tiny size; speed is not asserted)", () => {
+  it("runLedgerBenchmark returns its figures and the same-run baseline ratios as metric records (tiny size; speed is not asserted)", () => {
     const metrics = runLedgerBenchmark({ records: 40 })
     expect(metrics.map((m) => m.name)).toEqual([
+      "ledger.baseline.plain_sqlite_records_per_second",
+      "ledger.write.ratio_vs_plain_sqlite",
+      "ledger.baseline.plain_read_and_hash_seconds",
+      "ledger.verify.ratio_vs_plain_read",
       "ledger.write.records_per_second",
       "ledger.write.metrics_per_second",
       "ledger.verify.seconds",
