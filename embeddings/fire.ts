@@ -15,7 +15,7 @@ import { variableFrom } from "./variables.js"
 
 const FIRE_EPS = 1e-6
 
-interface FireLayer {
+export interface FireLayer {
   readonly w1: tf.Variable // [1, width]
   readonly b1: tf.Variable // [width]
   readonly w2: tf.Variable // [width, H]
@@ -25,10 +25,47 @@ interface FireLayer {
 }
 
 /** max(i-j, 0) [T, T] and the query positions i [T, 1], constants per length. */
-const firePositions = (T: number): { rel: tf.Tensor2D; query: tf.Tensor2D } => {
+export const firePositions = (T: number): { rel: tf.Tensor2D; query: tf.Tensor2D } => {
   const rel = new Float32Array(T * T)
   for (let i = 0; i < T; i++) for (let j = 0; j <= i; j++) rel[i * T + j] = i - j
   return { rel: tf.tensor2d(rel, [T, T]), query: tf.range(0, T, 1, "float32").reshape([T, 1]) as tf.Tensor2D }
+}
+
+/**
+ * Hidden activations allowed per block of query rows. The MLP's hidden layer holds T*T*width floats: 2.1 GB at
+ * T = 4096 (16x a training length of 256). Rows are processed in blocks so long evaluations fit; at training
+ * lengths the whole matrix is one block, so training and its gradients are unchanged.
+ */
+export const FIRE_HIDDEN_BUDGET = 2 ** 24
+
+export const fireBlockRows = (T: number, width: number, budget = FIRE_HIDDEN_BUDGET): number => Math.max(1, Math.min(T, Math.floor(budget / (T * width))))
+
+/** The bias [H, T, T] of one layer, computed `blockRows` query rows at a time. */
+export const fireBias = (
+  p: FireLayer,
+  positions: { rel: tf.Tensor2D; query: tf.Tensor2D },
+  T: number,
+  L: number,
+  blockRows: number
+): tf.Tensor3D => {
+  const H = p.b2.shape[0]!
+  const psi = (x: tf.Tensor) => tf.log1p(tf.abs(tf.mul(p.c, x)))
+  // Lhat broadcast to [T, 1] by a product: tfjs's Maximum gradient does not reduce broadcast inputs.
+  const threshold = tf.mul(tf.abs(tf.mul(p.lMult, L)), tf.onesLike(positions.query)) // Lhat, [T, 1]
+  const normaliser = tf.add(psi(tf.maximum(positions.query, threshold)), FIRE_EPS) // [T, 1]
+  const rows = (r0: number, n: number): tf.Tensor3D => {
+    const rel = n === T ? positions.rel : tf.slice(positions.rel, [r0, 0], [n, T]) // [n, T]
+    const norm = n === T ? normaliser : tf.slice(normaliser, [r0, 0], [n, 1]) // [n, 1]
+    const x = tf.reshape(tf.div(psi(rel), norm), [n * T, 1]) // [n*T, 1]
+    const hidden = tf.relu(tf.add(tf.matMul(x, p.w1), p.b1)) // [n*T, width]
+    const out = tf.add(tf.matMul(hidden, p.w2), p.b2) // [n*T, H]
+    return tf.reshape(tf.transpose(out), [H, n, T]) as tf.Tensor3D // [H, n, T]
+  }
+  if (blockRows >= T) return rows(0, T)
+  // tidy frees each block's hidden layer; under a gradient tape tfjs keeps what backprop needs (engine.keep)
+  const blocks: tf.Tensor3D[] = []
+  for (let r0 = 0; r0 < T; r0 += blockRows) blocks.push(tf.tidy(() => rows(r0, Math.min(blockRows, T - r0))))
+  return tf.concat(blocks, 1) // [H, T, T]
 }
 
 export const fire: EmbeddingModule = {
@@ -70,15 +107,7 @@ export const fire: EmbeddingModule = {
       scoreBias: (T, layer) => {
         const p = layers[layer]
         if (p === undefined) throw new EmbeddingError(`fire: layer ${layer} out of range; the embedding was built for ${shape.layers} layers`)
-        const { rel, query } = positions.get(`T${T}`, () => firePositions(T))
-        const psi = (x: tf.Tensor) => tf.log1p(tf.abs(tf.mul(p.c, x)))
-        // Lhat broadcast to [T, 1] by a product: tfjs's Maximum gradient does not reduce broadcast inputs.
-        const threshold = tf.mul(tf.abs(tf.mul(p.lMult, L)), tf.onesLike(query)) // Lhat, [T, 1]
-        const normaliser = tf.add(psi(tf.maximum(query, threshold)), FIRE_EPS) // [T, 1]
-        const x = tf.reshape(tf.div(psi(rel), normaliser), [T * T, 1]) // [T*T, 1]
-        const hidden = tf.relu(tf.add(tf.matMul(x, p.w1), p.b1)) // [T*T, width]
-        const out = tf.add(tf.matMul(hidden, p.w2), p.b2) // [T*T, H]
-        return tf.reshape(tf.transpose(out), [H, T, T]) as tf.Tensor3D // [H, T, T]
+        return fireBias(p, positions.get(`T${T}`, () => firePositions(T)), T, L, fireBlockRows(T, width))
       },
       variables,
       caches: [positions]
