@@ -177,6 +177,8 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
       ]
       return {
         pairFrequencies,
+        // output pairs mix every kept frequency (C = Pc @ A_cos, S = Ps @ A_sin); padded pairs are zero frequency
+        pairBasis: pairFrequencies.map((_, i) => (i < plan.dOut ? [...w] : [0])),
         kept: w,
         clipped: plan.grid.length === w.length ? [] : Array.from(plan.grid).slice(w.length),
         coefficients: namedStats(named),

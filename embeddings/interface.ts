@@ -41,6 +41,12 @@ export type ExtensionSpec =
 export interface SpectrumDescription {
   /** per rotary pair k (length headDim/2), the angular frequency used (0 for clipped / padded pairs); empty for non-rotary */
   readonly pairFrequencies: ReadonlyArray<number>
+  /**
+   * Per rotary pair, every frequency the method itself puts into it (its basis). RoPE: just pairFrequencies[k]
+   * (the default when absent). FoPE: all kept frequencies, since each output pair is a Fourier series over them;
+   * power at a basis frequency is the method's design, not spectrum damage.
+   */
+  readonly pairBasis?: ReadonlyArray<ReadonlyArray<number>>
   /** frequencies kept (FoPE: the K that finish a period inside L) */
   readonly kept: ReadonlyArray<number>
   /** frequencies dropped (floor clip, p-RoPE) */

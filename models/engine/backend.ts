@@ -27,6 +27,8 @@ import {
   ONE_HOT_KERNEL,
   restoreStockReductionAndGather,
   SUM_OVERRIDE,
+  TRANSPOSE_OVERRIDE,
+  CAST_OVERRIDE,
   isBatchMatMulOverridden,
   restoreStockBatchMatMul
 } from "./wasm-kernels.js"
@@ -184,7 +186,7 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     simd,
     kernelOverrides: [
       ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
-      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE] : []),
+      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE] : []),
       SEGMENT_SUM_KERNEL,
       ONE_HOT_KERNEL
     ],

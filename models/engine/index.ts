@@ -15,6 +15,8 @@ export {
   installBatchMatMulOverride,
   GATHER_OVERRIDE,
   IDENTITY_OVERRIDE,
+  TRANSPOSE_OVERRIDE,
+  CAST_OVERRIDE,
   installOneHotFix,
   installReductionAndGatherOverrides,
   installSegmentSumKernel,

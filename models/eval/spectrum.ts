@@ -15,8 +15,10 @@
  *      depends on position only (the positional carrier) and shrinks what depends on the tokens by 1/sqrt(B).
  *   4. Power spectrum P[n] = |DFT(hann[t] m[t])|^2 (periodic Hann window: a tone between two bins stays within
  *      +-2 bins instead of leaking over the whole axis).
- *   5. Own band: bins within `bandBins` (default 2) of +-f_k, f_k = w_k T / (2 pi) (circular distance), where
- *      w_k = embedding.describeSpectrum().pairFrequencies[k] (0 for FoPE's padded/clipped pairs: the band is DC).
+ *   5. Own band: bins within `bandBins` (default 2) of +-f, f = w T / (2 pi) (circular distance), for every w in the
+ *      pair's basis: embedding.describeSpectrum().pairBasis[k], default [pairFrequencies[k]]. RoPE: its own w_k.
+ *      FoPE: all kept frequencies (each output pair is a Fourier series over them, by design), DC for padded pairs.
+ *      So the measure is the same for both: power at frequencies the method does not put there.
  *      The mirror -f_k counts as own: a real rotation at w_k whose sin and cos coefficients differ (FoPE) puts
  *      power at both signs.
  *   6. damage = power outside the own band / total power.
@@ -94,6 +96,13 @@ const circularDistance = (a: number, b: number, n: number): number => {
 }
 
 /** true for the bins within `band` of +-f (the pair's own frequency and its mirror). */
+/** Bins in any of the masks. */
+export const unionMask = (masks: ReadonlyArray<Uint8Array>): Uint8Array => {
+  const out = new Uint8Array(masks[0]?.length ?? 0)
+  for (const m of masks) for (let n = 0; n < m.length; n++) out[n] = out[n]! | m[n]!
+  return out
+}
+
 export const ownBandMask = (T: number, frequency: number, band: number): Uint8Array => {
   const f = (frequency * T) / (2 * Math.PI)
   const mask = new Uint8Array(T)
@@ -166,7 +175,10 @@ export const spectrumDamage = async (
     if (embedding.maxLength !== undefined && length > embedding.maxLength) {
       return done({ applicable: false, length, reason: `"${embedding.name}" has values only up to length ${embedding.maxLength}` })
     }
-    const frequencies = embedding.describeSpectrum().pairFrequencies
+    const spectrum = embedding.describeSpectrum()
+    const frequencies = spectrum.pairFrequencies
+    // each pair's own band: every frequency the method puts into it (FoPE: its whole Fourier basis)
+    const basis = spectrum.pairBasis ?? frequencies.map((w) => [w])
     const hd = embedding.shape.headDim
     const P = hd / 2
     if (frequencies.length !== P) {
@@ -234,7 +246,7 @@ export const spectrumDamage = async (
     }
 
     const B = starts.length
-    const masks = frequencies.map((w) => ownBandMask(T, w, band))
+    const masks = basis.map((ws) => unionMask(ws.map((w) => ownBandMask(T, w, band))))
     const powerOf = (a: Accumulator, mask: Uint8Array): Power => {
       for (let t = 0; t < T; t++) {
         re[t] = (hann[t]! * a.sumRe[t]!) / B
