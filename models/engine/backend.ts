@@ -29,6 +29,7 @@ import {
   SUM_OVERRIDE,
   TRANSPOSE_OVERRIDE,
   CAST_OVERRIDE,
+  SLICE_OVERRIDE,
   isBatchMatMulOverridden,
   restoreStockBatchMatMul
 } from "./wasm-kernels.js"
@@ -186,7 +187,7 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     simd,
     kernelOverrides: [
       ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
-      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE] : []),
+      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE, SLICE_OVERRIDE] : []),
       SEGMENT_SUM_KERNEL,
       ONE_HOT_KERNEL
     ],

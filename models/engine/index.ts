@@ -17,6 +17,7 @@ export {
   IDENTITY_OVERRIDE,
   TRANSPOSE_OVERRIDE,
   CAST_OVERRIDE,
+  SLICE_OVERRIDE,
   installOneHotFix,
   installReductionAndGatherOverrides,
   installSegmentSumKernel,

@@ -101,6 +101,42 @@ describe("BatchMatMul(xnnpack-batched) on wasm vs the cpu backend", () => {
     }
   }
 
+  // The kernel multiplies either directly (A B) or swapped ((B^T A^T)^T), whichever puts the larger of M, N in the
+  // rows: the cases above (N > M) take the swapped way unless a batch dim broadcasts; these take the direct way
+  // (N < M) and the tie (N = M, fewest copies).
+  for (const [m, n] of [[6, 5], [5, 5], [1, 9], [9, 1]] as const) {
+    for (const ta of [false, true]) {
+      for (const tb of [false, true]) {
+        it(`M=${m}, N=${n}, batch [2,3], transposeA=${ta}, transposeB=${tb}`, async () => {
+          const aShape = operandShape([2, 3], m, K, ta)
+          const bShape = operandShape([2, 3], K, n, tb)
+          const aData = seededArray(sizeOf(aShape), 41, `a/roles/${m}/${n}/${ta}/${tb}`)
+          const bData = seededArray(sizeOf(bShape), 42, `b/roles/${m}/${n}/${ta}/${tb}`)
+          const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb))
+          const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, { abs: true }))
+          const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, ta, tb))
+          expect(wasm.length).toBe(6 * m * n)
+          expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
+        })
+      }
+    }
+  }
+
+  it("the swapped and the direct way give bitwise the same product: A B = (B^T A^T)^T", async () => {
+    // [1024, 128]^T x [1024, 512] (a weight gradient of the reference model) runs swapped (N = 512 > M = 128);
+    // the same product asked as (B^T A^T)^T has M = 512 > N = 128 and runs direct.
+    const x = seededArray(1024 * 128, 43, "roles/x")
+    const dy = seededArray(1024 * 512, 44, "roles/dy")
+    await tf.setBackend("wasm")
+    const [viaSwap, viaDirect] = tf.tidy(() => {
+      const a = tf.tensor2d(x, [1024, 128])
+      const b = tf.tensor2d(dy, [1024, 512])
+      return [tf.matMul(a, b, true, false).dataSync(), tf.transpose(tf.matMul(b, a, true, false)).dataSync()]
+    })
+    expect(viaSwap.length).toBe(128 * 512)
+    expect(Buffer.from(viaSwap.buffer).equals(Buffer.from(viaDirect.buffer))).toBe(true)
+  })
+
   it("rank-mismatched broadcast: [2,3,M,K] x [K,N] and the batch folded into rows", async () => {
     const aShape = [2, 3, M, K]
     const bShape = [K, N]
@@ -278,5 +314,168 @@ describe("Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data) on 
     expect(() => tf.gather(t, i)).toThrow(/index value 2 is not in \[0, 1\]/)
     tf.dispose([t, i])
     expect(tf.memory().numTensors).toBe(before)
+  })
+})
+
+describe("Transpose(js, matrix swaps) and Cast(shared data) on wasm", () => {
+  beforeAll(async () => {
+    await initEngine({ backend: "cpu" })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    expect(info.kernelOverrides).toContain("Transpose(js, matrix swaps)")
+    expect(info.kernelOverrides).toContain("Cast(shared data when the dtype is unchanged)")
+  })
+
+  // matrix swaps (rows below, at and above the 8-row pass, size-1 axes, merged axes) and permutations the stock
+  // kernel keeps (rows of the last axis moving, rank 5, identity)
+  const cases: ReadonlyArray<{ shape: number[]; perm: number[] }> = [
+    { shape: [5, 7], perm: [1, 0] },
+    { shape: [8, 3], perm: [1, 0] },
+    { shape: [17, 9], perm: [1, 0] },
+    { shape: [2, 3, 9, 7], perm: [0, 1, 3, 2] },
+    { shape: [3, 1, 5, 7], perm: [0, 1, 3, 2] },
+    { shape: [4, 1, 5], perm: [2, 1, 0] },
+    { shape: [2, 3, 4, 5], perm: [2, 3, 0, 1] },
+    { shape: [4, 1, 5], perm: [0, 2, 1] },
+    { shape: [2, 6, 3, 4], perm: [0, 2, 1, 3] },
+    { shape: [2, 3, 2, 3, 2], perm: [0, 3, 1, 4, 2] },
+    { shape: [3, 4], perm: [0, 1] }
+  ]
+  for (const { shape, perm } of cases) {
+    for (const dtype of ["float32", "int32"] as const) {
+      it(`${dtype} [${shape}] perm [${perm}]: exactly the cpu result`, async () => {
+        const data = seededArray(sizeOf(shape), 51, `transpose/${shape}/${perm}`, 1000)
+        const run = () => tf.transpose(tf.tensor(dtype === "int32" ? Int32Array.from(data, Math.round) : data, shape, dtype), perm)
+        const cpu = await onBackend("cpu", run)
+        const wasmShape: number[] = []
+        const wasm = await onBackend("wasm", () => {
+          const r = run()
+          wasmShape.push(...r.shape)
+          return r
+        })
+        expect(wasmShape).toEqual(perm.map((p) => shape[p]))
+        expect(Array.from(wasm)).toEqual(Array.from(cpu))
+      })
+    }
+  }
+
+  it("bool transposes go to the stock kernel; nothing leaks", async () => {
+    await tf.setBackend("wasm")
+    const backend = tf.backend() as unknown as { numDataIds(): number }
+    const ids = backend.numDataIds()
+    const t = tf.tidy(() => tf.transpose(tf.tensor2d([1, 0, 0, 1, 1, 0], [2, 3], "bool")))
+    expect(t.dtype).toBe("bool")
+    expect(Array.from(t.dataSync())).toEqual([1, 1, 0, 1, 0, 0])
+    t.dispose()
+    expect(backend.numDataIds()).toBe(ids)
+  })
+
+  it("Cast to the same dtype shares the buffer; real casts convert as the stock kernel does", async () => {
+    await tf.setBackend("wasm")
+    const backend = tf.backend() as unknown as { numDataIds(): number }
+    const ids = backend.numDataIds()
+    const a = tf.tensor1d([1.5, -2.25, 3])
+    const same = tf.cast(a, "float32")
+    expect(backend.numDataIds()).toBe(ids + 1) // one buffer for both
+    a.dispose()
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2.25, 3])
+    const ints = tf.tensor1d([3, -4, 0], "int32")
+    const bools = tf.tensor1d([true, false, true], "bool")
+    const asInt = tf.cast(same, "int32")
+    const back = tf.cast(ints, "float32")
+    const fromBool = tf.cast(bools, "float32")
+    expect(backend.numDataIds()).toBe(ids + 6) // three real conversions: three new buffers
+    expect(asInt.dtype).toBe("int32")
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]) // the stock conversion (Int32Array.set truncates)
+    expect(Array.from(back.dataSync())).toEqual([3, -4, 0])
+    expect(Array.from(fromBool.dataSync())).toEqual([1, 0, 1])
+    tf.dispose([same, ints, bools, asInt, back, fromBool])
+    expect(backend.numDataIds()).toBe(ids)
+  })
+})
+
+describe("Sum(js, leading axes) adds rows in order, each addition rounded to float32", () => {
+  beforeAll(async () => {
+    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+  })
+  // rows around the 4-row pass (remainders 0..3) and a training-size case
+  for (const rows of [1, 2, 4, 5, 6, 7, 9, 1024]) {
+    it(`[${rows}, 33] over axis 0: bitwise the sequential float32 sum`, async () => {
+      const cols = 33
+      const x = seededArray(rows * cols, 61, `sum/rows/${rows}`, 3)
+      const expected = new Float32Array(cols)
+      for (let j = 0; j < cols; j++) {
+        let acc = x[j]
+        for (let r = 1; r < rows; r++) acc = Math.fround(acc + x[r * cols + j])
+        expected[j] = acc
+      }
+      const wasm = await onBackend("wasm", () => tf.sum(tf.tensor2d(x, [rows, cols]), 0))
+      expect(Buffer.from(wasm.buffer).equals(Buffer.from(expected.buffer))).toBe(true)
+    })
+  }
+})
+
+describe("Slice, SplitV, Concat (js, row copies) on wasm: exactly the cpu results", () => {
+  beforeAll(async () => {
+    await initEngine({ backend: "cpu" })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    expect(info.kernelOverrides).toContain("Slice/SplitV/Concat(js, row copies)")
+  })
+
+  const shape = [3, 4, 5, 6]
+  const data = seededArray(sizeOf(shape), 71, "slice/x", 100)
+  const other = seededArray(sizeOf(shape), 72, "slice/y", 100)
+  // (not tf.reverse for the second operand: tfjs-backend-wasm 4.22.0's Reverse corrupts the heap on bool tensors)
+  const same = async (name: string, run: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor | tf.Tensor[], dtype: "float32" | "int32" | "bool" = "float32") => {
+    const typed = (d: Float32Array) => (dtype === "float32" ? d : dtype === "int32" ? Int32Array.from(d, Math.round) : Uint8Array.from(d, (v) => (v > 0 ? 1 : 0)))
+    const both = async (backend: "cpu" | "wasm") => {
+      await tf.setBackend(backend)
+      return tf.tidy(() => {
+        const r = run(tf.tensor(typed(data), shape, dtype), tf.tensor(typed(other), shape, dtype))
+        return (Array.isArray(r) ? r : [r]).map((t) => ({ shape: t.shape, dtype: t.dtype, values: Array.from(t.dataSync()) }))
+      })
+    }
+    const cpu = await both("cpu")
+    const wasm = await both("wasm")
+    expect(wasm, name).toEqual(cpu)
+  }
+
+  for (const dtype of ["float32", "int32", "bool"] as const) {
+    it(`${dtype}: slices along one axis (each axis, at the edges, empty), and across several axes (stock)`, async () => {
+      await same("axis 0", (x) => tf.slice(x, [1, 0, 0, 0], [2, -1, -1, -1]), dtype)
+      await same("axis 1", (x) => tf.slice(x, [0, 1, 0, 0], [-1, 3, -1, -1]), dtype)
+      await same("axis 2, the end", (x) => tf.slice(x, [0, 0, 3, 0], [-1, -1, 2, -1]), dtype)
+      await same("axis 3 (short rows)", (x) => tf.slice(x, [0, 0, 0, 2], [-1, -1, -1, 3]), dtype)
+      await same("whole", (x) => tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, -1]), dtype)
+      await same("empty", (x) => tf.slice(x, [0, 0, 0, 2], [-1, -1, -1, 0]), dtype)
+      await same("two axes (stock)", (x) => tf.slice(x, [1, 0, 2, 0], [1, -1, 2, -1]), dtype)
+    })
+    it(`${dtype}: split into equal and unequal parts along each axis`, async () => {
+      for (let axis = 0; axis < 4; axis++) await same(`split 2 on axis ${axis}`, (x) => tf.split(x, shape[axis] % 2 === 0 ? 2 : 1, axis), dtype)
+      await same("split [1, 3, 2] on the last axis", (x) => tf.split(x, [1, 3, 2], 3), dtype)
+      await same("split [2, -1] on axis 1", (x) => tf.split(x, [1, -1], 1), dtype)
+    })
+    it(`${dtype}: concat of 2 and 3 parts along each axis, with an empty part`, async () => {
+      for (let axis = 0; axis < 4; axis++) await same(`concat on axis ${axis}`, (x, y) => tf.concat([x, y], axis), dtype)
+      await same("concat of 3 on the last axis", (x) => tf.concat([x, tf.slice(x, [0, 0, 0, 1], [-1, -1, -1, 2]), x], 3), dtype)
+      await same("concat with an empty part", (x) => tf.concat([tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 0]), x], 3), dtype)
+      await same("long rows (>= 256 elements)", (x) => tf.concat([tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120])], 1), dtype)
+    })
+  }
+
+  it("gradients through split and concat (the rotary half-swap) equal cpu exactly, nothing leaks", async () => {
+    const grad = () => {
+      const x = tf.tensor(data, shape)
+      return tf.grad((t: tf.Tensor) => {
+        const [lo, hi] = tf.split(t, 2, 3)
+        return tf.sum(tf.mul(tf.concat([tf.neg(hi), lo], 3), tf.tensor(other, shape)))
+      })(x)
+    }
+    const cpu = await onBackend("cpu", grad)
+    await tf.setBackend("wasm")
+    const backend = tf.backend() as unknown as { numDataIds(): number }
+    const ids = backend.numDataIds()
+    const wasm = await onBackend("wasm", grad)
+    expect(backend.numDataIds()).toBe(ids)
+    expect(Array.from(wasm)).toEqual(Array.from(cpu))
   })
 })
