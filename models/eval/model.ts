@@ -4,17 +4,10 @@
  */
 import type * as tf from "@tensorflow/tfjs"
 import type { PositionEmbedding } from "../../embeddings/interface.js"
+import type { ForwardOptions } from "../decoder.js"
 
-export interface EvalForwardOptions {
-  /** evaluate with another view of the position embedding (an inference-time extension) */
-  readonly embedding?: PositionEmbedding
-  /** per layer: q, k [B, H, T, hd] before and after the position embedding's queryKey hook; valid only during the call */
-  readonly onQueryKey?: (
-    layer: number,
-    pre: { q: tf.Tensor4D; k: tf.Tensor4D },
-    post: { q: tf.Tensor4D; k: tf.Tensor4D }
-  ) => void
-}
+/** The decoder's forward options (another embedding view, the q/k capture hook): one definition, in decoder.ts. */
+export type EvalForwardOptions = ForwardOptions
 
 export interface EvaluableModel {
   readonly config: {
