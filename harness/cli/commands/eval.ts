@@ -12,14 +12,13 @@ import { loadDecoder } from "../../../models/checkpoint/load-decoder.js"
 import { canonicalJson, sha256Hex } from "../../../ledger/canonical.js"
 import { BACKEND_CHOICES, TASKS, type Extension, type Task } from "../../../suites/schema.js"
 import { UsageError } from "../../errors.js"
-import type { Job } from "../../plan/job.js"
 import { codeVersion, gitFacts } from "../../provenance/code-version.js"
 import { environmentFingerprint } from "../../provenance/environment.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Engine } from "../../runner/engine-service.js"
 import { evaluateJob, extensionTag } from "../../runner/evaluate-job.js"
 import { Ledger } from "../../../ledger/service.js"
-import { beginSuiteRun, startOrResumeJob } from "../../runner/job-records.js"
+import { beginSuiteRun } from "../../runner/job-records.js"
 import { Progress } from "../../runner/progress.js"
 import { formatNumber, renderTable } from "../../table.js"
 import { ledgerFlag } from "../shared-flags.js"
@@ -64,10 +63,10 @@ export const evalCommand = Command.make(
         const { model, sha256 } = loaded
         const described = loaded.state.model
         const c = described.config
-        const tokenizer = c.vocabSize === 256 ? ("bytes" as const) : ("gpt2" as const)
-        const corpus = yield* CorpusService
-        const data = yield* corpus.load({ corpus: "sotu", tokenizer, validFraction: 0.1, passkeyFraction: 0 })
         try {
+          const tokenizer = c.vocabSize === 256 ? ("bytes" as const) : ("gpt2" as const)
+          const corpus = yield* CorpusService
+          const data = yield* corpus.load({ corpus: "sotu", tokenizer, validFraction: 0.1, passkeyFraction: 0 })
           const evaluation = {
             lengths: multiples.map((m) => m * c.trainLength),
             tasks: tasks as Task[],
@@ -76,19 +75,14 @@ export const evalCommand = Command.make(
             lossBuckets: 16,
             extensions
           }
-          const config = { checkpoint: sha256, evaluation, embedding: described.embedding, seed: described.seed }
-          const job: Job = {
-            name: `eval/${described.embedding.name}/${sha256.slice(0, 12)}`,
-            cell: { embedding: described.embedding.name, scale: `d${c.dModel}`, seed: described.seed },
-            // the evaluation-only job's config: what it evaluated and how
-            config: config as unknown as Job["config"],
-            key: sha256Hex(canonicalJson({ config, dataHash: data.hash, codeVersion: codeVersion() }))
-          }
+          // the evaluation-only job: what it evaluated (the checkpoint's hash) and how
+          const config = { checkpoint: sha256, evaluation, embedding: described.embedding, seed: described.seed, dataHash: data.hash }
+          const key = sha256Hex(canonicalJson({ config, codeVersion: codeVersion() }))
           const { metrics } = yield* evaluateJob(model, { evaluation, seed: described.seed, trainLength: c.trainLength }, data, () => Effect.void)
           const ledger = yield* Ledger
           const engine = yield* Engine
           const runId = yield* beginSuiteRun({ suite: "eval", codeVersion: codeVersion(), git: gitFacts(), environment: environmentFingerprint(engine) })
-          const jobId = yield* startOrResumeJob(runId, job, false)
+          const { id: jobId } = yield* ledger.startJob({ runId, key, name: `eval/${described.embedding.name}/${sha256.slice(0, 12)}`, config, seed: described.seed, suite: "eval" })
           yield* ledger.completeJob(jobId, {
             metrics,
             artifacts: [{ kind: "checkpoint", path: f.checkpoint, sha256 }],
