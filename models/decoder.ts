@@ -205,7 +205,11 @@ export class Decoder {
         x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
       }
       for (let l = 0; l < this.blocks.length; l++) {
-        x = this.block(x, l, B, T, { mask, queryChunk }, embedding, options?.onQueryKey) // [B*T, d]
+        // one scope per block: without a gradient tape (evaluation) each block's attention scores and activations are
+        // freed before the next block runs, so peak memory is one block's, not all layers'; under a tape tfjs keeps
+        // (clones) what backprop needs, so training is unchanged. Same operations either way: same bits.
+        const input = x
+        x = tf.tidy(() => this.block(input, l, B, T, { mask, queryChunk }, embedding, options?.onQueryKey)) // [B*T, d]
       }
       const h = rmsNorm(x, this.finalNorm) // [B*T, d]
       return tf.matMul(h, this.outputProjection).reshape([B, T, V]) as tf.Tensor3D // [B, T, V]

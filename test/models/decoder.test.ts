@@ -143,3 +143,22 @@ describe("Decoder", () => {
     model.dispose()
   })
 })
+
+describe("evaluation memory", () => {
+  beforeAll(useCpu)
+
+  it("a forward pass without a gradient tape holds one block's intermediates at a time, not every layer's", () => {
+    const config: DecoderConfig = { vocabSize: 64, dModel: 32, heads: 4, layers: 6, ffnHidden: 128, trainLength: 64 }
+    const model = Decoder.create(config, rope(shapeOf(config)), 0)
+    const tokens = tf.tensor2d(Array.from({ length: 2 * 64 }, (_, i) => i % 64), [2, 64], "int32")
+    const bytesAtLayer: number[] = []
+    tf.tidy(() => model.logits(tokens, { onQueryKey: () => void bytesAtLayer.push(tf.memory().numBytes) }))
+    expect(bytesAtLayer).toHaveLength(6)
+    // each block's scores, softmax and MLP activations are freed before the next block starts: the memory seen at the
+    // last block's attention is within one residual stream of the first block's
+    const residual = 2 * 64 * 32 * 4
+    expect(bytesAtLayer[5]! - bytesAtLayer[0]!).toBeLessThanOrEqual(5 * residual)
+    tokens.dispose()
+    model.dispose()
+  })
+})
