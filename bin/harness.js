@@ -2,7 +2,7 @@
 // Entry point of `npx harness`. The TypeScript sources are compiled to dist/ by `npm ci` (the `prepare`
 // script); if a source file changed since the last build, rebuild first (tsc 7 takes a few seconds), so a
 // researcher who edits an embedding never runs stale code by accident.
-import { existsSync, readdirSync, statSync } from "node:fs"
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs"
 import { execFileSync } from "node:child_process"
 import { dirname, join } from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -24,7 +24,30 @@ const newestSource = () => {
   return newest
 }
 
-if (!existsSync(main) || statSync(main).mtimeMs < newestSource()) {
+const stale = () => !existsSync(main) || statSync(main).mtimeMs < newestSource()
+
+// Several harness processes may start at once (--jobs N, parallel tests): one builds, the others wait for it.
+const lock = join(root, ".build-lock")
+const sleep = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+for (let waited = 0; stale() && waited < 120_000; ) {
+  try {
+    mkdirSync(lock)
+  } catch {
+    // a lock older than two minutes was left by a killed build
+    if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
+    else (sleep(200), (waited += 200))
+    continue
+  }
+  try {
+    if (stale()) build()
+  } finally {
+    rmSync(lock, { recursive: true, force: true })
+  }
+}
+// tsc writes main.js before the rest: never import while another process is still emitting
+for (let waited = 0; existsSync(lock) && waited < 120_000; waited += 200) sleep(200)
+
+function build() {
   process.stderr.write(existsSync(main) ? "fope-harness: sources changed since the last build; rebuilding (npm run build)...\n" : "fope-harness: building (npm run build)...\n")
   try {
     execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" })
@@ -32,9 +55,11 @@ if (!existsSync(main) || statSync(main).mtimeMs < newestSource()) {
     // tsc still emits JavaScript when it reports type errors; refuse only when nothing runnable came out
     if (!existsSync(main)) {
       process.stderr.write("fope-harness: the build failed (errors above). Fix them, then run `npm run build`.\n")
+      rmSync(lock, { recursive: true, force: true })
       process.exit(1)
     }
     process.stderr.write("fope-harness: WARNING: the build reported type errors (above); running the emitted JavaScript anyway.\n")
   }
 }
+
 await import(pathToFileURL(main).href)
