@@ -31,7 +31,12 @@ import {
   CAST_OVERRIDE,
   SLICE_OVERRIDE,
   isBatchMatMulOverridden,
-  restoreStockBatchMatMul
+  restoreStockBatchMatMul,
+  FUSED_ADAMW_KERNEL,
+  hasFusedAdamW,
+  installFusedAdamW,
+  removeFusedAdamW,
+  setGemmThreads
 } from "./wasm-kernels.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
 
@@ -45,7 +50,7 @@ export interface EngineInfo {
   readonly backendVersion: string
   readonly threads: number
   readonly simd: boolean
-  readonly kernelOverrides: ReadonlyArray<string> // e.g. ["BatchMatMul(xnnpack-batched)", "UnsortedSegmentSum(js)"]
+  readonly kernelOverrides: ReadonlyArray<string> // e.g. ["BatchMatMul(simd gemm)", "UnsortedSegmentSum(js)"]
   readonly gpu: boolean
   readonly deterministic: boolean // bitwise-reproducible for same seed+threads (measured claim)
   /** Why the engine runs something other than what was asked (threads fallback, auto fallback), if it does. */
@@ -110,8 +115,13 @@ export const defaultThreads = (): number => {
   return cores <= 2 ? 1 : Math.min(4, Math.floor(cores / 2))
 }
 
-/** The threads the live wasm backend was created with (null: not created yet). */
-let wasmThreadsLive: number | null = null
+/**
+ * The live wasm backend (null: not created yet): its binary's thread count and XNNPACK's pool size. Tuned,
+ * XNNPACK gets one thread and the SIMD GEMM (wasm-gemm.ts) the rest: measured on the reference model, 2 threads,
+ * step median 108-124 ms that way vs 136-148 ms with XNNPACK on 2 threads and the GEMM on batched products only
+ * (XNNPACK's pool thread and the GEMM helper fight over the second core). Stock: XNNPACK gets them all.
+ */
+let wasmThreadsLive: { threads: number; xnnpack: number } | null = null
 
 /** Drops the wasm backend instance so that the next setBackend re-creates it (thread count change). */
 const resetWasmBackend = (): void => {
@@ -132,11 +142,11 @@ const withTimeout = <A>(p: Promise<A>, ms: number, what: string): Promise<A> =>
     )
   })
 
-const startWasm = async (threads: number): Promise<void> => {
+const startWasm = async (threads: number, xnnpack: number): Promise<void> => {
   if (threads > 1) {
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true)
-    tfWasm.setThreadsCount(threads)
-    const ok = await withThreadedWasmShims(threads, () => withTimeout(tf.setBackend("wasm"), 60_000, "threaded wasm init"))
+    tfWasm.setThreadsCount(xnnpack)
+    const ok = await withThreadedWasmShims(xnnpack, () => withTimeout(tf.setBackend("wasm"), 60_000, "threaded wasm init"))
     if (!ok) throw new Error("tf.setBackend('wasm') returned false for the threaded build")
   } else {
     tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false)
@@ -145,22 +155,23 @@ const startWasm = async (threads: number): Promise<void> => {
     if (!ok) throw new Error("tf.setBackend('wasm') returned false: the .wasm binary did not load")
   }
   await tf.ready()
-  wasmThreadsLive = threads
+  wasmThreadsLive = { threads, xnnpack }
 }
 
 const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned: boolean): Promise<EngineInfo> => {
   const notes: string[] = []
-  if (wasmThreadsLive !== null && wasmThreadsLive !== threadsWanted) resetWasmBackend()
+  const xnnpackWanted = tuned ? 1 : threadsWanted
+  if (wasmThreadsLive !== null && (wasmThreadsLive.threads !== threadsWanted || wasmThreadsLive.xnnpack !== xnnpackWanted)) resetWasmBackend()
   if (wasmThreadsLive === null) {
     try {
-      await startWasm(threadsWanted)
+      await startWasm(threadsWanted, xnnpackWanted)
     } catch (e) {
       if (threadsWanted === 1) throw e
       notes.push(
         `wasm with ${threadsWanted} threads failed (${e instanceof Error ? e.message : String(e)}); fell back to 1 thread`
       )
       resetWasmBackend()
-      await startWasm(1)
+      await startWasm(1, 1)
     }
   } else {
     await tf.setBackend("wasm")
@@ -171,12 +182,18 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
   if (tuned) {
     installBatchMatMulOverride()
     installReductionAndGatherOverrides()
+    installFusedAdamW()
   } else {
     restoreStockBatchMatMul()
     restoreStockReductionAndGather()
+    removeFusedAdamW()
   }
-  const threads = tfWasm.getThreadsCount()
-  if (threads !== threadsWanted) notes.push(`asked for ${threadsWanted} wasm threads, XNNPACK runs ${threads}`)
+  const live = wasmThreadsLive as { threads: number; xnnpack: number } | null
+  const threads = live?.threads ?? 1
+  setGemmThreads(threads)
+  const xnnpackThreads = tfWasm.getThreadsCount()
+  if (xnnpackThreads !== (live?.xnnpack ?? 1)) notes.push(`asked for ${live?.xnnpack ?? 1} XNNPACK threads, XNNPACK runs ${xnnpackThreads}`)
+  if (tuned && threads > 1) notes.push(`${threads} threads run the matrix products (SIMD GEMM); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`)
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))
   return {
     requested,
@@ -189,7 +206,8 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
       ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
       ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE, SLICE_OVERRIDE] : []),
       SEGMENT_SUM_KERNEL,
-      ONE_HOT_KERNEL
+      ONE_HOT_KERNEL,
+      ...(hasFusedAdamW("wasm") ? [FUSED_ADAMW_KERNEL] : [])
     ],
     gpu: false,
     // Measured: same seed + same threads gives bitwise-identical loss sequences (test/models/engine).
@@ -269,7 +287,7 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
   }
 }
 
-/** One line for logs: `engine wasm (tuned: BatchMatMul(xnnpack-batched)+...) 2 threads simd tfjs 4.22.0 deterministic`. */
+/** One line for logs: `engine wasm (tuned: BatchMatMul(simd gemm)+...) 2 threads simd tfjs 4.22.0 deterministic`. */
 export const describeEngine = (info: EngineInfo): string => {
   const parts = [
     `engine ${info.backend}${info.requested !== info.backend ? ` (requested ${info.requested})` : ""}`,

@@ -25,5 +25,8 @@ export {
   isBatchMatMulOverridden,
   restoreStockBatchMatMul,
   restoreStockReductionAndGather,
-  SUM_OVERRIDE
+  SUM_OVERRIDE,
+  FUSED_ADAMW_KERNEL,
+  FUSED_ADAMW_KERNEL_NAME,
+  hasFusedAdamW
 } from "./wasm-kernels.js"

@@ -6,7 +6,7 @@
  * which package.json pins exactly. test/models/engine/wasm-kernels.test.ts checks them against the cpu
  * backend; rerun it after any tfjs upgrade.
  *
- * 1. BatchMatMul (xnnpack-batched). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's
+ * 1. BatchMatMul (xnnpack, simd gemm for batches). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's
  *    fully-connected operator only when transposeA = transposeB = false and the batch is 1; every other case
  *    (all the transposed products autodiff makes, every 4-D attention product) runs a scalar loop, which was
  *    2.0 of 2.2 s per training step of the reference model (shared/docs/engine-facts.md). This kernel
@@ -21,6 +21,14 @@
  *    The C++ kernel caches the XNNPACK operator (its packed weights) under b's tensor id and drops it when
  *    that id is disposed; aliases are always fresh ids and always disposed, so no cache entry can go stale
  *    (reshapes share ids, so reusing real ids could hit an operator packed for another shape).
+ *      - products with more than one slice of at most 128^3 multiply-adds each (attention: [B, H, T, T] x
+ *        [B, H, T, hd]) go to the WebAssembly SIMD GEMM of wasm-gemm.ts instead: XNNPACK creates, packs and
+ *        deletes an operator per slice (~24 us each, whatever its size); that kernel has no set-up, reads a
+ *        transposed A through strides, and with 2 threads splits the slices with a helper worker. It sums in
+ *        XNNPACK's order, so results are bitwise the same (test/models/engine/wasm-gemm.test.ts). Measured in
+ *        training steps of the reference model (2 threads, tf.profile of 5 steps): attention products 37.8 ->
+ *        15.3 ms a step. For the unbatched products the two are on par (+-10%, see wasm-gemm.ts), and the helper
+ *        worker, spinning, slows XNNPACK's multi-threaded elementwise kernels: XNNPACK keeps those.
  *
  * 2. UnsortedSegmentSum (js). wasm has no kernel for it, and it is the gradient of tf.gather (an embedding
  *    lookup). A plain sequential loop over the heap views: exact TF semantics (ids outside [0, numSegments)
@@ -61,6 +69,9 @@
  * suite's metrics are identical).
  */
 import * as tf from "@tensorflow/tfjs"
+import { backendMemory, isSharedMemory } from "./wasm-assembler.js"
+import { instantiateAdamW, type AdamWConstants, type AdamWKernel } from "./wasm-adamw.js"
+import { GEMM_ARGS, GemmTeam, instantiateGemm, type GemmKernel } from "./wasm-gemm.js"
 
 /** What these kernels use of the wasm backend (tfjs-backend-wasm 4.22.0 BackendWasm). */
 interface WasmBackendInternals {
@@ -78,7 +89,7 @@ interface WasmBackendInternals {
   disposeData(dataId: object, force?: boolean): boolean
 }
 
-export const BATCH_MATMUL_OVERRIDE = "BatchMatMul(xnnpack-batched)"
+export const BATCH_MATMUL_OVERRIDE = "BatchMatMul(simd gemm)"
 export const SEGMENT_SUM_KERNEL = "UnsortedSegmentSum(js)"
 export const ONE_HOT_KERNEL = "OneHot(js, honours dtype)"
 
@@ -105,7 +116,7 @@ const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((p, d) => 
 
 const heapOffset = (backend: WasmBackendInternals, t: tf.TensorInfo): number => {
   const data = backend.dataIdMap.get(t.dataId)
-  if (data === undefined) throw new Error("BatchMatMul(xnnpack-batched): operand not on the wasm backend")
+  if (data === undefined) throw new Error("BatchMatMul: operand not on the wasm backend")
   return data.memoryOffset
 }
 
@@ -204,6 +215,10 @@ const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs 
 
   const aCount = sizeOf(aBatch)
   const bCount = sizeOf(bBatch)
+  if (useSimdGemm(batches)) {
+    simdProduct(backend, a, b, out, { M, N, K, transposeA, transposeB, aBatch, bBatch, outBatch })
+    return out
+  }
   // XNNPACK multiplies [rows, K] x [K, cols] only (and packs the right operand, its "weights", on every call).
   // Either
   //   direct:  out = A[M,K] B[K,N]          (transpose a if transposeA, b if transposeB), or
@@ -284,6 +299,109 @@ const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs 
     for (const t of temps) backend.disposeData(t.dataId)
   }
   return out
+}
+
+/**
+ * Which products go to the WebAssembly SIMD GEMM (wasm-gemm.ts) rather than XNNPACK: "always" (the tuned
+ * engine), "batched" (only products of more than one slice, where XNNPACK's per-slice set-up of ~24 us
+ * dominates), "never" (XNNPACK for all: for comparisons). Same bits either way (test/models/engine/wasm-gemm.test.ts).
+ */
+export type SimdGemmPolicy = "always" | "batched" | "never"
+let simdGemmPolicy: SimdGemmPolicy = "always"
+export const setSimdGemmPolicy = (policy: SimdGemmPolicy): void => {
+  simdGemmPolicy = policy
+}
+const useSimdGemm = (slices: number): boolean =>
+  simdGemmPolicy === "always" || (simdGemmPolicy === "batched" && slices > 1)
+
+/** Threads the SIMD GEMM runs on (backend.ts sets it: the engine's wasm threads). */
+let gemmThreads = 1
+export const setGemmThreads = (threads: number): void => {
+  gemmThreads = threads
+}
+
+interface SimdGemm {
+  readonly kernel: GemmKernel
+  /** threaded build only: the kernel on this thread and helper workers (products dealt out) */
+  readonly team?: GemmTeam
+}
+/** The kernel of the live wasm backend; a re-created backend or a thread change gets a new one, old helpers stop. */
+let simdGemm: { readonly backend: object; readonly threads: number; readonly gemm: SimdGemm } | undefined
+const gemmFor = (backend: WasmBackendInternals): SimdGemm => {
+  if (simdGemm?.backend === backend && simdGemm.threads === gemmThreads) return simdGemm.gemm
+  simdGemm?.gemm.team?.dispose()
+  const memory = backendMemory(backend.wasm)
+  const kernel = instantiateGemm(memory)
+  const gemm = gemmThreads > 1 && isSharedMemory(memory) ? { kernel, team: GemmTeam.create(memory, kernel, gemmThreads) } : { kernel }
+  simdGemm = { backend, threads: gemmThreads, gemm }
+  return gemm
+}
+
+/**
+ * A product through the SIMD GEMM, straight into `out`. A is read through strides (a transposed A needs no
+ * copy); B is transposed by a JS copy when transposeB (the kernel's vector loads run along B's rows). Batch dims
+ * broadcast as in batchMatMulXnnpack; a B shared by every slice with a row-major A folds the batch into the rows.
+ * The work goes out as jobs (a slice, or a block of its rows); with a team, the jobs are split between two
+ * threads. Each output element is computed whole by one job, so the split never changes a bit.
+ */
+const simdProduct = (
+  backend: WasmBackendInternals, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo,
+  d: { M: number; N: number; K: number; transposeA: boolean; transposeB: boolean; aBatch: number[]; bBatch: number[]; outBatch: number[] }
+): void => {
+  const { N, K, transposeA, transposeB, aBatch, bBatch, outBatch } = d
+  const { kernel, team } = gemmFor(backend)
+  const rhs = transposeB ? transposeLastTwo(backend, b) : b
+  try {
+    const aBase = heapOffset(backend, a)
+    const bBase = heapOffset(backend, rhs)
+    const outBase = heapOffset(backend, out)
+    const slicesTotal = sizeOf(outBatch)
+    const fold = sizeOf(bBatch) === 1 && sizeOf(aBatch) === slicesTotal && !transposeA
+    const M = fold ? d.M * slicesTotal : d.M
+    const slices = fold ? 1 : slicesTotal
+    const aRow = transposeA ? 4 : 4 * K
+    const aK = transposeA ? 4 * d.M : 4
+    // rows per job: whole slices when there are enough of them to share evenly, else each slice in one block of
+    // rows (a multiple of 4) per thread
+    const threads = team?.size ?? 1
+    const parts = threads > 1 && slices % threads !== 0 && slices < 4 * threads ? threads : 1
+    const block = parts === 1 ? M : Math.min(M, (Math.ceil(M / parts) + 3) & ~3)
+    const jobsPerSlice = Math.ceil(M / block)
+    const args = new Int32Array(GEMM_ARGS * slices * jobsPerSlice)
+    const sa = broadcastStrides(aBatch, outBatch)
+    const sb = broadcastStrides(bBatch, outBatch)
+    const rank = outBatch.length
+    const index = new Array<number>(rank).fill(0)
+    let jobs = 0
+    for (let o = 0; o < slices; o++) {
+      let ia = 0
+      let ib = 0
+      for (let q = 0; q < rank; q++) {
+        ia += index[q] * sa[q]
+        ib += index[q] * sb[q]
+      }
+      for (let r0 = 0; r0 < M; r0 += block) {
+        const rows = Math.min(block, M - r0)
+        args.set(
+          [aBase + 4 * ia * M * K + r0 * aRow, bBase + 4 * ib * K * N, outBase + 4 * (o * M + r0) * N, rows, N, K, aRow, aK, 4 * N, 4 * N],
+          GEMM_ARGS * jobs++
+        )
+      }
+      for (let q = rank - 1; q >= 0; q--) {
+        if (++index[q] < outBatch[q]) break
+        index[q] = 0
+      }
+    }
+    if (team !== undefined && jobs > 1) team.run(args, jobs)
+    else {
+      for (let j = 0; j < jobs; j++) {
+        const p = GEMM_ARGS * j
+        kernel(args[p]!, args[p + 1]!, args[p + 2]!, args[p + 3]!, N, K, aRow, aK, 4 * N, 4 * N)
+      }
+    }
+  } finally {
+    if (rhs !== b) backend.disposeData(rhs.dataId)
+  }
 }
 
 const unsortedSegmentSumJs: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
@@ -679,6 +797,45 @@ export const installSegmentSumKernel = (): void => {
 
 export const isBatchMatMulOverridden = (): boolean =>
   tf.getKernel("BatchMatMul", "wasm")?.kernelFunc === batchMatMulXnnpack
+
+/**
+ * 7. FusedAdamW (wasm simd), tuned: a kernel tfjs does not have. One AdamW update of one parameter in one pass
+ * (wasm-adamw.ts): inputs p, m, v, g; attrs the float32 constants; outputs p', m', v'. models/train/adamw.ts uses
+ * it when the live backend has it, and it computes bitwise what that file's op path computes.
+ */
+export const FUSED_ADAMW_KERNEL_NAME = "FusedAdamW"
+export const FUSED_ADAMW_KERNEL = "FusedAdamW(wasm simd)"
+
+let adamwKernel: { readonly backend: object; readonly kernel: AdamWKernel } | undefined
+const fusedAdamW: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }) => {
+  const backend = anyBackend as unknown as WasmBackendInternals
+  const { p, m, v, g } = inputs as { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo }
+  const size = sizeOf(p.shape)
+  for (const [name, t] of [["p", p], ["m", m], ["v", v], ["g", g]] as const) {
+    if (t.dtype !== "float32" || sizeOf(t.shape) !== size) {
+      throw new Error(`FusedAdamW: ${name} must be float32 with ${size} values like the parameter (got ${t.dtype} [${t.shape.join(", ")}])`)
+    }
+  }
+  if (adamwKernel?.backend !== backend) adamwKernel = { backend, kernel: instantiateAdamW(backendMemory(backend.wasm)) }
+  const outs = [backend.makeOutput(p.shape, "float32"), backend.makeOutput(p.shape, "float32"), backend.makeOutput(p.shape, "float32")]
+  const [outP, outM, outV] = outs.map((t) => heapOffset(backend, t))
+  adamwKernel.kernel(
+    heapOffset(backend, p), heapOffset(backend, m), heapOffset(backend, v), heapOffset(backend, g),
+    outP!, outM!, outV!, size, attrs as unknown as AdamWConstants
+  )
+  return outs
+}
+
+/** Adds FusedAdamW to wasm (idempotent). */
+export const installFusedAdamW = (): void => {
+  if (tf.getKernel(FUSED_ADAMW_KERNEL_NAME, "wasm") !== undefined) return
+  tf.registerKernel({ kernelName: FUSED_ADAMW_KERNEL_NAME, backendName: "wasm", kernelFunc: fusedAdamW })
+}
+/** Removes it (stock measurements: the optimizer then runs as tfjs ops). */
+export const removeFusedAdamW = (): void => {
+  if (tf.getKernel(FUSED_ADAMW_KERNEL_NAME, "wasm") !== undefined) tf.unregisterKernel(FUSED_ADAMW_KERNEL_NAME, "wasm")
+}
+export const hasFusedAdamW = (backendName: string): boolean => tf.getKernel(FUSED_ADAMW_KERNEL_NAME, backendName) !== undefined
 
 /** Replaces wasm's OneHot, which ignores the dtype (idempotent). */
 export const installOneHotFix = (): void => {

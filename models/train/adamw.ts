@@ -12,6 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import type { NamedArray } from "../checkpoint/safetensors.js"
+import { FUSED_ADAMW_KERNEL_NAME, hasFusedAdamW } from "../engine/index.js"
 
 export interface AdamWConfig {
   readonly beta1: number
@@ -50,6 +51,21 @@ export class AdamW {
     const t = this.updates + 1
     const stepSize = learningRate / (1 - Math.pow(beta1, t))
     const sqrtCorrection2 = Math.sqrt(1 - Math.pow(beta2, t))
+    if (hasFusedAdamW(tf.getBackend())) {
+      // One kernel per parameter (models/engine/wasm-adamw.ts): bitwise the ops below, ~16x fewer kernels.
+      tf.tidy(() => {
+        this.parameters.forEach((p, i) => {
+          const decay = p.decay && weightDecay !== 0 ? 1 - learningRate * weightDecay : 1
+          const constants = { scale: gradScale, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay, sqrtCorrection2, eps, stepSize }
+          const [next, m, v] = tf.engine().runKernel(FUSED_ADAMW_KERNEL_NAME, { p: p.variable, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, constants) as tf.Tensor[]
+          this.m[i]!.assign(m!)
+          this.v[i]!.assign(v!)
+          p.variable.assign(next!)
+        })
+      })
+      this.updates = t
+      return
+    }
     tf.tidy(() => {
       this.parameters.forEach((p, i) => {
         const g = gradScale === 1 ? grads[i]! : grads[i]!.mul(gradScale)

@@ -65,11 +65,11 @@ const product = (
 const reference = { explicitBroadcast: true }
 const referenceScale = { explicitBroadcast: true, abs: true }
 
-describe("BatchMatMul(xnnpack-batched) on wasm vs the cpu backend", () => {
+describe("BatchMatMul(simd gemm) on wasm vs the cpu backend", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
     const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.kernelOverrides).toContain("BatchMatMul(xnnpack-batched)")
+    expect(info.kernelOverrides).toContain("BatchMatMul(simd gemm)")
   })
 
   it("is the registered wasm BatchMatMul kernel", () => {

@@ -1,0 +1,342 @@
+/**
+ * A small float32 GEMM written straight in WebAssembly SIMD (assembled below, byte by byte: no toolchain at
+ * install time), run on the tfjs wasm backend's own heap.
+ *
+ * Why: the stock path for a *batched* product (attention: [B, H, T, T] x [B, H, T, hd]) is one XNNPACK
+ * fully-connected operator per slice, and each one is created, packs its weights and is deleted again: a fixed
+ * ~24 us per slice whatever its size (measured: 32 slices of [8,128]x[128,32] cost 28 us each, of [128,128]x[128,32]
+ * 68 us), so the attention products of the reference model ran at 9-13 GFLOP/s against 36 for the same FLOPs in one
+ * folded product. This kernel has no per-call set-up and reads A through (row, k) strides, so a transposed A costs
+ * no copy either.
+ *
+ * Numerics: every output is 0 + a[i,0] b[0,j] + a[i,1] b[1,j] + ... summed over k in order, one float32 multiply
+ * then one float32 add per term (WebAssembly SIMD has no fused multiply-add): the order XNNPACK's GEMM
+ * micro-kernels use (acc = bias (0 here); acc += a_k * b_k for k = 0, 1, ...). So swapping this kernel in for
+ * XNNPACK changes no bit of any result; test/models/engine/wasm-gemm.test.ts checks exactly that, and equality with
+ * the cpu backend within the matmul tolerance.
+ *
+ * Layout: C[M, N] = A[M, K] B[K, N] with
+ *   A[i, k] at a + i * aRow + k * aK   (bytes; aRow = 4K, aK = 4 for row-major A; aRow = 4, aK = 4M for A^T)
+ *   B[k, j] at b + k * bRow + 4 j      (rows of B contiguous: the vector loads run along j)
+ *   C[i, j] at c + i * cRow + 4 j
+ * Tiles of 4 rows x 8 columns (8 accumulators of 4 lanes, each B row read once per 4 rows of A); leftover rows
+ * one at a time, leftover columns (N mod 8) by a scalar loop with the same summation order.
+ */
+
+import { Worker } from "node:worker_threads"
+import { Code, F32, I32, V128, compileModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
+
+// --- the kernel ------------------------------------------------------------------------------------------------
+
+// parameters
+const A = 0, B = 1, C = 2, M = 3, N = 4, K = 5, A_ROW = 6, A_K = 7, B_ROW = 8, C_ROW = 9
+// i32 locals
+const I = 10, J = 11, KK = 12, PB = 13, PC = 14, M4 = 15, N8 = 16, PA = 17 // PA..PA+3: row pointers of A
+const K0 = 21, KN = 22, J0 = 23, JE = 24 // the current block: k in [K0, K0 + KN), columns [J0, JE)
+const I32_LOCALS = 15 // I .. JE
+// v128 locals
+const ACC = 25 // ACC + 2r (+1): accumulators of row r, columns j..j+3 and j+4..j+7
+const B0 = 33, B1 = 34, AV = 35
+const V128_LOCALS = 11
+// f32 local
+const S = 36
+
+/** Cache blocking: k in blocks of KC, columns in blocks of NC (multiple of 8). Measured on this machine (2026-11-26). */
+export interface GemmBlocking {
+  readonly kc: number
+  readonly nc: number
+}
+export const DEFAULT_BLOCKING: GemmBlocking = { kc: 128, nc: 128 }
+
+/** min(x, y) of two i32 values already computed by `x` and `y` (each pushes one value). */
+const emitMin = (c: Code, x: () => void, y: () => void): void => {
+  x()
+  y()
+  x()
+  y()
+  c.ltS().select()
+}
+
+/**
+ * Emits the loop over 8-column tiles in [J0, JE) for `rows` (4 or 1) rows starting at row I, over k in
+ * [K0, K0 + KN). Accumulators start at 0 in the first k block and at the partial sums already in C in the
+ * next ones: the stored float32 partial is exactly the accumulator, so blocking keeps the summation order.
+ */
+const emitTileRow = (c: Code, rows: number): void => {
+  c.get(J0).set(J)
+  c.block().loop()
+  c.get(J).get(JE).geS().brIf(1)
+  // PC = c + i * cRow + 4 j
+  c.get(C).get(I).get(C_ROW).mul().add().get(J).i32(4).mul().add().set(PC)
+  for (let r = 0; r < rows; r++) {
+    for (let half = 0; half < 2; half++) {
+      c.get(K0).eqz().ifV128()
+      c.v128Zero()
+      c.else()
+      c.get(PC)
+      if (r > 0) c.get(C_ROW).i32(r).mul().add()
+      c.v128Load(16 * half)
+      c.end()
+      c.set(ACC + 2 * r + half)
+    }
+  }
+  for (let r = 0; r < rows; r++) {
+    // PA+r = a + (i + r) * aRow + k0 * aK
+    c.get(A).get(I).i32(r).add().get(A_ROW).mul().add().get(K0).get(A_K).mul().add().set(PA + r)
+  }
+  c.get(B).get(K0).get(B_ROW).mul().add().get(J).i32(4).mul().add().set(PB)
+  c.get(KN).set(KK)
+  c.block().loop()
+  c.get(KK).eqz().brIf(1)
+  c.get(PB).v128Load(0).set(B0)
+  c.get(PB).v128Load(16).set(B1)
+  for (let r = 0; r < rows; r++) {
+    c.get(PA + r).f32Load().f32x4Splat().set(AV)
+    c.get(ACC + 2 * r).get(AV).get(B0).f32x4Mul().f32x4Add().set(ACC + 2 * r)
+    c.get(ACC + 2 * r + 1).get(AV).get(B1).f32x4Mul().f32x4Add().set(ACC + 2 * r + 1)
+    c.bump(PA + r, { local: A_K })
+  }
+  c.bump(PB, { local: B_ROW })
+  c.bump(KK, -1)
+  c.br(0)
+  c.end().end()
+  for (let r = 0; r < rows; r++) {
+    c.get(PC).get(ACC + 2 * r).v128Store(0)
+    c.get(PC).get(ACC + 2 * r + 1).v128Store(16)
+    if (r + 1 < rows) c.bump(PC, { local: C_ROW })
+  }
+  c.bump(J, 8)
+  c.br(0)
+  c.end().end()
+}
+
+const kernelBody = (blocking: GemmBlocking): number[] => {
+  const { kc, nc } = blocking
+  const c = new Code()
+  c.get(M).i32(~3).and().set(M4)
+  c.get(N).i32(~7).and().set(N8)
+  // for each k block, each column block: rows four at a time, then the leftover rows one at a time
+  c.i32(0).set(K0)
+  c.block().loop()
+  c.get(K0).get(K).geS().brIf(1)
+  emitMin(c, () => c.i32(kc), () => c.get(K).get(K0).sub())
+  c.set(KN)
+  c.i32(0).set(J0)
+  c.block().loop()
+  c.get(J0).get(N8).geS().brIf(1)
+  emitMin(c, () => c.get(J0).i32(nc).add(), () => c.get(N8))
+  c.set(JE)
+  c.i32(0).set(I)
+  c.block().loop()
+  c.get(I).get(M4).geS().brIf(1)
+  emitTileRow(c, 4)
+  c.bump(I, 4)
+  c.br(0)
+  c.end().end()
+  c.block().loop()
+  c.get(I).get(M).geS().brIf(1)
+  emitTileRow(c, 1)
+  c.bump(I, 1)
+  c.br(0)
+  c.end().end()
+  c.bump(J0, nc)
+  c.br(0)
+  c.end().end()
+  c.bump(K0, kc)
+  c.br(0)
+  c.end().end()
+  // columns [N8, N), every row: scalar over the whole k range, same order (s = 0; s += a_k * b_k)
+  c.i32(0).set(I)
+  c.block().loop()
+  c.get(I).get(M).geS().brIf(1)
+  c.get(N8).set(J)
+  c.block().loop()
+  c.get(J).get(N).geS().brIf(1)
+  c.f32Const0().set(S)
+  c.get(A).get(I).get(A_ROW).mul().add().set(PA)
+  c.get(B).get(J).i32(4).mul().add().set(PB)
+  c.get(K).set(KK)
+  c.block().loop()
+  c.get(KK).eqz().brIf(1)
+  c.get(S).get(PA).f32Load().get(PB).f32Load().f32Mul().f32Add().set(S)
+  c.bump(PA, { local: A_K })
+  c.bump(PB, { local: B_ROW })
+  c.bump(KK, -1)
+  c.br(0)
+  c.end().end()
+  c.get(C).get(I).get(C_ROW).mul().add().get(J).i32(4).mul().add().get(S).f32Store()
+  c.bump(J, 1)
+  c.br(0)
+  c.end().end()
+  c.bump(I, 1)
+  c.br(0)
+  c.end().end()
+  return c.functionBody([[I32_LOCALS, I32], [V128_LOCALS, V128], [1, F32]])
+}
+
+/** The module's bytes; `shared`: import a shared memory (the threaded tfjs build) rather than a plain one. */
+export const gemmModuleBytes = (shared: boolean, blocking: GemmBlocking = DEFAULT_BLOCKING): Uint8Array =>
+  moduleBytes({ shared, name: "gemm", params: new Array<number>(10).fill(I32), body: kernelBody(blocking) })
+
+/**
+ * C = A B over byte offsets of one WebAssembly memory (see the layout above). All offsets and strides in bytes;
+ * row-major A: aRow = 4K, aK = 4; A stored transposed ([K, M]): aRow = 4, aK = 4M.
+ */
+export type GemmKernel = (
+  a: number, b: number, c: number, m: number, n: number, k: number, aRow: number, aK: number, bRow: number, cRow: number
+) => void
+
+const compiled = new Map<string, object>()
+
+/** The compiled module (cached per memory kind and blocking), e.g. to hand to a worker. */
+export const gemmModule = (shared: boolean, blocking: GemmBlocking = DEFAULT_BLOCKING): object => {
+  const key = `${shared}/${blocking.kc}/${blocking.nc}`
+  let module = compiled.get(key)
+  if (module === undefined) {
+    module = compileModule(gemmModuleBytes(shared, blocking))
+    compiled.set(key, module)
+  }
+  return module
+}
+
+/** The kernel instantiated over `memory` (the tfjs wasm heap). */
+export const instantiateGemm = (memory: WasmMemory, blocking: GemmBlocking = DEFAULT_BLOCKING): GemmKernel => {
+  return instantiate(gemmModule(isSharedMemory(memory), blocking), memory).gemm as GemmKernel
+}
+
+// --- more threads: helper workers take parts of the products -----------------------------------------------------
+
+/** Arguments per product in the job table (the GemmKernel's, in order). */
+export const GEMM_ARGS = 10
+const JOB_CAPACITY = 1024 // products per helper per round; more are done in several rounds
+// control words
+const SEQ = 0, DONE = 1, COUNT = 2, FAILED = 3
+/**
+ * Atomics.load checks before sleeping: ~2 ms of spinning (measured here: 2e6 checks took 19 ms). Products come
+ * every millisecond or so during a training step, and waking a sleeping thread costs hundreds of microseconds on
+ * this virtual machine: a 512-row half of [1024,128]x[128,128] took 1.11 ms with sleeping helpers, 0.70 spinning.
+ * The engine gives XNNPACK one thread when it runs a team (backend.ts), so the spin takes a core from no one.
+ */
+const SPIN_CHECKS = 200_000
+
+const WORKER_SOURCE = `
+const { workerData } = require("node:worker_threads")
+const { module, memory, control, jobs } = workerData
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm
+const ctl = new Int32Array(control)
+const args = new Int32Array(jobs)
+let seen = 0
+for (;;) {
+  // spin first (see SPIN_CHECKS), then short sleeps, each followed by a fresh look at SEQ: a wake-up that goes
+  // astray costs 50 ms, never a hang
+  for (let spin = 0; spin < ${SPIN_CHECKS} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
+  while (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen, 50)
+  seen = Atomics.load(ctl, ${SEQ})
+  if (seen < 0) break
+  try {
+    const n = ctl[${COUNT}]
+    for (let i = 0; i < n; i++) {
+      const o = i * ${GEMM_ARGS}
+      gemm(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6], args[o + 7], args[o + 8], args[o + 9])
+    }
+  } catch (e) {
+    Atomics.store(ctl, ${FAILED}, 1)
+  }
+  Atomics.store(ctl, ${DONE}, seen)
+  Atomics.notify(ctl, ${DONE})
+}
+`
+
+interface WorkerHandle {
+  unref(): void
+  terminate(): Promise<number>
+}
+
+interface Helper {
+  readonly worker: WorkerHandle
+  readonly control: Int32Array
+  readonly jobs: Int32Array
+}
+
+/**
+ * The kernel on `size` threads: this one and size - 1 helper workers, each running its own instance over the
+ * same shared memory. The products of a call are dealt out in contiguous runs, one run per thread; each product
+ * is computed whole by one thread, so results are bitwise the same on any number of threads. Only for a shared
+ * memory (tfjs's threaded build); helpers are unref'd (they never keep the process alive).
+ */
+export class GemmTeam {
+  private seq = 0
+  private constructor(
+    private readonly kernel: GemmKernel,
+    private readonly helpers: ReadonlyArray<Helper>
+  ) {}
+
+  /** Threads in the team, this one included. */
+  get size(): number {
+    return this.helpers.length + 1
+  }
+
+  static create(memory: WasmMemory, kernel: GemmKernel, size = 2): GemmTeam {
+    if (!Number.isInteger(size) || size < 2) throw new Error(`a GEMM team needs at least 2 threads (got ${size})`)
+    const helpers = Array.from({ length: size - 1 }, (): Helper => {
+      const control = new Int32Array(new SharedArrayBuffer(4 * 4))
+      const jobs = new Int32Array(new SharedArrayBuffer(4 * GEMM_ARGS * JOB_CAPACITY))
+      const worker: WorkerHandle = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { module: gemmModule(true), memory, control: control.buffer, jobs: jobs.buffer }
+      })
+      worker.unref()
+      return { worker, control, jobs }
+    })
+    return new GemmTeam(kernel, helpers)
+  }
+
+  /** Runs `count` products whose arguments are args[GEMM_ARGS * i ..], dealt out over the team. */
+  run(args: Int32Array, count: number): void {
+    const threads = this.size
+    const perRound = threads * JOB_CAPACITY
+    for (let start = 0; start < count; start += perRound) {
+      const n = Math.min(count - start, perRound)
+      const seq = ++this.seq
+      // run t gets products [start + floor(t n / threads), start + floor((t + 1) n / threads)); the last is ours
+      const bound = (t: number) => start + Math.floor((t * n) / threads)
+      this.helpers.forEach((h, t) => {
+        const from = bound(t)
+        const to = bound(t + 1)
+        h.jobs.set(args.subarray(GEMM_ARGS * from, GEMM_ARGS * to))
+        Atomics.store(h.control, COUNT, to - from)
+        Atomics.store(h.control, SEQ, seq)
+        Atomics.notify(h.control, SEQ)
+      })
+      const k = this.kernel
+      for (let i = bound(threads - 1); i < start + n; i++) {
+        const o = i * GEMM_ARGS
+        k(args[o]!, args[o + 1]!, args[o + 2]!, args[o + 3]!, args[o + 4]!, args[o + 5]!, args[o + 6]!, args[o + 7]!, args[o + 8]!, args[o + 9]!)
+      }
+      for (const h of this.helpers) this.await(h, seq)
+    }
+  }
+
+  private await(h: Helper, seq: number): void {
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(h.control, DONE) !== seq; spin++);
+    const started = Date.now()
+    while (Atomics.load(h.control, DONE) !== seq) {
+      // 2 ms sleeps with a fresh look at DONE after each (see the worker); give up after 30 s
+      Atomics.wait(h.control, DONE, seq - 1, 2)
+      if (Date.now() - started > 30_000 && Atomics.load(h.control, DONE) !== seq) {
+        throw new Error("BatchMatMul(simd): a GEMM helper worker did not answer within 30 s (crashed?): rerun with --threads 1")
+      }
+    }
+    if (Atomics.load(h.control, FAILED) !== 0) {
+      throw new Error("BatchMatMul(simd): a GEMM helper worker failed (out-of-bounds access in the kernel): rerun with --threads 1 and report it")
+    }
+  }
+
+  dispose(): void {
+    for (const h of this.helpers) {
+      Atomics.store(h.control, SEQ, -1)
+      Atomics.notify(h.control, SEQ)
+      void h.worker.terminate()
+    }
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The fused AdamW kernel (models/engine/wasm-adamw.ts, registered as FusedAdamW on tuned wasm) against the op
+ * path of models/train/adamw.ts: bitwise equal parameters and moments after several updates, for sizes that
+ * exercise the 4-lane part and the scalar tail, with and without decay, with and without gradient scaling.
+ */
+import * as tf from "@tensorflow/tfjs"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { FUSED_ADAMW_KERNEL, hasFusedAdamW, initEngine } from "../../models/engine/index.js"
+import { installFusedAdamW, removeFusedAdamW } from "../../models/engine/wasm-kernels.js"
+import { AdamW } from "../../models/train/adamw.js"
+import { seededArray } from "./engine/engine-helpers.js"
+
+const SHAPES: ReadonlyArray<number[]> = [[7], [5, 13], [64, 48], [3]]
+const CONFIG = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
+
+/** Four updates from the same start with the same gradients; returns every parameter and moment, as bits. */
+const runUpdates = (fused: boolean): Buffer[] => {
+  if (fused) installFusedAdamW()
+  else removeFusedAdamW()
+  expect(hasFusedAdamW("wasm")).toBe(fused)
+  const variables = SHAPES.map((shape, i) =>
+    tf.variable(tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 100 + i, `adamw/p${i}`), shape), true, `adamw-fused/${fused}/${i}`)
+  )
+  const optimizer = new AdamW(variables.map((variable, i) => ({ name: `p${i}`, variable, decay: i % 2 === 1 })), CONFIG)
+  for (let step = 0; step < 4; step++) {
+    const grads = SHAPES.map((shape, i) => tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 200 + 10 * step + i, `adamw/g${i}/${step}`, 0.5 ** step), shape))
+    optimizer.apply(grads, 3e-3 * (step + 1), step === 2 ? 0.37 : 1)
+    tf.dispose(grads)
+  }
+  const state = optimizer.state()
+  const out = [
+    ...variables.map((v) => Buffer.from((v.dataSync() as Float32Array).buffer.slice(0))),
+    ...state.tensors.map((t) => Buffer.from(t.data.buffer.slice(0)))
+  ]
+  optimizer.dispose()
+  tf.dispose(variables)
+  return out
+}
+
+describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
+  beforeAll(async () => {
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    expect(info.kernelOverrides).toContain(FUSED_ADAMW_KERNEL)
+  })
+  afterAll(() => installFusedAdamW())
+
+  it("parameters and both moments after 4 updates (decay on some, a clipped step, sizes 3..3072)", () => {
+    const ops = runUpdates(false)
+    const fused = runUpdates(true)
+    expect(fused.length).toBe(ops.length)
+    expect(fused.length).toBe(3 * SHAPES.length)
+    fused.forEach((bits, i) => expect(bits.equals(ops[i]!), `tensor ${i}`).toBe(true))
+    // and the update did something: parameters moved from their start
+    const start = Buffer.from(seededArray(7, 100, "adamw/p0").buffer)
+    expect(fused[0]!.equals(start)).toBe(false)
+  })
+
+  it("keeps the tensor count constant across updates", () => {
+    installFusedAdamW()
+    const variable = tf.variable(tf.zeros([33]), true, "adamw-fused/count")
+    const optimizer = new AdamW([{ name: "x", variable, decay: true }], CONFIG)
+    const counts: number[] = []
+    for (let i = 0; i < 3; i++) {
+      const g = tf.ones([33])
+      optimizer.apply([g], 1e-3, 1)
+      g.dispose()
+      counts.push(tf.memory().numTensors)
+    }
+    expect(new Set(counts).size).toBe(1)
+    optimizer.dispose()
+    variable.dispose()
+  })
+
+  it("rejects a gradient of the wrong size with the sizes in the message", () => {
+    installFusedAdamW()
+    const variable = tf.variable(tf.zeros([4]), true, "adamw-fused/wrong")
+    const optimizer = new AdamW([{ name: "x", variable, decay: false }], CONFIG)
+    const g = tf.ones([5])
+    expect(() => optimizer.apply([g], 1e-3, 1)).toThrow(/g must be float32 with 4 values/)
+    tf.dispose([g, variable])
+    optimizer.dispose()
+  })
+})
