@@ -36,7 +36,8 @@ import {
   hasFusedAdamW,
   installFusedAdamW,
   removeFusedAdamW,
-  setGemmThreads
+  setGemmThreads,
+  batchMatMulLabel
 } from "./wasm-kernels.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
 
@@ -203,7 +204,7 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     threads,
     simd,
     kernelOverrides: [
-      ...(isBatchMatMulOverridden() ? [BATCH_MATMUL_OVERRIDE] : []),
+      ...(isBatchMatMulOverridden() ? [batchMatMulLabel()] : []),
       ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE, SLICE_OVERRIDE] : []),
       SEGMENT_SUM_KERNEL,
       ONE_HOT_KERNEL,

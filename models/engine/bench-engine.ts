@@ -80,6 +80,8 @@ export interface EngineBenchResult {
   readonly loadavgAfter: string
   readonly wallSeconds: number
   readonly notes: ReadonlyArray<string>
+  /** the paired tfjs/PyTorch rounds (with --with-torch), the variant they ran */
+  readonly paired?: { readonly variant: string; readonly rounds: ReadonlyArray<PairedRound> }
 }
 
 export interface EngineBenchOptions {
@@ -90,8 +92,30 @@ export interface EngineBenchOptions {
   readonly quick?: boolean
   /** also train the reference model with PyTorch (python3 + torch must already be installed). */
   readonly withTorch?: boolean
+  /**
+   * With the peer: how many paired rounds of (best tuned tfjs variant, PyTorch), run back to back, the first
+   * being the main pass (default 3). The headline tfjs/PyTorch ratios are the medians of the per-round ratios:
+   * this machine's speed drifts by up to 2x within minutes, and a pair measured seconds apart shares the drift.
+   */
+  readonly rounds?: number
   /** progress lines (default: to stderr). */
   readonly log?: (line: string) => void
+}
+
+/** One paired round: the tfjs variant and PyTorch measured back to back. */
+export interface PairedRound {
+  readonly tfjsTrainTokensPerSecond: number
+  readonly tfjsEvalTokensPerSecond: number
+  readonly torchTrainTokensPerSecond: number
+  readonly torchEvalTokensPerSecond: number
+  readonly train: number // tfjs / torch
+  readonly eval: number
+}
+
+const median = (xs: ReadonlyArray<number>): number => {
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
 
 const RESULT_PREFIX = "ENGINE_BENCH_RESULT "
@@ -346,11 +370,35 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     torch = runTorchPeer(REFERENCE_MODEL, steps, threads)
     if (!torch.ok) notes.push(`torch: ${torch.note}`)
   }
+  const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
+  const tfjsBest = variants.filter((v) => v.ok).reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
+  let paired: EngineBenchResult["paired"]
+  if (torch?.ok === true && tfjsBest !== undefined) {
+    const roundsWanted = options.rounds ?? 3
+    if (!Number.isInteger(roundsWanted) || roundsWanted < 1) throw new Error(`rounds must be a positive integer, got ${roundsWanted}`)
+    const pair = (t: VariantResult, p: TorchResult): PairedRound => ({
+      tfjsTrainTokensPerSecond: t.trainTokensPerSecond!, tfjsEvalTokensPerSecond: t.evalTokensPerSecond!,
+      torchTrainTokensPerSecond: p.trainTokensPerSecond, torchEvalTokensPerSecond: p.evalTokensPerSecond,
+      train: t.trainTokensPerSecond! / p.trainTokensPerSecond, eval: t.evalTokensPerSecond! / p.evalTokensPerSecond
+    })
+    const rounds = [pair(tfjsBest, torch.value)]
+    for (let r = 2; r <= roundsWanted; r++) {
+      log(`[bench:engine] paired round ${r}/${roundsWanted}: ${tfjsBest.variant} (load ${loadavg()}) ...`)
+      const t = await runChild({ variant: tfjsBest.variant, steps, embeddingComparison: false }, 600_000)
+      const p = runTorchPeer(REFERENCE_MODEL, steps, threads)
+      if (!t.ok || !p.ok) {
+        notes.push(`paired round ${r} failed: ${!t.ok ? t.error : ""}${!p.ok ? p.note : ""}`)
+        continue
+      }
+      const round = pair(t, p.value)
+      log(`[bench:engine] paired round ${r}: tfjs/PyTorch train ${round.train.toFixed(2)}, eval ${round.eval.toFixed(2)}`)
+      rounds.push(round)
+    }
+    paired = { variant: tfjsBest.variant, rounds }
+  }
   const sgemm = runSgemmPeer(threads)
   if (!sgemm.ok) notes.push(`sgemm: ${sgemm.note}`)
 
-  const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
-  const tfjsBest = variants.filter((v) => v.ok).reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
   const bestMatmul = Math.max(...variants.map((v) => v.matmulGflops1024 ?? 0))
   const tunedVariants = [by("wasm-tuned-1t"), by("wasm-tuned-2t")].filter((v): v is VariantResult => v !== undefined)
   const tuned = tunedVariants.reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
@@ -361,8 +409,10 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     "tuned_2t_vs_tuned_1t.train": ratio(by("wasm-tuned-2t")?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
     "tuned_vs_cpu.train": ratio(tuned?.trainTokensPerSecond, by("cpu")?.trainTokensPerSecond),
     "tuned_1t_vs_stock_1t.matmul1024": ratio(by("wasm-tuned-1t")?.matmulGflops1024, by("wasm-stock-1t")?.matmulGflops1024),
-    "tfjs_vs_torch.train": torch?.ok === true ? ratio(tfjsBest?.trainTokensPerSecond, torch.value.trainTokensPerSecond) : undefined,
-    "tfjs_vs_torch.eval": torch?.ok === true ? ratio(Math.max(...variants.map((v) => v.evalTokensPerSecond ?? 0)), torch.value.evalTokensPerSecond) : undefined,
+    "tfjs_vs_torch.train": paired !== undefined ? median(paired.rounds.map((r) => r.train)) : undefined,
+    "tfjs_vs_torch.eval": paired !== undefined ? median(paired.rounds.map((r) => r.eval)) : undefined,
+    "tfjs_vs_torch.train.min": paired !== undefined && paired.rounds.length > 1 ? Math.min(...paired.rounds.map((r) => r.train)) : undefined,
+    "tfjs_vs_torch.train.max": paired !== undefined && paired.rounds.length > 1 ? Math.max(...paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_matmul_vs_sgemm.1024": sgemm.ok ? ratio(bestMatmul, sgemm.value.gflops1024) : undefined,
     "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep)
   }
@@ -403,7 +453,7 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   metrics.push({ name: "engine.loadavg_1m.after", value: load1(loadavgAfter), unit: "load", better: "none", length: null, step: null })
   return {
     model: REFERENCE_MODEL, variants, torch, sgemm, ratios, metrics, loadavgBefore, loadavgAfter,
-    wallSeconds: now() - started, notes
+    wallSeconds: now() - started, notes, ...(paired !== undefined ? { paired } : {})
   }
 }
 
@@ -448,6 +498,13 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
     lines.push(`Evaluation at 16x the training length (${e.length} tokens, batch 1, attention in query blocks of ${e.queryChunk}; ${long.variant}): ` +
       `${fmt(e.tokensPerSecond)} tokens/s, peak RSS ${fmt(e.peakRssBeforeMiB)} -> ${fmt(e.peakRssAfterMiB)} MiB.`)
   }
+  if (r.paired !== undefined) {
+    lines.push("", `Paired rounds, ${r.paired.variant} then PyTorch back to back (the tfjs/PyTorch ratios below are their medians):`)
+    r.paired.rounds.forEach((p, i) =>
+      lines.push(`- round ${i + 1}: train ${fmt(p.tfjsTrainTokensPerSecond)} vs ${fmt(p.torchTrainTokensPerSecond)} tokens/s = ${p.train.toFixed(2)}; ` +
+        `eval ${fmt(p.tfjsEvalTokensPerSecond)} vs ${fmt(p.torchEvalTokensPerSecond)} = ${p.eval.toFixed(2)}`)
+    )
+  }
   lines.push("", "Ratios (same run): " + (Object.entries(r.ratios).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") || "none"))
   lines.push(`Machine load: before ${r.loadavgBefore} | after ${r.loadavgAfter} | wall ${r.wallSeconds.toFixed(0)} s`)
   for (const v of r.variants) if (v.ok) lines.push(`- ${v.variant}: ${v.engine}${v.tensorsConstant === false ? " | WARNING: tensor count grew across steps" : ""}`)
@@ -460,18 +517,20 @@ const parseArgs = (argv: ReadonlyArray<string>): EngineBenchOptions & { json: bo
     const i = argv.indexOf(flag)
     return i >= 0 ? argv[i + 1] : undefined
   }
-  const known = new Set(["--quick", "--with-torch", "--json", "--steps", "--backends"])
+  const known = new Set(["--quick", "--with-torch", "--json", "--steps", "--backends", "--rounds"])
   for (let i = 0; i < argv.length; i++) {
     if (!argv[i].startsWith("--")) continue
-    if (!known.has(argv[i])) throw new Error(`Unknown option ${argv[i]}: use --quick, --steps N, --backends a,b, --with-torch, --json.`)
+    if (!known.has(argv[i])) throw new Error(`Unknown option ${argv[i]}: use --quick, --steps N, --backends a,b, --with-torch, --rounds N, --json.`)
   }
   const steps = value("--steps")
   const backends = value("--backends")
+  const rounds = value("--rounds")
   return {
     quick: argv.includes("--quick"),
     withTorch: argv.includes("--with-torch"),
     json: argv.includes("--json"),
     ...(steps !== undefined ? { steps: Number(steps) } : {}),
+    ...(rounds !== undefined ? { rounds: Number(rounds) } : {}),
     ...(backends !== undefined ? { backends: backends.split(",").map((s) => s.trim()).filter((s) => s.length > 0) } : {})
   }
 }

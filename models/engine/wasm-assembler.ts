@@ -2,8 +2,10 @@
  * A minimal WebAssembly binary encoder: just what the hand-written kernels of this folder need (one exported
  * function over an imported memory; i32 / f32 scalars, f32x4 SIMD, structured loops). No toolchain is
  * involved at install time: the kernels are assembled from their TypeScript description when first used.
- * Encodings: WebAssembly core specification 2.0 (binary format, including the fixed-width SIMD instructions).
+ * Encodings: WebAssembly core specification 2.0 (binary format, including the fixed-width SIMD instructions),
+ * and relaxed SIMD's f32x4.relaxed_madd.
  */
+import v8 from "node:v8"
 
 export const I32 = 0x7f
 export const F32 = 0x7d
@@ -76,11 +78,14 @@ export class Code {
   v128Store(offset = 0) { return this.emit(...simd(0x0b), 4, ...uleb(offset)) }
   v128Zero() { return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0)) }
   f32x4Splat() { return this.emit(...simd(0x13)) }
+  f32x4ExtractLane(lane: number) { return this.emit(...simd(0x1f), lane) }
   f32x4Sqrt() { return this.emit(...simd(0xe3)) }
   f32x4Add() { return this.emit(...simd(0xe4)) }
   f32x4Sub() { return this.emit(...simd(0xe5)) }
   f32x4Mul() { return this.emit(...simd(0xe6)) }
   f32x4Div() { return this.emit(...simd(0xe7)) }
+  /** relaxed SIMD (a b c -> a * b + c, fused or not as the platform does it; V8: --experimental-wasm-relaxed-simd) */
+  f32x4RelaxedMadd() { return this.emit(...simd(0x105)) }
   /** local += step (i32) */
   bump(local: number, step: number | { local: number }) {
     this.get(local)
@@ -99,8 +104,10 @@ export class Code {
  * A module of one function `name(params) -> ()` over an imported `env.memory`; `shared`: the memory is a shared
  * one (tfjs's threaded build: 4 GiB maximum), else a plain one of any size.
  */
-export const moduleBytes = (spec: { shared: boolean; name: string; params: ReadonlyArray<number>; body: number[] }): Uint8Array => {
-  const funcType = [0x60, ...vector(spec.params.map((t) => [t])), ...vector([])]
+export const moduleBytes = (spec: {
+  shared: boolean; name: string; params: ReadonlyArray<number>; results?: ReadonlyArray<number>; body: number[]
+}): Uint8Array => {
+  const funcType = [0x60, ...vector(spec.params.map((t) => [t])), ...vector((spec.results ?? []).map((t) => [t]))]
   const memoryType = spec.shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)]
   return Uint8Array.from([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -112,6 +119,28 @@ export const moduleBytes = (spec: { shared: boolean; name: string; params: Reado
   ])
 }
 
+/**
+ * Relaxed SIMD (f32x4.relaxed_madd) on this Node: V8 11.3 (Node 20) has it behind --experimental-wasm-relaxed-simd,
+ * which is set here at run time (V8 reads wasm feature flags when it compiles a module); later V8s ship it.
+ * `fused`: whether relaxed_madd rounds once (the CPU's FMA) -- a probe where the two roundings differ:
+ * (1 + 2^-23)(1 - 2^-23) - 1 is -2^-46 fused and 0 unfused. Checked once per process.
+ */
+let relaxed: { readonly available: boolean; readonly fused: boolean } | undefined
+export const relaxedSimd = (): { readonly available: boolean; readonly fused: boolean } => {
+  if (relaxed !== undefined) return relaxed
+  try {
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd")
+    const c = new Code()
+    c.get(0).f32x4Splat().get(1).f32x4Splat().get(2).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0)
+    const bytes = moduleBytes({ shared: false, name: "probe", params: [F32, F32, F32], results: [F32], body: c.functionBody([]) })
+    const probe = instantiate(compileModule(bytes), new wasmMemoryApi.Memory({ initial: 1 })).probe as (a: number, b: number, c: number) => number
+    relaxed = { available: true, fused: probe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0 }
+  } catch {
+    relaxed = { available: false, fused: false }
+  }
+  return relaxed
+}
+
 /** The parts of the WebAssembly JS API used here (this project's TypeScript lib has no DOM/WebAssembly types). */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer | SharedArrayBuffer
@@ -121,6 +150,7 @@ interface WasmApi {
   Instance: new (module: object, imports: object) => { readonly exports: Record<string, unknown> }
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly
+const wasmMemoryApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => WasmMemory } }).WebAssembly
 
 export const compileModule = (bytes: Uint8Array): object => new wasmApi.Module(bytes)
 

@@ -45,6 +45,8 @@ const S = 36
 export interface GemmBlocking {
   readonly kc: number
   readonly nc: number
+  /** multiply-add with f32x4.relaxed_madd (one rounding where the CPU fuses it) instead of mul then add */
+  readonly fma?: boolean
 }
 export const DEFAULT_BLOCKING: GemmBlocking = { kc: 128, nc: 128 }
 
@@ -62,7 +64,7 @@ const emitMin = (c: Code, x: () => void, y: () => void): void => {
  * [K0, K0 + KN). Accumulators start at 0 in the first k block and at the partial sums already in C in the
  * next ones: the stored float32 partial is exactly the accumulator, so blocking keeps the summation order.
  */
-const emitTileRow = (c: Code, rows: number): void => {
+const emitTileRow = (c: Code, rows: number, fma: boolean): void => {
   c.get(J0).set(J)
   c.block().loop()
   c.get(J).get(JE).geS().brIf(1)
@@ -92,8 +94,13 @@ const emitTileRow = (c: Code, rows: number): void => {
   c.get(PB).v128Load(16).set(B1)
   for (let r = 0; r < rows; r++) {
     c.get(PA + r).f32Load().f32x4Splat().set(AV)
-    c.get(ACC + 2 * r).get(AV).get(B0).f32x4Mul().f32x4Add().set(ACC + 2 * r)
-    c.get(ACC + 2 * r + 1).get(AV).get(B1).f32x4Mul().f32x4Add().set(ACC + 2 * r + 1)
+    if (fma) {
+      c.get(AV).get(B0).get(ACC + 2 * r).f32x4RelaxedMadd().set(ACC + 2 * r)
+      c.get(AV).get(B1).get(ACC + 2 * r + 1).f32x4RelaxedMadd().set(ACC + 2 * r + 1)
+    } else {
+      c.get(ACC + 2 * r).get(AV).get(B0).f32x4Mul().f32x4Add().set(ACC + 2 * r)
+      c.get(ACC + 2 * r + 1).get(AV).get(B1).f32x4Mul().f32x4Add().set(ACC + 2 * r + 1)
+    }
     c.bump(PA + r, { local: A_K })
   }
   c.bump(PB, { local: B_ROW })
@@ -129,13 +136,13 @@ const kernelBody = (blocking: GemmBlocking): number[] => {
   c.i32(0).set(I)
   c.block().loop()
   c.get(I).get(M4).geS().brIf(1)
-  emitTileRow(c, 4)
+  emitTileRow(c, 4, blocking.fma === true)
   c.bump(I, 4)
   c.br(0)
   c.end().end()
   c.block().loop()
   c.get(I).get(M).geS().brIf(1)
-  emitTileRow(c, 1)
+  emitTileRow(c, 1, blocking.fma === true)
   c.bump(I, 1)
   c.br(0)
   c.end().end()
@@ -190,7 +197,7 @@ const compiled = new Map<string, object>()
 
 /** The compiled module (cached per memory kind and blocking), e.g. to hand to a worker. */
 export const gemmModule = (shared: boolean, blocking: GemmBlocking = DEFAULT_BLOCKING): object => {
-  const key = `${shared}/${blocking.kc}/${blocking.nc}`
+  const key = `${shared}/${blocking.kc}/${blocking.nc}/${blocking.fma === true}`
   let module = compiled.get(key)
   if (module === undefined) {
     module = compileModule(gemmModuleBytes(shared, blocking))
@@ -276,14 +283,15 @@ export class GemmTeam {
     return this.helpers.length + 1
   }
 
-  static create(memory: WasmMemory, kernel: GemmKernel, size = 2): GemmTeam {
+  /** `blocking` must be the one `kernel` was instantiated with: the helpers run the same module. */
+  static create(memory: WasmMemory, kernel: GemmKernel, size = 2, blocking: GemmBlocking = DEFAULT_BLOCKING): GemmTeam {
     if (!Number.isInteger(size) || size < 2) throw new Error(`a GEMM team needs at least 2 threads (got ${size})`)
     const helpers = Array.from({ length: size - 1 }, (): Helper => {
       const control = new Int32Array(new SharedArrayBuffer(4 * 4))
       const jobs = new Int32Array(new SharedArrayBuffer(4 * GEMM_ARGS * JOB_CAPACITY))
       const worker: WorkerHandle = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module: gemmModule(true), memory, control: control.buffer, jobs: jobs.buffer }
+        workerData: { module: gemmModule(true, blocking), memory, control: control.buffer, jobs: jobs.buffer }
       })
       worker.unref()
       return { worker, control, jobs }

@@ -22,12 +22,17 @@ const engine = Command.make(
       Flag.withDefault(false),
       Flag.withDescription("also train the reference model with PyTorch on this machine (needs python3 + torch: `apt-get install python3-torch`; installs nothing)")
     ),
-    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present)"))
+    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present)")),
+    rounds: Flag.Int("rounds").pipe(
+      Flag.withDefault(3),
+      Flag.withDescription("with --with-torch: paired rounds of (fastest tfjs variant, PyTorch) back to back; the tfjs/PyTorch ratios are their medians")
+    )
   },
   (f) =>
     runAndRecordEngineBench(f.ledger, "bench-engine", {
       quick: f.quick,
       withTorch: f.withTorch,
+      rounds: f.rounds,
       ...(f.backends._tag === "Some" ? { backends: f.backends.value.split(",") } : {})
     })
 ).pipe(

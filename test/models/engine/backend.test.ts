@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
+import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
 import { describe, expect, it } from "vitest"
 import { BACKENDS, describeEngine, initEngine, type BackendRequest } from "../../../models/engine/index.js"
 
@@ -35,7 +36,7 @@ describe("initEngine", () => {
     expect(info.requested).toBe("auto")
     expect(info.backend).toBe("wasm")
     expect(tf.getBackend()).toBe("wasm")
-    expect(info.kernelOverrides).toContain("BatchMatMul(simd gemm)")
+    expect(info.kernelOverrides).toContain(batchMatMulLabel())
     expect(info.notes?.[0]).toMatch(/native TensorFlow not installed/)
     expect(describeEngine(info)).toMatch(/^engine wasm \(requested auto\) \| tfjs 4\.22\.0/)
   })
@@ -49,13 +50,13 @@ describe("initEngine", () => {
     expect(stock.simd).toBe(true)
     const viaStock = tf.tidy(() => tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 4, 5]), false, false).dataSync()[0])
     const tuned = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(tuned.kernelOverrides).toEqual(["BatchMatMul(simd gemm)", "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
+    expect(tuned.kernelOverrides).toEqual([batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
     const viaTuned = tf.tidy(() => tf.matMul(tf.ones([2, 3, 4]), tf.ones([2, 4, 5]), false, false).dataSync()[0])
     expect(viaStock).toBe(4)
     expect(viaTuned).toBe(4)
     expect(describeEngine(tuned)).toBe(
       "engine wasm | tfjs 4.22.0 | backend 4.22.0 | 1 thread | simd | no-gpu | " +
-        "kernels [BatchMatMul(simd gemm), Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data), Transpose(js, matrix swaps), Cast(shared data when the dtype is unchanged), Slice/SplitV/Concat(js, row copies), UnsortedSegmentSum(js), OneHot(js, honours dtype), FusedAdamW(wasm simd)] | deterministic"
+        `kernels [${batchMatMulLabel()}, Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data), Transpose(js, matrix swaps), Cast(shared data when the dtype is unchanged), Slice/SplitV/Concat(js, row copies), UnsortedSegmentSum(js), OneHot(js, honours dtype), FusedAdamW(wasm simd)] | deterministic`
     )
   })
 

@@ -39,4 +39,20 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
     expect(table).toContain("2.87 GFLOP per training step")
     expect(table).toContain("- note: torch: PyTorch not installed")
   })
+  it("shows the paired tfjs/PyTorch rounds behind the median ratios", () => {
+    const round = (tfjs: number, torch: number) => ({
+      tfjsTrainTokensPerSecond: tfjs, tfjsEvalTokensPerSecond: 3 * tfjs, torchTrainTokensPerSecond: torch, torchEvalTokensPerSecond: 4 * torch,
+      train: tfjs / torch, eval: (3 * tfjs) / (4 * torch)
+    })
+    const result: EngineBenchResult = {
+      model: REFERENCE_MODEL, variants: [], torch: null,
+      sgemm: { ok: false, note: "no openblas" }, ratios: { "tfjs_vs_torch.train": 0.62 }, metrics: [],
+      loadavgBefore: "0.1", loadavgAfter: "0.2", wallSeconds: 1, notes: [],
+      paired: { variant: "wasm-tuned-2t", rounds: [round(6000, 10000), round(6200, 10000), round(7000, 10000)] }
+    }
+    const table = formatEngineBenchTable(result)
+    expect(table).toContain("Paired rounds, wasm-tuned-2t then PyTorch back to back")
+    expect(table).toContain("- round 2: train 6200 vs 10000 tokens/s = 0.62; eval 18600 vs 40000 = 0.47")
+    expect(table).toContain("tfjs_vs_torch.train 0.62")
+  })
 })

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, describe, expect, it } from "vitest"
+import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { initEngine } from "../../../models/engine/index.js"
 import { maxRelativeError } from "./engine-helpers.js"
@@ -112,7 +113,7 @@ describe("training-step parity: tuned wasm vs cpu", () => {
     await initEngine({ backend: "cpu" })
     const cpu = await oneStep("cpu")
     const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.kernelOverrides).toEqual(["BatchMatMul(simd gemm)", "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
+    expect(info.kernelOverrides).toEqual([batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
     const wasm = await oneStep("wasm")
     expect(Number.isFinite(cpu.loss)).toBe(true)
     expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.abs(cpu.loss))

@@ -8,6 +8,9 @@
  *  - on the tfjs wasm backend, a batched product through it equals the same product through XNNPACK, for every
  *    transpose and broadcast class (so switching kernels changes no result anywhere);
  *  - the two-thread team (a helper worker takes half the slices) equals one thread.
+ * With fused multiply-add (the tuned engine's default where the CPU has it) the products round once per term, so
+ * they are checked against a float64 reference within the matmul tolerance, and for determinism (twice, and one
+ * thread vs a team, bitwise).
  * Agreement with the cpu backend within the matmul tolerance is test/models/engine/wasm-kernels.test.ts (its
  * batched cases run through this kernel).
  */
@@ -15,7 +18,8 @@ import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { initEngine } from "../../../models/engine/index.js"
 import { DEFAULT_BLOCKING, GEMM_ARGS, GemmTeam, gemmModuleBytes, instantiateGemm, type GemmBlocking } from "../../../models/engine/wasm-gemm.js"
-import { setSimdGemmPolicy } from "../../../models/engine/wasm-kernels.js"
+import { relaxedSimd } from "../../../models/engine/wasm-assembler.js"
+import { batchMatMulLabel, gemmUsesFusedMadd, setGemmFma, setSimdGemmPolicy } from "../../../models/engine/wasm-kernels.js"
 import { seededArray, sizeOf } from "./engine-helpers.js"
 
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer } } }).WebAssembly
@@ -77,10 +81,49 @@ describe("the assembled WebAssembly GEMM kernel", () => {
     }
   }
 
-  it("a two-thread team gives bitwise the products one thread gives", () => {
+  it("relaxed SIMD compiles on this Node and the label says whether products use fused multiply-add", () => {
+    expect(relaxedSimd().available).toBe(true) // Node 20: behind a V8 flag the assembler sets; later Nodes: shipped
+    expect(batchMatMulLabel()).toBe(gemmUsesFusedMadd() ? "BatchMatMul(simd gemm, fma)" : "BatchMatMul(simd gemm)")
+  })
+
+  for (const transposeA of [false, true]) {
+    it(`with fused multiply-add: within 1e-5 of a float64 reference (relative to sum |a||b|), deterministic (transposeA=${transposeA})`, () => {
+      const mem = memory(false)
+      const gemm = instantiateGemm(mem, { kc: 5, nc: 16, fma: true })
+      const heap = new Float32Array(mem.buffer)
+      for (const [m, n, k] of SHAPES) {
+        const a = seededArray(m * k, 1, `fma/a/${m}/${n}/${k}`)
+        const b = seededArray(k * n, 2, `fma/b/${m}/${n}/${k}`)
+        const aOff = 3, bOff = aOff + a.length + 5, cOff = bOff + b.length + 7
+        heap.set(a, aOff)
+        heap.set(b, bOff)
+        const args = [4 * aOff, 4 * bOff, 4 * cOff, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4, 4 * n, 4 * n] as const
+        gemm(...args)
+        const first = heap.slice(cOff, cOff + m * n)
+        heap.fill(Number.NaN, cOff, cOff + m * n)
+        gemm(...args)
+        expect(Buffer.from(heap.slice(cOff, cOff + m * n).buffer).equals(Buffer.from(first.buffer))).toBe(true)
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < n; j++) {
+            let exact = 0
+            let scale = 0
+            for (let q = 0; q < k; q++) {
+              const av = (transposeA ? a[q * m + i] : a[i * k + q])!
+              exact += av * b[q * n + j]!
+              scale += Math.abs(av * b[q * n + j]!)
+            }
+            expect(Math.abs(first[i * n + j]! - exact)).toBeLessThanOrEqual(1e-5 * Math.max(scale, 1e-30))
+          }
+        }
+      }
+    })
+  }
+
+  for (const fma of [false, true]) it(`a two-thread team gives bitwise the products one thread gives (fma ${fma})`, () => {
     const mem = memory(true)
-    const gemm = instantiateGemm(mem)
-    const team = GemmTeam.create(mem, gemm)
+    const blocking = { ...DEFAULT_BLOCKING, fma }
+    const gemm = instantiateGemm(mem, blocking)
+    const team = GemmTeam.create(mem, gemm, 2, blocking)
     try {
       const heap = new Float32Array(mem.buffer)
       const [m, n, k, slices] = [24, 40, 19, 7]
@@ -125,12 +168,14 @@ const BATCHED: ReadonlyArray<{ name: string; aBatch: number[]; bBatch: number[];
 
 const sameBits = (x: Float32Array, y: Float32Array): boolean => x.length === y.length && Buffer.from(x.buffer).equals(Buffer.from(y.buffer))
 
-describe.each([1, 2])("batched BatchMatMul on wasm (%i thread(s)): SIMD GEMM == XNNPACK, bitwise", (threads) => {
+describe.each([1, 2])("batched BatchMatMul on wasm (%i thread(s)): SIMD GEMM without fma == XNNPACK, bitwise", (threads) => {
   beforeAll(async () => {
     const info = await initEngine({ backend: "wasm", threads, tuned: true })
     if (threads === 2 && info.threads !== 2) console.info("threaded build unavailable: the 2-thread case ran on 1 thread")
+    setGemmFma(false) // XNNPACK multiplies then adds: compare like with like
   })
   afterAll(async () => {
+    setGemmFma(true)
     setSimdGemmPolicy("always")
     if (threads === 2) await initEngine({ backend: "wasm", threads: 1 }) // leave the process on the single-thread build
   })

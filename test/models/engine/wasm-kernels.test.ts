@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
+import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
 import { initEngine, isBatchMatMulOverridden } from "../../../models/engine/index.js"
 import { maxRelativeError, onBackend, seededArray, sizeOf } from "./engine-helpers.js"
 
@@ -69,7 +70,7 @@ describe("BatchMatMul(simd gemm) on wasm vs the cpu backend", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
     const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.kernelOverrides).toContain("BatchMatMul(simd gemm)")
+    expect(info.kernelOverrides).toContain(batchMatMulLabel())
   })
 
   it("is the registered wasm BatchMatMul kernel", () => {
