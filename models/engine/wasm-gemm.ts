@@ -211,18 +211,19 @@ export const instantiateGemm = (memory: WasmMemory, blocking: GemmBlocking = DEF
   return instantiate(gemmModule(isSharedMemory(memory), blocking), memory).gemm as GemmKernel
 }
 
-// --- more threads: helper workers take parts of the products -----------------------------------------------------
+// --- more threads: helper workers take products from a shared queue -------------------------------------------
 
 /** Arguments per product in the job table (the GemmKernel's, in order). */
 export const GEMM_ARGS = 10
-const JOB_CAPACITY = 1024 // products per helper per round; more are done in several rounds
+const JOB_CAPACITY = 4096 // products per round; more are done in several rounds
 // control words
-const SEQ = 0, DONE = 1, COUNT = 2, FAILED = 3
+const SEQ = 0, NEXT = 1, COUNT = 2, DONE = 3, FAILED = 4
+/** NEXT while the table is being written: every grab lands past COUNT, so no one reads a half-written job. */
+const CLOSED = 1 << 30
 /**
  * Atomics.load checks before sleeping: ~2 ms of spinning (measured here: 2e6 checks took 19 ms). Products come
- * every millisecond or so during a training step, and waking a sleeping thread costs hundreds of microseconds on
- * this virtual machine: a 512-row half of [1024,128]x[128,128] took 1.11 ms with sleeping helpers, 0.70 spinning.
- * The engine gives XNNPACK one thread when it runs a team (backend.ts), so the spin takes a core from no one.
+ * every millisecond or so during a training step. Sleeping helpers do not delay a product (this thread starts on
+ * the queue at once and they join when they wake), but a spinning one joins at once.
  */
 const SPIN_CHECKS = 200_000
 
@@ -234,23 +235,25 @@ const ctl = new Int32Array(control)
 const args = new Int32Array(jobs)
 let seen = 0
 for (;;) {
-  // spin first (see SPIN_CHECKS), then short sleeps, each followed by a fresh look at SEQ: a wake-up that goes
-  // astray costs 50 ms, never a hang
+  // spin first (SPIN_CHECKS), then short sleeps, each followed by a fresh look at SEQ
   for (let spin = 0; spin < ${SPIN_CHECKS} && Atomics.load(ctl, ${SEQ}) === seen; spin++);
   while (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen, 50)
   seen = Atomics.load(ctl, ${SEQ})
   if (seen < 0) break
-  try {
-    const n = ctl[${COUNT}]
-    for (let i = 0; i < n; i++) {
+  for (;;) {
+    // COUNT before the grab: a grab past a finished round's COUNT may already belong to the next round, whose
+    // table is complete only once NEXT reopens; a grab below the COUNT read first is a job of a live round
+    const count = Atomics.load(ctl, ${COUNT})
+    const i = Atomics.add(ctl, ${NEXT}, 1)
+    if (i >= count) break
+    try {
       const o = i * ${GEMM_ARGS}
       gemm(args[o], args[o + 1], args[o + 2], args[o + 3], args[o + 4], args[o + 5], args[o + 6], args[o + 7], args[o + 8], args[o + 9])
+    } catch (e) {
+      Atomics.store(ctl, ${FAILED}, 1)
     }
-  } catch (e) {
-    Atomics.store(ctl, ${FAILED}, 1)
+    if (Atomics.add(ctl, ${DONE}, 1) + 1 === count) Atomics.notify(ctl, ${DONE})
   }
-  Atomics.store(ctl, ${DONE}, seen)
-  Atomics.notify(ctl, ${DONE})
 }
 `
 
@@ -259,92 +262,91 @@ interface WorkerHandle {
   terminate(): Promise<number>
 }
 
-interface Helper {
-  readonly worker: WorkerHandle
-  readonly control: Int32Array
-  readonly jobs: Int32Array
-}
-
 /**
  * The kernel on `size` threads: this one and size - 1 helper workers, each running its own instance over the
- * same shared memory. The products of a call are dealt out in contiguous runs, one run per thread; each product
- * is computed whole by one thread, so results are bitwise the same on any number of threads. Only for a shared
- * memory (tfjs's threaded build); helpers are unref'd (they never keep the process alive).
+ * same shared memory. A call's products go into a shared table; every thread, this one first, takes the next
+ * product from an atomic counter until none is left (so a helper that is asleep, or descheduled by a busy
+ * machine, delays nothing: the others take its share), then this thread waits for the products in flight. Each
+ * product is computed whole by one thread, so results are bitwise the same on any number of threads. Only for a
+ * shared memory (tfjs's threaded build); helpers are unref'd (they never keep the process alive).
  */
 export class GemmTeam {
   private seq = 0
   private constructor(
     private readonly kernel: GemmKernel,
-    private readonly helpers: ReadonlyArray<Helper>
+    private readonly workers: ReadonlyArray<WorkerHandle>,
+    private readonly control: Int32Array,
+    private readonly jobs: Int32Array
   ) {}
 
   /** Threads in the team, this one included. */
   get size(): number {
-    return this.helpers.length + 1
+    return this.workers.length + 1
   }
 
   /** `blocking` must be the one `kernel` was instantiated with: the helpers run the same module. */
   static create(memory: WasmMemory, kernel: GemmKernel, size = 2, blocking: GemmBlocking = DEFAULT_BLOCKING): GemmTeam {
     if (!Number.isInteger(size) || size < 2) throw new Error(`a GEMM team needs at least 2 threads (got ${size})`)
-    const helpers = Array.from({ length: size - 1 }, (): Helper => {
-      const control = new Int32Array(new SharedArrayBuffer(4 * 4))
-      const jobs = new Int32Array(new SharedArrayBuffer(4 * GEMM_ARGS * JOB_CAPACITY))
+    const control = new Int32Array(new SharedArrayBuffer(4 * 8))
+    control[NEXT] = CLOSED
+    const jobs = new Int32Array(new SharedArrayBuffer(4 * GEMM_ARGS * JOB_CAPACITY))
+    const workers = Array.from({ length: size - 1 }, (): WorkerHandle => {
       const worker: WorkerHandle = new Worker(WORKER_SOURCE, {
         eval: true,
         workerData: { module: gemmModule(true, blocking), memory, control: control.buffer, jobs: jobs.buffer }
       })
       worker.unref()
-      return { worker, control, jobs }
+      return worker
     })
-    return new GemmTeam(kernel, helpers)
+    return new GemmTeam(kernel, workers, control, jobs)
   }
 
-  /** Runs `count` products whose arguments are args[GEMM_ARGS * i ..], dealt out over the team. */
+  /** Runs `count` products whose arguments are args[GEMM_ARGS * i ..], shared out over the team. */
   run(args: Int32Array, count: number): void {
-    const threads = this.size
-    const perRound = threads * JOB_CAPACITY
-    for (let start = 0; start < count; start += perRound) {
-      const n = Math.min(count - start, perRound)
-      const seq = ++this.seq
-      // run t gets products [start + floor(t n / threads), start + floor((t + 1) n / threads)); the last is ours
-      const bound = (t: number) => start + Math.floor((t * n) / threads)
-      this.helpers.forEach((h, t) => {
-        const from = bound(t)
-        const to = bound(t + 1)
-        h.jobs.set(args.subarray(GEMM_ARGS * from, GEMM_ARGS * to))
-        Atomics.store(h.control, COUNT, to - from)
-        Atomics.store(h.control, SEQ, seq)
-        Atomics.notify(h.control, SEQ)
-      })
+    const ctl = this.control
+    for (let start = 0; start < count; start += JOB_CAPACITY) {
+      const n = Math.min(count - start, JOB_CAPACITY)
+      // publish: close the queue, write the table, reopen it, wake the helpers
+      Atomics.store(ctl, NEXT, CLOSED)
+      this.jobs.set(args.subarray(GEMM_ARGS * start, GEMM_ARGS * (start + n)))
+      Atomics.store(ctl, COUNT, n)
+      Atomics.store(ctl, DONE, 0)
+      Atomics.store(ctl, NEXT, 0)
+      Atomics.store(ctl, SEQ, ++this.seq)
+      Atomics.notify(ctl, SEQ)
+      // work the queue like a helper
       const k = this.kernel
-      for (let i = bound(threads - 1); i < start + n; i++) {
+      const t = this.jobs
+      for (;;) {
+        const i = Atomics.add(ctl, NEXT, 1)
+        if (i >= n) break
         const o = i * GEMM_ARGS
-        k(args[o]!, args[o + 1]!, args[o + 2]!, args[o + 3]!, args[o + 4]!, args[o + 5]!, args[o + 6]!, args[o + 7]!, args[o + 8]!, args[o + 9]!)
+        k(t[o]!, t[o + 1]!, t[o + 2]!, t[o + 3]!, t[o + 4]!, t[o + 5]!, t[o + 6]!, t[o + 7]!, t[o + 8]!, t[o + 9]!)
+        Atomics.add(ctl, DONE, 1)
       }
-      for (const h of this.helpers) this.await(h, seq)
+      this.awaitDone(n)
+      if (Atomics.load(ctl, FAILED) !== 0) {
+        throw new Error("BatchMatMul(simd): a GEMM helper worker failed (out-of-bounds access in the kernel): rerun with --threads 1 and report it")
+      }
     }
   }
 
-  private await(h: Helper, seq: number): void {
-    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(h.control, DONE) !== seq; spin++);
+  /** Waits until `n` products are done: spin, then 2 ms sleeps with a fresh look after each; gives up after 30 s. */
+  private awaitDone(n: number): void {
+    const ctl = this.control
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(ctl, DONE) < n; spin++);
     const started = Date.now()
-    while (Atomics.load(h.control, DONE) !== seq) {
-      // 2 ms sleeps with a fresh look at DONE after each (see the worker); give up after 30 s
-      Atomics.wait(h.control, DONE, seq - 1, 2)
-      if (Date.now() - started > 30_000 && Atomics.load(h.control, DONE) !== seq) {
-        throw new Error("BatchMatMul(simd): a GEMM helper worker did not answer within 30 s (crashed?): rerun with --threads 1")
+    for (let done = Atomics.load(ctl, DONE); done < n; done = Atomics.load(ctl, DONE)) {
+      Atomics.wait(ctl, DONE, done, 2)
+      if (Date.now() - started > 30_000 && Atomics.load(ctl, DONE) < n) {
+        throw new Error("BatchMatMul(simd): a GEMM helper worker did not finish its product within 30 s (crashed?): rerun with --threads 1")
       }
-    }
-    if (Atomics.load(h.control, FAILED) !== 0) {
-      throw new Error("BatchMatMul(simd): a GEMM helper worker failed (out-of-bounds access in the kernel): rerun with --threads 1 and report it")
     }
   }
 
   dispose(): void {
-    for (const h of this.helpers) {
-      Atomics.store(h.control, SEQ, -1)
-      Atomics.notify(h.control, SEQ)
-      void h.worker.terminate()
-    }
+    Atomics.store(this.control, SEQ, -1)
+    Atomics.notify(this.control, SEQ)
+    for (const w of this.workers) void w.terminate()
   }
 }

@@ -378,10 +378,10 @@ const simdProduct = (
     const slices = fold ? 1 : slicesTotal
     const aRow = transposeA ? 4 : 4 * K
     const aK = transposeA ? 4 * d.M : 4
-    // rows per job: whole slices when there are enough of them to share evenly, else each slice in one block of
-    // rows (a multiple of 4) per thread
+    // rows per job: whole slices when there are enough of them to share out, else each slice in blocks of rows
+    // (multiples of 4, at least 16 rows), about 4 per thread so that a slow thread's share is taken up by the others
     const threads = team?.size ?? 1
-    const parts = threads > 1 && slices % threads !== 0 && slices < 4 * threads ? threads : 1
+    const parts = threads > 1 && slices < 4 * threads ? Math.max(1, Math.min(Math.ceil((4 * threads) / slices), Math.floor(M / 16))) : 1
     const block = parts === 1 ? M : Math.min(M, (Math.ceil(M / parts) + 3) & ~3)
     const jobsPerSlice = Math.ceil(M / block)
     const args = new Int32Array(GEMM_ARGS * slices * jobsPerSlice)
