@@ -23,6 +23,7 @@ export const formatNumber = (x: number | null | undefined): string => {
   if (!Number.isFinite(x)) return String(x)
   const a = Math.abs(x)
   if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(3)
+  if (a >= 1e4) return String(Math.round(x)) // 11003, not toPrecision's "1.100e+4"
   const s = x.toPrecision(4)
   return s.includes(".") ? s.replace(/\.?0+$/, "") : s
 }

@@ -6,29 +6,24 @@
  * which package.json pins exactly. test/models/engine/wasm-kernels.test.ts checks them against the cpu
  * backend; rerun it after any tfjs upgrade.
  *
- * 1. BatchMatMul (xnnpack, simd gemm for batches). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's
- *    fully-connected operator only when transposeA = transposeB = false and the batch is 1; every other case
- *    (all the transposed products autodiff makes, every 4-D attention product) runs a scalar loop, which was
- *    2.0 of 2.2 s per training step of the reference model (shared/docs/engine-facts.md). This kernel
- *      - transposes inputs explicitly (a JS matrix transpose over the heap views, 2-5x faster than the wasm
- *        Transpose kernel) so every product is a [rows,K] x [K,cols]; for each product it picks which operand
- *        plays XNNPACK's "weights" (direct A B, or swapped (B^T A^T)^T): bitwise the same numbers, see the kernel;
- *      - runs a batched product as one XNNPACK call per output batch slice, handing the C++ side *aliases*:
- *        fresh tensor ids registered at offsets inside the operands' wasm-heap buffers (no copies);
- *      - broadcasts batch dims (a size-1 batch dim is read with stride 0);
- *      - folds the batch into the rows (one call) when b is shared by every batch slice and a is not
- *        transposed (the [B, T, K] x [K, N] linear-layer case).
- *    The C++ kernel caches the XNNPACK operator (its packed weights) under b's tensor id and drops it when
- *    that id is disposed; aliases are always fresh ids and always disposed, so no cache entry can go stale
- *    (reshapes share ids, so reusing real ids could hit an operator packed for another shape).
- *      - products with more than one slice of at most 128^3 multiply-adds each (attention: [B, H, T, T] x
- *        [B, H, T, hd]) go to the WebAssembly SIMD GEMM of wasm-gemm.ts instead: XNNPACK creates, packs and
- *        deletes an operator per slice (~24 us each, whatever its size); that kernel has no set-up, reads a
- *        transposed A through strides, and with 2 threads splits the slices with a helper worker. It sums in
- *        XNNPACK's order, so results are bitwise the same (test/models/engine/wasm-gemm.test.ts). Measured in
- *        training steps of the reference model (2 threads, tf.profile of 5 steps): attention products 37.8 ->
- *        15.3 ms a step. For the unbatched products the two are on par (+-10%, see wasm-gemm.ts), and the helper
- *        worker, spinning, slows XNNPACK's multi-threaded elementwise kernels: XNNPACK keeps those.
+ * 1. BatchMatMul (simd gemm). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's fully-connected
+ *    operator only when transposeA = transposeB = false and the batch is 1; every other case (all the transposed
+ *    products autodiff makes, every 4-D attention product) runs a scalar loop, which was 2.0 of 2.2 s per training
+ *    step of the reference model (shared/docs/engine-facts.md). This kernel runs every float32 product on the
+ *    WebAssembly SIMD GEMM of wasm-gemm.ts, straight on the wasm heap (simdProduct below):
+ *      - A is read through strides, so a transposed A costs no copy; a transposed B is copied once by a JS
+ *        transpose (the GEMM's vector loads run along B's rows);
+ *      - batch dims broadcast (a size-1 batch dim is read with stride 0); a B shared by every slice with a
+ *        row-major A folds the batch into the rows (the [B, T, K] x [K, N] linear-layer case);
+ *      - the products (slices, or blocks of rows) go to a team of threads through a shared queue when the engine
+ *        runs more than one thread.
+ *    Why not XNNPACK (the previous version of this kernel handed XNNPACK aliases into the heap): its operator is
+ *    created, packs its weights and is deleted for every product (~24 us each, whatever the size: attention
+ *    slices ran at 9-13 GFLOP/s), it cannot read a transposed operand, and its pool thread and the GEMM helper
+ *    fought over the second core. Measured on the reference model (median step, same process, policy switch):
+ *    1 thread 184 ms with XNNPACK products -> 159 ms with the GEMM (both without fused multiply-add), and with
+ *    fma 130 ms; 2 threads ~95 ms. The XNNPACK path (batchMatMulXnnpack) stays for setSimdGemmPolicy("never"):
+ *    without fma the GEMM sums in XNNPACK's order, and the tests hold the two to the same bits.
  *
  * 2. UnsortedSegmentSum (js). wasm has no kernel for it, and it is the gradient of tf.gather (an embedding
  *    lookup). A plain sequential loop over the heap views: exact TF semantics (ids outside [0, numSegments)
