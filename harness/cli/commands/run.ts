@@ -5,6 +5,7 @@ import { BACKEND_CHOICES } from "../../../suites/schema.js"
 import { loadSuite } from "../../suite/load-suite.js"
 import { parseShard } from "../../plan/expand.js"
 import { Engine } from "../../runner/engine-service.js"
+import { defaultThreads } from "../../../models/engine/index.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Ledger } from "../../../ledger/service.js"
 import { Progress } from "../../runner/progress.js"
@@ -33,7 +34,13 @@ export const runCommand = Command.make(
       Flag.optional,
       Flag.withDescription("tensor backend; default: the suite's, else auto (native TensorFlow when installed, else wasm)")
     ),
-    threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("wasm threads (default 2 on this machine)")),
+    threads: Flag.Int("threads").pipe(
+      Flag.optional,
+      Flag.withDescription(
+        `wasm threads: the matrix products run on this many (default here: ${defaultThreads()}; 1 on machines with 2 cores or fewer, ` +
+          "where a second thread beside any other load slows a step; results are bitwise the same either way)"
+      )
+    ),
     dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("print the plan (jobs, keys, which are done, estimated time) and train nothing")),
     force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("rerun jobs the ledger already holds as done (discarding their checkpoints)")),
     forceScale: Flag.Boolean("force-scale").pipe(Flag.withDefault(false), Flag.withDescription("start GPU-only scales (60m, 180m, 1.2b) on a CPU backend anyway")),

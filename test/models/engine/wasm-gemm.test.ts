@@ -155,6 +155,46 @@ describe("the assembled WebAssembly GEMM kernel", () => {
   })
 })
 
+describe("GemmTeam: products shared through an atomic queue", () => {
+  it("three threads, more products than one round of the queue holds (4,096), bitwise the single-thread result", () => {
+    const mem = memory(true)
+    const gemm = instantiateGemm(mem)
+    const team = GemmTeam.create(mem, gemm, 3)
+    try {
+      expect(team.size).toBe(3)
+      const heap = new Float32Array(mem.buffer)
+      const [m, n, k, count] = [4, 8, 3, 5000]
+      const a = seededArray(m * k, 9, "queue/a")
+      const b = seededArray(k * n, 10, "queue/b")
+      heap.set(a, 0)
+      heap.set(b, 64)
+      const out = 1024 // floats: each product writes its own [m, n] block, with A scaled per product via offsets
+      const args = new Int32Array(GEMM_ARGS * count)
+      for (let p = 0; p < count; p++) {
+        // A is read from a different offset per product (cycling over 4), so products differ
+        args.set([4 * (p % 4), 4 * 64, 4 * (out + p * m * n), m, n, k, 4 * k, 4, 4 * n, 4 * n], GEMM_ARGS * p)
+      }
+      team.run(args, count)
+      const teamed = heap.slice(out, out + count * m * n)
+      heap.fill(0, out, out + count * m * n)
+      for (let p = 0; p < count; p++) {
+        const o = GEMM_ARGS * p
+        gemm(args[o]!, args[o + 1]!, args[o + 2]!, m, n, k, 4 * k, 4, 4 * n, 4 * n)
+      }
+      const single = heap.slice(out, out + count * m * n)
+      expect(single.some((x) => x !== 0)).toBe(true)
+      expect(Buffer.from(teamed.buffer).equals(Buffer.from(single.buffer))).toBe(true)
+    } finally {
+      team.dispose()
+    }
+  })
+
+  it("refuses a team of fewer than 2 threads", () => {
+    const mem = memory(true)
+    expect(() => GemmTeam.create(mem, instantiateGemm(mem), 1)).toThrow(/at least 2 threads/)
+  })
+})
+
 /** A batched product on the wasm backend with the given kernel policy, read back. */
 const product = (aData: Float32Array, aShape: number[], bData: Float32Array, bShape: number[], ta: boolean, tb: boolean): Float32Array =>
   tf.tidy(() => Float32Array.from(tf.matMul(tf.tensor(aData, aShape), tf.tensor(bData, bShape), ta, tb).dataSync() as Float32Array))
