@@ -16,7 +16,12 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../embeddings/seeded-random.js"
+import { createEmbedding } from "../../embeddings/registry.js"
+import { Decoder } from "../decoder.js"
+import { resolveScale } from "../scales.js"
 import { AdamW } from "../train/adamw.js"
+import { Trainer } from "../train/trainer.js"
+import { trainSpec } from "../train/spec.js"
 import { describeEngine, initEngine, type BackendRequest } from "./backend.js"
 import { runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
 import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "./reference-model.js"
@@ -68,6 +73,8 @@ export interface VariantResult {
   readonly loadavgAfter?: string
   /** Seconds per training step at vocab 256 with a gathered vs a one-hot-matmul embedding (one variant only). */
   readonly embedding?: { readonly vocab: number; readonly gatherSecondsPerStep: number; readonly onehotSecondsPerStep: number }
+  /** The harness's own decoder (RoPE) at the CPU scales: training and evaluation tokens/s (see measureScales). */
+  readonly scales?: ReadonlyArray<ScaleMeasurement>
   /** Forward-only evaluation of one sequence at 16x the training length, chunked attention (one variant only). */
   readonly longEval?: {
     readonly length: number; readonly queryChunk: number; readonly tokensPerSecond: number; readonly loss: number
@@ -87,7 +94,7 @@ export interface EngineBenchResult {
   readonly wallSeconds: number
   readonly notes: ReadonlyArray<string>
   /** the paired tfjs/PyTorch rounds (with --with-torch), the variant they ran */
-  readonly paired?: { readonly variant: string; readonly rounds: ReadonlyArray<PairedRound> }
+  readonly paired?: { readonly variants: ReadonlyArray<string>; readonly rounds: ReadonlyArray<PairedRound> }
 }
 
 export interface EngineBenchOptions {
@@ -99,17 +106,21 @@ export interface EngineBenchOptions {
   /** also train the reference model with PyTorch (python3 + torch must already be installed). */
   readonly withTorch?: boolean
   /**
-   * With the peer: how many paired rounds of (best tuned tfjs variant, PyTorch), run back to back, the first
-   * being the main pass (default 3). The headline tfjs/PyTorch ratios are the medians of the per-round ratios:
-   * this machine's speed drifts by up to 2x within minutes, and a pair measured seconds apart shares the drift.
+   * With the peer: how many paired rounds, the first being the main pass (default 3). A round measures each tuned
+   * tfjs variant (1 and 2 threads; tensorflow when present) and PyTorch back to back, and compares tfjs's best of
+   * them with PyTorch. The headline tfjs/PyTorch ratios are the medians of the per-round ratios: this machine's
+   * speed drifts by up to 2x within minutes, and measurements seconds apart share the drift.
    */
   readonly rounds?: number
   /** progress lines (default: to stderr). */
   readonly log?: (line: string) => void
 }
 
-/** One paired round: the tfjs variant and PyTorch measured back to back. */
+/** One paired round: the tfjs variants and PyTorch measured back to back; tfjs's best of the round. */
 export interface PairedRound {
+  /** the variants whose training (and evaluation) throughput were the best of the round */
+  readonly trainVariant: string
+  readonly evalVariant: string
   readonly tfjsTrainTokensPerSecond: number
   readonly tfjsEvalTokensPerSecond: number
   readonly torchTrainTokensPerSecond: number
@@ -214,7 +225,57 @@ interface ChildRequest {
   readonly variant: string
   readonly steps: number
   readonly embeddingComparison: boolean
+  /** also measure the CPU scales (the main pass; not the paired rounds) */
+  readonly scales?: boolean
 }
+
+export interface ScaleMeasurement {
+  readonly scale: string
+  readonly steps: number
+  readonly secondsPerStep: number
+  readonly trainTokensPerSecond: number
+  readonly evalTokensPerSecond: number
+}
+
+/** The CPU scales of models/scales.ts, measured with the harness's Decoder and Trainer (what suites run). */
+export const BENCH_SCALES = ["nano", "micro", "mini"] as const
+const SCALE_BATCH = 8
+const SCALE_LENGTH = 128
+
+/**
+ * Training and evaluation tokens/s of the harness's decoder (models/decoder.ts, RoPE, byte vocabulary 256) at each
+ * CPU scale, trained by its Trainer (AdamW, clipping, schedule) on batch 8 x 128 tokens of seeded bytes (speed does
+ * not depend on the data). `steps` timed after 3 warm-up steps; evaluation: forward-only loss on the same shape.
+ */
+const measureScales = (steps: number, scales: ReadonlyArray<string>): ScaleMeasurement[] =>
+  scales.map((name) => {
+    const s = resolveScale(name)
+    const dims = { dModel: s.dModel, heads: s.heads, headDim: s.dModel / s.heads, layers: s.layers, trainLength: SCALE_LENGTH }
+    const model = Decoder.create(
+      { vocabSize: 256, dModel: s.dModel, heads: s.heads, layers: s.layers, ffnHidden: s.ffnHidden, trainLength: SCALE_LENGTH },
+      createEmbedding({ name: "rope", params: {} }, dims, 1),
+      1
+    )
+    const rng = SeededRandom.create(1, `engine/bench/scale/${name}`)
+    const data = Int32Array.from(rng.fill(200_000, (r) => r.int(256)))
+    const warmup = 3
+    const trainer = Trainer.create(model, data, trainSpec({ steps: warmup + steps, batchSize: SCALE_BATCH, seqLength: SCALE_LENGTH, learningRate: 1e-3, warmupSteps: 1 }), 1)
+    for (let i = 0; i < warmup; i++) trainer.next()
+    const t0 = now()
+    for (let i = 0; i < steps; i++) trainer.next()
+    const secondsPerStep = (now() - t0) / steps
+    const batch = tf.tensor2d(data.subarray(0, SCALE_BATCH * (SCALE_LENGTH + 1)), [SCALE_BATCH, SCALE_LENGTH + 1], "int32")
+    const forward = () => tf.tidy(() => model.loss(batch).dataSync()[0])
+    forward()
+    const e0 = now()
+    for (let i = 0; i < steps; i++) forward()
+    const evalSeconds = (now() - e0) / steps
+    batch.dispose()
+    trainer.dispose()
+    model.dispose()
+    const tokens = SCALE_BATCH * SCALE_LENGTH
+    return { scale: name, steps, secondsPerStep, trainTokensPerSecond: tokens / secondsPerStep, evalTokensPerSecond: tokens / evalSeconds }
+  })
 
 /** Runs one variant in this process (the child side); returns its result. */
 const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => {
@@ -237,8 +298,12 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
     const onehot = measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "onehot" }, 1, n, 0)
     embedding = { vocab: 256, gatherSecondsPerStep: gather.secondsPerStep, onehotSecondsPerStep: onehot.secondsPerStep }
   }
-  const rssBeforeLong = process.resourceUsage().maxRSS / 1024 // the long evaluation runs last: its peak is the rise
+  const rssBeforeLong = process.resourceUsage().maxRSS / 1024 // the long evaluation runs next: its peak is the rise
   const longEval = request.embeddingComparison ? measureLongEvaluation(REFERENCE_MODEL, 16, 256) : undefined
+  const rssAfterLong = process.resourceUsage().maxRSS / 1024
+  // CPU scales, last (mini's activations raise the peak RSS): all of them on the fast variants, nano alone (one
+  // step) on the slow ones
+  const scales = request.scales === true ? measureScales(slow ? 1 : Math.max(2, Math.round(steps / 2)), slow ? ["nano"] : BENCH_SCALES) : undefined
   const tokens = REFERENCE_MODEL.batch * REFERENCE_MODEL.seqLength
   return {
     variant: spec.name,
@@ -258,7 +323,8 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
     loadavgBefore,
     loadavgAfter: loadavg(),
     ...(embedding !== undefined ? { embedding } : {}),
-    ...(longEval !== undefined ? { longEval: { ...longEval, peakRssBeforeMiB: rssBeforeLong, peakRssAfterMiB: process.resourceUsage().maxRSS / 1024 } } : {})
+    ...(scales !== undefined ? { scales } : {}),
+    ...(longEval !== undefined ? { longEval: { ...longEval, peakRssBeforeMiB: rssBeforeLong, peakRssAfterMiB: rssAfterLong } } : {})
   }
 }
 
@@ -372,7 +438,7 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   const variants: VariantResult[] = []
   for (const variant of names) {
     log(`[bench:engine] ${variant} (load ${loadavg()}) ...`)
-    const r = await runChild({ variant, steps, embeddingComparison: variant === embeddingVariant }, 600_000)
+    const r = await runChild({ variant, steps, embeddingComparison: variant === embeddingVariant, scales: true }, 600_000)
     log(r.ok ? `[bench:engine] ${variant}: ${r.secondsPerStep?.toFixed(3)} s/step, ${r.trainTokensPerSecond?.toFixed(0)} tokens/s` : `[bench:engine] ${variant} failed: ${r.error}`)
     variants.push(r)
   }
@@ -384,30 +450,42 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     if (!torch.ok) notes.push(`torch: ${torch.note}`)
   }
   const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
-  const tfjsBest = variants.filter((v) => v.ok).reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
   let paired: EngineBenchResult["paired"]
-  if (torch?.ok === true && tfjsBest !== undefined) {
+  const contenders = variants.filter((v) => v.ok && (v.variant.startsWith("wasm-tuned") || v.variant === "tensorflow"))
+  if (torch?.ok === true && contenders.length > 0) {
     const roundsWanted = options.rounds ?? 3
     if (!Number.isInteger(roundsWanted) || roundsWanted < 1) throw new Error(`rounds must be a positive integer, got ${roundsWanted}`)
-    const pair = (t: VariantResult, p: TorchResult): PairedRound => ({
-      tfjsTrainTokensPerSecond: t.trainTokensPerSecond!, tfjsEvalTokensPerSecond: t.evalTokensPerSecond!,
-      torchTrainTokensPerSecond: p.trainTokensPerSecond, torchEvalTokensPerSecond: p.evalTokensPerSecond,
-      train: t.trainTokensPerSecond! / p.trainTokensPerSecond, eval: t.evalTokensPerSecond! / p.evalTokensPerSecond
-    })
-    const rounds = [pair(tfjsBest, torch.value)]
+    const pair = (measured: ReadonlyArray<VariantResult>, p: TorchResult): PairedRound => {
+      const bestOf = (key: "trainTokensPerSecond" | "evalTokensPerSecond") =>
+        measured.reduce((best, v) => ((v[key] ?? 0) > (best[key] ?? 0) ? v : best))
+      const train = bestOf("trainTokensPerSecond")
+      const ev = bestOf("evalTokensPerSecond")
+      return {
+        trainVariant: train.variant, evalVariant: ev.variant,
+        tfjsTrainTokensPerSecond: train.trainTokensPerSecond!, tfjsEvalTokensPerSecond: ev.evalTokensPerSecond!,
+        torchTrainTokensPerSecond: p.trainTokensPerSecond, torchEvalTokensPerSecond: p.evalTokensPerSecond,
+        train: train.trainTokensPerSecond! / p.trainTokensPerSecond, eval: ev.evalTokensPerSecond! / p.evalTokensPerSecond
+      }
+    }
+    const rounds = [pair(contenders, torch.value)]
     for (let r = 2; r <= roundsWanted; r++) {
-      log(`[bench:engine] paired round ${r}/${roundsWanted}: ${tfjsBest.variant} (load ${loadavg()}) ...`)
-      const t = await runChild({ variant: tfjsBest.variant, steps, embeddingComparison: false }, 600_000)
+      log(`[bench:engine] paired round ${r}/${roundsWanted}: ${contenders.map((v) => v.variant).join(", ")}, PyTorch (load ${loadavg()}) ...`)
+      const measured: VariantResult[] = []
+      for (const v of contenders) {
+        const t = await runChild({ variant: v.variant, steps, embeddingComparison: false }, 600_000)
+        if (t.ok) measured.push(t)
+        else notes.push(`paired round ${r}: ${v.variant} failed: ${t.error}`)
+      }
       const p = runTorchPeer(REFERENCE_MODEL, steps, threads, WARMUP_STEPS)
-      if (!t.ok || !p.ok) {
-        notes.push(`paired round ${r} failed: ${!t.ok ? t.error : ""}${!p.ok ? p.note : ""}`)
+      if (measured.length === 0 || !p.ok) {
+        if (!p.ok) notes.push(`paired round ${r}: PyTorch failed: ${p.note}`)
         continue
       }
-      const round = pair(t, p.value)
+      const round = pair(measured, p.value)
       log(`[bench:engine] paired round ${r}: tfjs/PyTorch train ${round.train.toFixed(2)}, eval ${round.eval.toFixed(2)}`)
       rounds.push(round)
     }
-    paired = { variant: tfjsBest.variant, rounds }
+    paired = { variants: contenders.map((v) => v.variant), rounds }
   }
   const sgemm = runSgemmPeer(threads)
   if (!sgemm.ok) notes.push(`sgemm: ${sgemm.note}`)
@@ -448,6 +526,10 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     if (v.longEval !== undefined) {
       push("eval16x_tokens_per_s", v.longEval.tokensPerSecond, "tokens/s", "higher", v.longEval.length)
       push("eval16x_peak_rss", v.longEval.peakRssAfterMiB, "MiB", "lower", v.longEval.length)
+    }
+    for (const sc of v.scales ?? []) {
+      push(`scale_${sc.scale}.train_tokens_per_s`, sc.trainTokensPerSecond, "tokens/s", "higher", SCALE_LENGTH)
+      push(`scale_${sc.scale}.eval_tokens_per_s`, sc.evalTokensPerSecond, "tokens/s", "higher", SCALE_LENGTH)
     }
     if (v.embedding !== undefined) {
       push("vocab256_gather_seconds_per_step", v.embedding.gatherSecondsPerStep, "s", "lower", L)
@@ -500,6 +582,18 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
     const s = r.sgemm.value
     lines.push(`| openblas sgemm | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
   }
+  const withScales = r.variants.filter((v) => v.ok && v.scales !== undefined && v.scales.length > 0)
+  if (withScales.length > 0) {
+    lines.push("", `The harness's decoder (RoPE, byte vocabulary) at the CPU scales, batch ${SCALE_BATCH} x ${SCALE_LENGTH}: train / eval tokens/s`, "")
+    lines.push(`| variant | ${BENCH_SCALES.join(" | ")} |`, `|---|${BENCH_SCALES.map(() => "---").join("|")}|`)
+    for (const v of withScales) {
+      const cell = (name: string) => {
+        const sc = v.scales?.find((x) => x.scale === name)
+        return sc === undefined ? "-" : `${fmt(sc.trainTokensPerSecond)} / ${fmt(sc.evalTokensPerSecond)}`
+      }
+      lines.push(`| ${v.variant} | ${BENCH_SCALES.map(cell).join(" | ")} |`)
+    }
+  }
   const emb = r.variants.find((v) => v.embedding !== undefined)
   if (emb?.embedding !== undefined) {
     const e = emb.embedding
@@ -512,10 +606,10 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
       `${fmt(e.tokensPerSecond)} tokens/s, peak RSS ${fmt(e.peakRssBeforeMiB)} -> ${fmt(e.peakRssAfterMiB)} MiB.`)
   }
   if (r.paired !== undefined) {
-    lines.push("", `Paired rounds, ${r.paired.variant} then PyTorch back to back (the tfjs/PyTorch ratios below are their medians):`)
+    lines.push("", `Paired rounds: ${r.paired.variants.join(", ")} and PyTorch back to back; tfjs's best of each round against PyTorch (the tfjs/PyTorch ratios below are their medians):`)
     r.paired.rounds.forEach((p, i) =>
-      lines.push(`- round ${i + 1}: train ${fmt(p.tfjsTrainTokensPerSecond)} vs ${fmt(p.torchTrainTokensPerSecond)} tokens/s = ${p.train.toFixed(2)}; ` +
-        `eval ${fmt(p.tfjsEvalTokensPerSecond)} vs ${fmt(p.torchEvalTokensPerSecond)} = ${p.eval.toFixed(2)}`)
+      lines.push(`- round ${i + 1}: train ${fmt(p.tfjsTrainTokensPerSecond)} (${p.trainVariant}) vs ${fmt(p.torchTrainTokensPerSecond)} tokens/s = ${p.train.toFixed(2)}; ` +
+        `eval ${fmt(p.tfjsEvalTokensPerSecond)} (${p.evalVariant}) vs ${fmt(p.torchEvalTokensPerSecond)} = ${p.eval.toFixed(2)}`)
     )
   }
   lines.push("", "Ratios (same run): " + (Object.entries(r.ratios).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") || "none"))

@@ -37,8 +37,9 @@ const engine = Command.make(
     })
 ).pipe(
   Command.withDescription(
-    "Training and evaluation tokens/s of the reference model (2 layers, d 128, 4 heads, batch 8 x 128) per backend (cpu, wasm stock, wasm tuned), matmul GFLOP/s, " +
-      "peak RSS and machine load, each variant in its own process; ratios from the same run. --with-torch adds PyTorch as the peer."
+    "Training and evaluation tokens/s of the reference model (2 layers, d 128, 4 heads, batch 8 x 128) and of the harness's decoder at the CPU scales (nano, micro, mini) " +
+      "per backend (cpu, wasm stock, wasm tuned 1 and 2 threads), matmul GFLOP/s, peak RSS and machine load, each variant in its own process; ratios from the same run. " +
+      "--with-torch adds PyTorch as the peer, measured back to back with the fastest tfjs variant in --rounds paired rounds."
   )
 )
 

@@ -41,6 +41,7 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
   })
   it("shows the paired tfjs/PyTorch rounds behind the median ratios", () => {
     const round = (tfjs: number, torch: number) => ({
+      trainVariant: "wasm-tuned-2t", evalVariant: "wasm-tuned-1t",
       tfjsTrainTokensPerSecond: tfjs, tfjsEvalTokensPerSecond: 3 * tfjs, torchTrainTokensPerSecond: torch, torchEvalTokensPerSecond: 4 * torch,
       train: tfjs / torch, eval: (3 * tfjs) / (4 * torch)
     })
@@ -48,11 +49,27 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
       model: REFERENCE_MODEL, variants: [], torch: null,
       sgemm: { ok: false, note: "no openblas" }, ratios: { "tfjs_vs_torch.train": 0.62 }, metrics: [],
       loadavgBefore: "0.1", loadavgAfter: "0.2", wallSeconds: 1, notes: [],
-      paired: { variant: "wasm-tuned-2t", rounds: [round(6000, 10000), round(6200, 10000), round(7000, 10000)] }
+      paired: { variants: ["wasm-tuned-1t", "wasm-tuned-2t"], rounds: [round(6000, 10000), round(6200, 10000), round(7000, 10000)] }
     }
     const table = formatEngineBenchTable(result)
-    expect(table).toContain("Paired rounds, wasm-tuned-2t then PyTorch back to back")
-    expect(table).toContain("- round 2: train 6200 vs 10000 tokens/s = 0.62; eval 18600 vs 40000 = 0.47")
+    expect(table).toContain("Paired rounds: wasm-tuned-1t, wasm-tuned-2t and PyTorch back to back")
+    expect(table).toContain("- round 2: train 6200 (wasm-tuned-2t) vs 10000 tokens/s = 0.62; eval 18600 (wasm-tuned-1t) vs 40000 = 0.47")
     expect(table).toContain("tfjs_vs_torch.train 0.62")
+  })
+  it("tables the harness decoder's tokens/s per CPU scale and variant", () => {
+    const scale = (name: string, train: number, ev: number) => ({ scale: name, steps: 5, secondsPerStep: 1024 / train, trainTokensPerSecond: train, evalTokensPerSecond: ev })
+    const result: EngineBenchResult = {
+      model: REFERENCE_MODEL,
+      variants: [
+        { variant: "wasm-tuned-1t", ok: true, threads: 1, steps: 10, scales: [scale("nano", 10471, 33095), scale("micro", 3112, 10288), scale("mini", 715, 2362)] },
+        { variant: "cpu", ok: true, threads: 1, steps: 2, scales: [scale("nano", 90, 400)] }
+      ],
+      torch: null, sgemm: { ok: false, note: "no openblas" }, ratios: {}, metrics: [],
+      loadavgBefore: "0.1", loadavgAfter: "0.2", wallSeconds: 1, notes: []
+    }
+    const table = formatEngineBenchTable(result)
+    expect(table).toContain("| variant | nano | micro | mini |")
+    expect(table).toContain("| wasm-tuned-1t | 10471 / 33095 | 3112 / 10288 | 715 / 2362 |")
+    expect(table).toContain("| cpu | 90 / 400 | - | - |")
   })
 })
