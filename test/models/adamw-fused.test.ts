@@ -10,16 +10,18 @@ import { installFusedAdamW, removeFusedAdamW } from "../../models/engine/wasm-ke
 import { AdamW } from "../../models/train/adamw.js"
 import { seededArray } from "./engine/engine-helpers.js"
 
+let variableNames = 0
 const SHAPES: ReadonlyArray<number[]> = [[7], [5, 13], [64, 48], [3]]
 const CONFIG = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
 
 /** Four updates from the same start with the same gradients; returns every parameter and moment, as bits. */
-const runUpdates = (fused: boolean): Buffer[] => {
+const runUpdates = (fused: boolean, backend: "wasm" | "cpu" = "wasm"): Buffer[] => {
   if (fused) installFusedAdamW()
   else removeFusedAdamW()
   expect(hasFusedAdamW("wasm")).toBe(fused)
+  expect(tf.getBackend()).toBe(backend)
   const variables = SHAPES.map((shape, i) =>
-    tf.variable(tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 100 + i, `adamw/p${i}`), shape), true, `adamw-fused/${fused}/${i}`)
+    tf.variable(tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 100 + i, `adamw/p${i}`), shape), true, `adamw-fused/${backend}/${fused}/${i}/${++variableNames}`)
   )
   const optimizer = new AdamW(variables.map((variable, i) => ({ name: `p${i}`, variable, decay: i % 2 === 1 })), CONFIG)
   for (let step = 0; step < 4; step++) {
@@ -53,6 +55,20 @@ describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
     // and the update did something: parameters moved from their start
     const start = Buffer.from(seededArray(7, 100, "adamw/p0").buffer)
     expect(fused[0]!.equals(start)).toBe(false)
+  })
+
+  it("agrees with the cpu backend's op path within 1e-6 relative (the cpu backend's float32 ops: the same IEEE operations)", async () => {
+    const fused = runUpdates(true)
+    await initEngine({ backend: "cpu" })
+    const cpu = runUpdates(false, "cpu")
+    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    expect(cpu.length).toBe(fused.length)
+    fused.forEach((bits, i) => {
+      const a = new Float32Array(bits.buffer, bits.byteOffset, bits.length / 4)
+      const b = new Float32Array(cpu[i]!.buffer, cpu[i]!.byteOffset, cpu[i]!.length / 4)
+      const worst = a.reduce((w, x, j) => Math.max(w, Math.abs(x - b[j]!) / Math.max(Math.abs(b[j]!), 1e-12)), 0)
+      expect(worst, `tensor ${i}`).toBeLessThanOrEqual(1e-6)
+    })
   })
 
   it("keeps the tensor count constant across updates", () => {
