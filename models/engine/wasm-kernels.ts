@@ -210,7 +210,7 @@ const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs 
 
   const aCount = sizeOf(aBatch)
   const bCount = sizeOf(bBatch)
-  if (useSimdGemm(batches)) {
+  if (simdGemmPolicy === "always") {
     simdProduct(backend, a, b, out, { M, N, K, transposeA, transposeB, aBatch, bBatch, outBatch })
     return out
   }
@@ -297,17 +297,14 @@ const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs 
 }
 
 /**
- * Which products go to the WebAssembly SIMD GEMM (wasm-gemm.ts) rather than XNNPACK: "always" (the tuned
- * engine), "batched" (only products of more than one slice, where XNNPACK's per-slice set-up of ~24 us
- * dominates), "never" (XNNPACK for all: for comparisons). Same bits either way (test/models/engine/wasm-gemm.test.ts).
+ * Which kernel multiplies: "always" the WebAssembly SIMD GEMM (wasm-gemm.ts; the tuned engine), "never" XNNPACK
+ * (kept as the reference the GEMM is tested against: without fma, the same bits; test/models/engine/wasm-gemm.test.ts).
  */
-export type SimdGemmPolicy = "always" | "batched" | "never"
+export type SimdGemmPolicy = "always" | "never"
 let simdGemmPolicy: SimdGemmPolicy = "always"
 export const setSimdGemmPolicy = (policy: SimdGemmPolicy): void => {
   simdGemmPolicy = policy
 }
-const useSimdGemm = (slices: number): boolean =>
-  simdGemmPolicy === "always" || (simdGemmPolicy === "batched" && slices > 1)
 
 /** Threads the SIMD GEMM runs on (backend.ts sets it: the engine's wasm threads). */
 let gemmThreads = 1
