@@ -128,16 +128,24 @@ export const moduleBytes = (spec: {
 let relaxed: { readonly available: boolean; readonly fused: boolean } | undefined
 export const relaxedSimd = (): { readonly available: boolean; readonly fused: boolean } => {
   if (relaxed !== undefined) return relaxed
-  try {
-    v8.setFlagsFromString("--experimental-wasm-relaxed-simd")
-    const c = new Code()
-    c.get(0).f32x4Splat().get(1).f32x4Splat().get(2).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0)
-    const bytes = moduleBytes({ shared: false, name: "probe", params: [F32, F32, F32], results: [F32], body: c.functionBody([]) })
-    const probe = instantiate(compileModule(bytes), new wasmMemoryApi.Memory({ initial: 1 })).probe as (a: number, b: number, c: number) => number
-    relaxed = { available: true, fused: probe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0 }
-  } catch {
-    relaxed = { available: false, fused: false }
+  const c = new Code()
+  c.get(0).f32x4Splat().get(1).f32x4Splat().get(2).f32x4Splat().f32x4RelaxedMadd().f32x4ExtractLane(0)
+  const bytes = moduleBytes({ shared: false, name: "probe", params: [F32, F32, F32], results: [F32], body: c.functionBody([]) })
+  const tryProbe = (): { available: boolean; fused: boolean } | undefined => {
+    try {
+      const probe = instantiate(compileModule(bytes), new wasmMemoryApi.Memory({ initial: 1 })).probe as (a: number, b: number, c: number) => number
+      return { available: true, fused: probe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0 }
+    } catch {
+      return undefined
+    }
   }
+  // shipped (Node 22+): no flag needed, and none set (a V8 that no longer knows the flag would warn about it)
+  let found = tryProbe()
+  if (found === undefined) {
+    v8.setFlagsFromString("--experimental-wasm-relaxed-simd")
+    found = tryProbe()
+  }
+  relaxed = found ?? { available: false, fused: false }
   return relaxed
 }
 
