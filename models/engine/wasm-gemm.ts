@@ -12,8 +12,9 @@
  * order, one float32 multiply then one float32 add per term: the order XNNPACK's GEMM micro-kernels use
  * (acc = bias (0 here); acc += a_k * b_k for k = 0, 1, ...), so the two give the same bits (tested). With `fma`
  * (f32x4.relaxed_madd, the tuned engine's default where the CPU fuses it), the same order with one rounding per
- * term: twice the multiply-adds per cycle on an FMA CPU, and results within float32 rounding of the others (tested
- * against a float64 reference), deterministic, the same on any number of threads.
+ * term (the scalar loop of leftover columns, N mod 8, still multiplies then adds): twice the multiply-adds per cycle
+ * on an FMA CPU, and results within float32 rounding of the others (tested against a float64 reference),
+ * deterministic, the same on any number of threads.
  *
  * Layout: C[M, N] = A[M, K] B[K, N] with
  *   A[i, k] at a + i * aRow + k * aK   (bytes; aRow = 4K, aK = 4 for row-major A; aRow = 4, aK = 4M for A^T)
