@@ -13,7 +13,7 @@
  * where the op path skips "* scale" when scale = 1 and "* decay" when there is no decay: multiplying by 1 is
  * exact, so the fused pass always multiplies. test/models/train/adamw-fused.test.ts checks the equality.
  */
-import { Code, F32, I32, V128, compileModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
+import { Code, F32, I32, V128, cachedModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
 
 // parameters: byte offsets of p, m, v, g and of the three outputs; element count; the float32 constants
 const P = 0, M = 1, V = 2, G = 3, OUT_P = 4, OUT_M = 5, OUT_V = 6, COUNT = 7
@@ -85,16 +85,10 @@ export type AdamWKernel = (
   p: number, m: number, v: number, g: number, outP: number, outM: number, outV: number, count: number, c: AdamWConstants
 ) => void
 
-const compiled = new Map<boolean, object>()
-
 /** The kernel instantiated over `memory` (the tfjs wasm heap). */
 export const instantiateAdamW = (memory: WasmMemory): AdamWKernel => {
   const shared = isSharedMemory(memory)
-  let module = compiled.get(shared)
-  if (module === undefined) {
-    module = compileModule(adamwModuleBytes(shared))
-    compiled.set(shared, module)
-  }
+  const module = cachedModule(`adamw/${shared}`, () => adamwModuleBytes(shared))
   const run = instantiate(module, memory).adamw as (...args: number[]) => void
   return (p, m, v, g, outP, outM, outV, count, c) =>
     run(p, m, v, g, outP, outM, outV, count, c.scale, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.sqrtCorrection2, c.eps, c.stepSize)

@@ -175,6 +175,17 @@ export const compileModule = (bytes: Uint8Array): object => {
   }
 }
 
+const compiledByKey = new Map<string, object>()
+/** The module compiled once per `key` (a kernel and its variant: memory kind, blocking, ...), from `bytes()`. */
+export const cachedModule = (key: string, bytes: () => Uint8Array): object => {
+  let module = compiledByKey.get(key)
+  if (module === undefined) {
+    module = compileModule(bytes())
+    compiledByKey.set(key, module)
+  }
+  return module
+}
+
 /** The exports of `module` instantiated over `memory`. */
 export const instantiate = (module: object, memory: WasmMemory): Record<string, unknown> =>
   new wasmApi.Instance(module, { env: { memory } }).exports

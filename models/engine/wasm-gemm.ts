@@ -31,7 +31,7 @@
  */
 
 import { Worker } from "node:worker_threads"
-import { Code, F32, I32, V128, compileModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
+import { Code, F32, I32, V128, cachedModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
 
 // --- the kernel ------------------------------------------------------------------------------------------------
 
@@ -200,18 +200,9 @@ export type GemmKernel = (
   a: number, b: number, c: number, m: number, n: number, k: number, aRow: number, aK: number, bRow: number, cRow: number
 ) => void
 
-const compiled = new Map<string, object>()
-
-/** The compiled module (cached per memory kind and blocking), e.g. to hand to a worker. */
-export const gemmModule = (shared: boolean, blocking: GemmBlocking = DEFAULT_BLOCKING): object => {
-  const key = `${shared}/${blocking.kc}/${blocking.nc}/${blocking.fma === true}`
-  let module = compiled.get(key)
-  if (module === undefined) {
-    module = compileModule(gemmModuleBytes(shared, blocking))
-    compiled.set(key, module)
-  }
-  return module
-}
+/** The compiled module (one per memory kind and blocking), e.g. to hand to a worker. */
+export const gemmModule = (shared: boolean, blocking: GemmBlocking = DEFAULT_BLOCKING): object =>
+  cachedModule(`gemm/${shared}/${blocking.kc}/${blocking.nc}/${blocking.fma === true}`, () => gemmModuleBytes(shared, blocking))
 
 /** The kernel instantiated over `memory` (the tfjs wasm heap). */
 export const instantiateGemm = (memory: WasmMemory, blocking: GemmBlocking = DEFAULT_BLOCKING): GemmKernel => {

@@ -111,7 +111,7 @@ const sizeOf = (shape: ReadonlyArray<number>): number => shape.reduce((p, d) => 
 
 const heapOffset = (backend: WasmBackendInternals, t: tf.TensorInfo): number => {
   const data = backend.dataIdMap.get(t.dataId)
-  if (data === undefined) throw new Error("BatchMatMul: operand not on the wasm backend")
+  if (data === undefined) throw new Error("wasm kernel: an operand is not on the wasm backend (mixed backends?)")
   return data.memoryOffset
 }
 
