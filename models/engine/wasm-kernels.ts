@@ -743,35 +743,27 @@ const restore = (name: string, kernelFunc: tf.KernelFunc): void => {
   if (live != null) stock.setupFunc?.(live) // see restoreStockBatchMatMul
 }
 
-/** Installs the speed overrides for Sum, GatherV2 and Identity (idempotent). */
+/** The tuned speed overrides (4, 5, 6 above): kernel name -> this file's implementation. */
+const SPEED_OVERRIDES: ReadonlyArray<readonly [string, tf.KernelFunc]> = [
+  ["Sum", sumLeadingAxes],
+  ["GatherV2", gatherRows],
+  ["Identity", identityShared],
+  ["Transpose", transposeJs],
+  ["Cast", castShared],
+  ["Slice", sliceJs],
+  ["SplitV", splitVJs],
+  ["Concat", concatJs]
+]
+
+/** Installs the speed overrides for Sum, GatherV2, Identity, Transpose, Cast, Slice, SplitV, Concat (idempotent). */
 export const installReductionAndGatherOverrides = (): void => {
-  override("Sum", sumLeadingAxes)
-  override("GatherV2", gatherRows)
-  override("Identity", identityShared)
-  override("Transpose", transposeJs)
-  override("Cast", castShared)
-  override("Slice", sliceJs)
-  override("SplitV", splitVJs)
-  override("Concat", concatJs)
+  for (const [name, kernel] of SPEED_OVERRIDES) override(name, kernel)
 }
 export const restoreStockReductionAndGather = (): void => {
-  restore("Sum", sumLeadingAxes)
-  restore("GatherV2", gatherRows)
-  restore("Identity", identityShared)
-  restore("Transpose", transposeJs)
-  restore("Cast", castShared)
-  restore("Slice", sliceJs)
-  restore("SplitV", splitVJs)
-  restore("Concat", concatJs)
+  for (const [name, kernel] of SPEED_OVERRIDES) restore(name, kernel)
 }
 export const areReductionAndGatherOverridden = (): boolean =>
-  tf.getKernel("Sum", "wasm")?.kernelFunc === sumLeadingAxes && tf.getKernel("GatherV2", "wasm")?.kernelFunc === gatherRows &&
-  tf.getKernel("Identity", "wasm")?.kernelFunc === identityShared &&
-  tf.getKernel("Transpose", "wasm")?.kernelFunc === transposeJs &&
-  tf.getKernel("Cast", "wasm")?.kernelFunc === castShared &&
-  tf.getKernel("Slice", "wasm")?.kernelFunc === sliceJs &&
-  tf.getKernel("SplitV", "wasm")?.kernelFunc === splitVJs &&
-  tf.getKernel("Concat", "wasm")?.kernelFunc === concatJs
+  SPEED_OVERRIDES.every(([name, kernel]) => tf.getKernel(name, "wasm")?.kernelFunc === kernel)
 
 let stockBatchMatMul: tf.KernelConfig | null = null
 
