@@ -4,7 +4,7 @@
  * The inference-time extensions rescale the grid (rotary-extensions.ts).
  */
 import { EmbeddingError, type EmbeddingShape, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
-import { checkExtension, extendedFrequencies, extensionScale } from "./rotary-extensions.js"
+import { checkExtension, extendedFrequencies, extensionScale, llama3Settings } from "./rotary-extensions.js"
 import { yarnRange } from "./rotary-frequencies.js"
 import { rotaryEmbedding } from "./rotary-embedding.js"
 import { rotaryTable } from "./rotary-tables.js"
@@ -74,7 +74,8 @@ export const createFrequencyRotary = (
           extension: extension.method,
           scale: s,
           mscale,
-          ...(extension.method === "yarn" ? yarnRange(dim, spec.base, spec.shape.trainLength) : {})
+          ...(extension.method === "yarn" ? yarnRange(dim, spec.base, spec.shape.trainLength) : {}),
+          ...(extension.method === "llama3" ? llama3Settings(extension, s) : {})
         }
       }
     },

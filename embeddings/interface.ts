@@ -36,6 +36,8 @@ export type ExtensionSpec =
   | { readonly method: "ntk" }
   | { readonly method: "dynamic-ntk" }
   | { readonly method: "yarn"; readonly temperature?: boolean }
+  /** Llama 3 rope scaling; factor defaults to s = L'/L, the frequency factors to Llama 3.1's 1 and 4 */
+  | { readonly method: "llama3"; readonly factor?: number; readonly lowFreqFactor?: number; readonly highFreqFactor?: number }
 
 /** What a method says about its frequency content, for `harness inspect` and the spectrum analysis. */
 export interface SpectrumDescription {

@@ -4,9 +4,9 @@
  * pair frequencies and the attention temperature to use, plus the checks shared by every method.
  */
 import { EmbeddingError, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
-import { dynamicNtkBase, ntkBase, piFrequencies, yarnFrequencies, yarnMscale } from "./rotary-frequencies.js"
+import { dynamicNtkBase, LLAMA3_DEFAULTS, llama3Frequencies, ntkBase, piFrequencies, yarnFrequencies, yarnMscale } from "./rotary-frequencies.js"
 
-export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn"] as const
+export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "llama3"] as const
 
 /** What an extension gives at length T: pair frequencies (d/2), the factor on C and S, and a cache key. */
 export interface ExtendedFrequencies {
@@ -36,7 +36,26 @@ export const checkExtension = (method: string, extension: ExtensionSpec, evalLen
   if (!Number.isInteger(evalLength) || evalLength < 1) {
     throw new EmbeddingError(`${method}: evalLength must be a positive integer, got ${evalLength}`)
   }
+  if (extension.method === "llama3") {
+    const { factor, lowFreqFactor: lo, highFreqFactor: hi } = llama3Settings(extension, 1)
+    if (!(factor >= 1) || !Number.isFinite(factor) || !(lo > 0) || !(hi > lo) || !Number.isFinite(hi)) {
+      throw new EmbeddingError(
+        `${method}: llama3 needs factor >= 1 and 0 < lowFreqFactor < highFreqFactor, got factor ${factor}, ` +
+          `lowFreqFactor ${lo}, highFreqFactor ${hi} (Llama 3.1 uses 8, 1, 4)`
+      )
+    }
+  }
 }
+
+/** Llama 3 settings with defaults: factor = the evaluation scale s, frequency factors Llama 3.1's. */
+export const llama3Settings = (
+  extension: Extract<ExtensionSpec, { method: "llama3" }>,
+  s: number
+): { factor: number; lowFreqFactor: number; highFreqFactor: number } => ({
+  factor: extension.factor ?? s,
+  lowFreqFactor: extension.lowFreqFactor ?? LLAMA3_DEFAULTS.lowFreqFactor,
+  highFreqFactor: extension.highFreqFactor ?? LLAMA3_DEFAULTS.highFreqFactor
+})
 
 /** The scale `s = L'/L`, at least 1 (an extension never compresses positions below the training length). */
 export const extensionScale = (trainLength: number, evalLength: number): number => Math.max(1, evalLength / trainLength)
@@ -67,6 +86,12 @@ export const extendedFrequencies = (extension: ExtensionSpec, ctx: ExtensionCont
       const mscale = extension.temperature === false ? 1 : yarnMscale(s)
       return () => ({ w, mscale, key: "yarn" })
     }
+    case "llama3": {
+      // the original context length of the reference is the training length
+      const { factor, lowFreqFactor, highFreqFactor } = llama3Settings(extension, s)
+      const w = llama3Frequencies(ctx.grid(ctx.base), factor, ctx.trainLength, lowFreqFactor, highFreqFactor)
+      return () => ({ w, mscale: 1, key: "llama3" })
+    }
   }
 }
 
@@ -79,7 +104,7 @@ export const extendNonRotary = (embedding: PositionEmbedding, extension: Extensi
   if (extension.method !== "none") {
     throw new EmbeddingError(
       `${embedding.name} (${embedding.family} family) has no inference-time extension "${extension.method}": ` +
-        `extensions (pi, ntk, dynamic-ntk, yarn) apply to the rotary family (rope, fope, xpos, p-rope); ` +
+        `extensions (pi, ntk, dynamic-ntk, yarn, llama3) apply to the rotary family (rope, fope, xpos, p-rope); ` +
         `evaluate ${embedding.name} with extension "none"`
     )
   }

@@ -68,3 +68,35 @@ export const yarnFrequencies = (w: ArrayLike<number>, s: number, dim: number, ba
     return (wk / s) * (1 - mask) + wk * mask
   })
 }
+
+/** Llama 3.1's defaults for its rope scaling (Meta's release; `rope_scaling` of Llama 3.1 / 3.2). */
+export const LLAMA3_DEFAULTS = { lowFreqFactor: 1, highFreqFactor: 4 } as const
+
+/**
+ * Llama 3 rope scaling (Meta, Llama 3.1; Hugging Face transformers `_compute_llama3_parameters`), with the original
+ * context length L = the training length and the factor s. A pair's wavelength is `lambda = 2*pi/w`;
+ * `lambda_hi = L/highFreqFactor`, `lambda_lo = L/lowFreqFactor`:
+ *   - lambda < lambda_hi (many periods inside L): kept, `w' = w`;
+ *   - lambda > lambda_lo (less than lowFreqFactor periods inside L): interpolated as PI, `w' = w/s`;
+ *   - between: `g = (L/lambda - lowFreqFactor) / (highFreqFactor - lowFreqFactor)`, `w' = (1-g)*w/s + g*w`.
+ * The ramp runs over the number of periods inside L (unlike YaRN's, which runs over the pair index). No attention
+ * temperature (the reference returns an attention factor of 1). Zero frequencies stay zero (infinite wavelength).
+ * Vector: d = 8, b = 10000, L = 16, s = 4, factors 1 and 4 -> w' = [2/pi, 0.025, 0.0025, 0.00025].
+ */
+export const llama3Frequencies = (
+  w: ArrayLike<number>,
+  s: number,
+  trainLength: number,
+  lowFreqFactor: number = LLAMA3_DEFAULTS.lowFreqFactor,
+  highFreqFactor: number = LLAMA3_DEFAULTS.highFreqFactor
+): Float64Array => {
+  const lowWavelength = trainLength / lowFreqFactor
+  const highWavelength = trainLength / highFreqFactor
+  return Float64Array.from(w, (wk) => {
+    const wavelength = (2 * Math.PI) / wk // Infinity for a zero frequency: interpolated, stays 0
+    if (wavelength < highWavelength) return wk
+    if (wavelength > lowWavelength) return wk / s
+    const g = (trainLength / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor)
+    return ((1 - g) * wk) / s + g * wk
+  })
+}

@@ -28,7 +28,14 @@ export type EmbeddingEntry = typeof EmbeddingEntry.Type
 /** Inference-time extensions of the rotary family, applied at evaluation (train at L, evaluate at s*L). */
 export const Extension = Schema.Union([
   Schema.Struct({ method: Schema.Literals(["none", "pi", "ntk", "dynamic-ntk"]) }),
-  Schema.Struct({ method: Schema.Literal("yarn"), temperature: Schema.optionalKey(Schema.Boolean) })
+  Schema.Struct({ method: Schema.Literal("yarn"), temperature: Schema.optionalKey(Schema.Boolean) }),
+  /** Llama 3 rope scaling: factor (default s = L'/L), low / high frequency factors (default 1 and 4, Llama 3.1's) */
+  Schema.Struct({
+    method: Schema.Literal("llama3"),
+    factor: Schema.optionalKey(Schema.Number.check(Schema.isFinite(), Schema.isGreaterThanOrEqualTo(1))),
+    lowFreqFactor: Schema.optionalKey(PositiveNumber),
+    highFreqFactor: Schema.optionalKey(PositiveNumber)
+  })
 ])
 export type Extension = typeof Extension.Type
 

@@ -13,10 +13,18 @@ import type { Extension } from "../../suites/schema.js"
 import type { ResolvedEvaluation } from "../plan/job.js"
 import type { JobData } from "./corpus-service.js"
 
-export const extensionTag = (e: Extension): string =>
-  e.method === "none" ? "" : e.method === "yarn" ? (e.temperature === false ? "@yarn-notemp" : "@yarn") : `@${e.method}`
+/** Metric-name suffix of an extension; llama3 names its settings when they are not the defaults ("@llama3-f8-1-4"). */
+export const extensionTag = (e: Extension): string => {
+  if (e.method === "none") return ""
+  if (e.method === "yarn") return e.temperature === false ? "@yarn-notemp" : "@yarn"
+  if (e.method === "llama3") {
+    const given = e.factor !== undefined || e.lowFreqFactor !== undefined || e.highFreqFactor !== undefined
+    return given ? `@llama3-f${e.factor ?? "s"}-${e.lowFreqFactor ?? 1}-${e.highFreqFactor ?? 4}` : "@llama3"
+  }
+  return `@${e.method}`
+}
 
-const toSpec = (e: Extension): ExtensionSpec => (e.method === "yarn" ? { method: "yarn", temperature: e.temperature ?? true } : { method: e.method })
+const toSpec = (e: Extension): ExtensionSpec => (e.method === "yarn" ? { method: "yarn", temperature: e.temperature ?? true } : e.method === "llama3" ? e : { method: e.method })
 
 const tagged = (metrics: ReadonlyArray<MetricRecord>, tag: string): MetricRecord[] => metrics.map((m) => ({ ...m, name: `${m.name}${tag}` }))
 

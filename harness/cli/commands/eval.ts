@@ -1,6 +1,6 @@
 /**
  * `harness eval <checkpoint>`: evaluate a trained checkpoint again, without retraining — at other lengths,
- * under inference-time extensions (PI, NTK, dynamic NTK, YaRN), with other tasks. The model is rebuilt from the
+ * under inference-time extensions (PI, NTK, dynamic NTK, YaRN, Llama 3), with other tasks. The model is rebuilt from the
  * checkpoint's own description (configuration, seed, embedding spec), its files verified by sha256, and the
  * results recorded in the ledger as a job keyed by the checkpoint hash and the evaluation settings.
  */
@@ -23,7 +23,7 @@ import { Progress } from "../../runner/progress.js"
 import { formatNumber, renderTable } from "../../table.js"
 import { ledgerFlag } from "../shared-flags.js"
 
-const EXTENSIONS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "yarn-notemp"] as const
+const EXTENSIONS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "yarn-notemp", "llama3"] as const
 
 const toExtension = (name: (typeof EXTENSIONS)[number]): Extension =>
   name === "yarn" ? { method: "yarn", temperature: true } : name === "yarn-notemp" ? { method: "yarn", temperature: false } : { method: name }
