@@ -6,6 +6,10 @@
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { checkRegressions, renderCheck, type Threshold } from "./check.js"
+import { renderCheckJson, checkJson } from "./check-format-json.js"
+import { renderCheckJunit } from "./check-format-junit.js"
+import { renderCheckMarkdown } from "./check-format-markdown.js"
+import { buildCheckReport, doneRecordHashes } from "./check-report.js"
 import { diffSides, renderDiff } from "./diff.js"
 import { LedgerStoreError } from "./errors.js"
 import { exportBmf, exportCsv, exportJsonl, importJsonl } from "./export.js"
@@ -26,13 +30,11 @@ const failure = (e: unknown): CommandResult => {
   throw e
 }
 
+/** Opens each ledger read-only: a reader never creates, migrates or writes a file (missing, empty: exit 2). */
 const withStores = <T>(paths: ReadonlyArray<string>, f: (stores: LedgerStore[]) => T): T => {
   const stores: LedgerStore[] = []
   try {
-    for (const p of paths) {
-      if (!existsSync(p)) throw new LedgerStoreError("invalid", p, `ledger ${p} does not exist: check the path`)
-      stores.push(LedgerStore.open(p))
-    }
+    for (const p of paths) stores.push(LedgerStore.open(p, { readonly: true }))
     return f(stores)
   } finally {
     stores.forEach((s) => s.close())
@@ -57,8 +59,7 @@ const sideOpener = () => {
     open: (path: string) => {
       let s = opened.get(path)
       if (!s) {
-        if (!existsSync(path)) throw new LedgerStoreError("invalid", path, `ledger ${path} does not exist: check the path`)
-        s = LedgerStore.open(path)
+        s = LedgerStore.open(path, { readonly: true })
         opened.set(path, s)
       }
       return s
@@ -72,10 +73,12 @@ export const verifyCommand = (path: string): CommandResult => {
   try {
     return withStores([path], ([store]) => {
       const report = store.verify()
+      const first = report.firstBad
+      const verdict = first?.table === "sqlite" ? "DAMAGED" : first?.table === "schema" || first?.table === "schema_version" ? "SCHEMA CHANGED" : "TAMPERED"
       const text = report.ok
-        ? `ok: ${path}: ${report.records} records, chain and tables intact (head ${report.headHash})`
+        ? `ok: ${path}: ${report.records} records, file, schema, chain and tables intact (head ${report.headHash})`
         : [
-            `TAMPERED: ${path}: first bad record: ${report.firstBad!.table} ${report.firstBad!.id}: ${report.firstBad!.reason}`,
+            `${verdict}: ${path}: first bad record: ${first!.table} ${first!.id}: ${first!.reason}`,
             ...report.problems.slice(1).map((p) => `  also: ${p.table} ${p.id}: ${p.reason}`),
             "Restore the ledger from a JSON Lines export or a backup; never edit it by hand."
           ].join("\n")
@@ -121,20 +124,36 @@ export interface CheckCommandInput {
   readonly alpha?: number
   /** list unchanged rows too */
   readonly all?: boolean
+  /** what `text` holds: the fixed-width table (default), Markdown, JUnit XML or JSON; `json` is the JSON in every case */
+  readonly format?: CheckFormat
 }
 
-/** `harness check --baseline <file or run>`: exit 1 with a table when something regressed, else 0. */
+export const CHECK_FORMATS = ["table", "markdown", "junit", "json"] as const
+export type CheckFormat = (typeof CHECK_FORMATS)[number]
+
+/** `harness check --baseline <file or run>`: exit 1 with a table (or the chosen format) when something regressed, else 0. */
 export const checkCommand = (input: CheckCommandInput): CommandResult => {
   const opener = sideOpener()
   try {
+    const candidateRef = input.candidate ?? "latest"
     const baseline = openSide(input.ledger, input.baseline, opener.open)
-    const candidate = openSide(input.ledger, input.candidate ?? "latest", opener.open)
+    const candidate = openSide(input.ledger, candidateRef, opener.open)
     const result = checkRegressions(baseline, candidate, {
       ...(input.thresholds ? { thresholds: input.thresholds } : {}),
       ...(input.defaultThreshold ? { defaultThreshold: input.defaultThreshold } : {}),
       ...(input.alpha !== undefined ? { alpha: input.alpha } : {})
     })
-    return { exitCode: result.exitCode, text: renderCheck(result, { all: input.all ?? false }), json: result }
+    // the record hashes come from the ledger each side was read from (openSide's rule; opened once, cached)
+    const hashesOf = (ref: string) => doneRecordHashes(opener.open(isLedgerFile(ref) ? ref : input.ledger!))
+    const report = buildCheckReport(result, { side: baseline, hashes: hashesOf(input.baseline) }, { side: candidate, hashes: hashesOf(candidateRef) })
+    const all = input.all ?? false
+    const format = input.format ?? "table"
+    const text =
+      format === "markdown" ? renderCheckMarkdown(report, { all })
+      : format === "junit" ? renderCheckJunit(report)
+      : format === "json" ? renderCheckJson(report)
+      : renderCheck(result, { all })
+    return { exitCode: result.exitCode, text, json: checkJson(report) }
   } catch (e) {
     return failure(e)
   } finally {

@@ -64,10 +64,31 @@ const assertSqliteFile = (file: string): void => {
     throw new LedgerStoreError(
       "corrupt",
       file,
-      `${file} is not a SQLite database (it starts with ${shown}, not "SQLite format 3"): ` +
-        "point --ledger at a fope-harness ledger file, or at a new path to create one"
+      `${file} is not a SQLite database (it starts with ${shown}, not "SQLite format 3"), so not a ledger; ` +
+        "it was left as it was: point --ledger at a fope-harness ledger file (a run creates one)"
     )
   }
+}
+
+/**
+ * What a read-only open refuses before SQLite sees the file: a missing file (SQLite would create one on a
+ * read-write open, and a reader must never create) and a 0-byte file (SQLite reads it as an empty database,
+ * which a reader would report as "0 records, intact").
+ */
+const assertReadableLedgerFile = (file: string): void => {
+  if (!existsSync(file)) {
+    throw new LedgerStoreError("invalid", file, `ledger ${file} does not exist: check the path (a run creates the ledger; this command only reads)`)
+  }
+  if (!statSync(file).isFile()) throw new LedgerStoreError("invalid", file, `ledger ${file} is not a file: check the path`)
+  if (statSync(file).size === 0) {
+    throw new LedgerStoreError(
+      "corrupt",
+      file,
+      `${file} is empty (0 bytes), not a fope-harness ledger; it was left as it was. ` +
+        "Point --ledger at a ledger file (a run creates one), or delete the empty file"
+    )
+  }
+  assertSqliteFile(file)
 }
 
 interface JobDbRow {
@@ -215,26 +236,29 @@ export class LedgerStore {
   /**
    * Opens (creating and migrating when needed) the ledger at `file`. Throws LedgerStoreError:
    * "corrupt" for a file that is not a SQLite database or not a ledger, "schema-too-new" for one written by
-   * a newer harness, "busy" when another process holds it past the timeout.
+   * a newer harness, "busy" when another process holds it past the timeout. With `readonly` the file is never
+   * created, migrated or written: a missing file is "invalid", an empty file or empty database "corrupt".
    */
   static open(file: string, options: LedgerOpenOptions = {}): LedgerStore {
-    assertSqliteFile(file)
-    if (options.readonly && !existsSync(file)) {
-      throw new LedgerStoreError("invalid", file, `ledger ${file} does not exist: check the path (run a suite first to create it)`)
-    }
+    if (options.readonly) assertReadableLedgerFile(file)
+    else assertSqliteFile(file)
     let db: Database.Database | undefined
     try {
-      db = new Database(file, { readonly: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 })
+      db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 })
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`)
       const version = schemaVersion(db)
       const appId = db.pragma("application_id", { simple: true }) as number
       const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n
-      if (appId !== LEDGER_APPLICATION_ID && (tables > 0 || version > 0)) {
+      if (appId !== LEDGER_APPLICATION_ID && (tables > 0 || version > 0 || options.readonly)) {
+        // a reader never turns an empty database into a ledger: it says what the file is and leaves it alone
         throw new LedgerStoreError(
           "corrupt",
           file,
-          `${file} is a SQLite database but not a fope-harness ledger (application_id ${appId}, ${tables} tables): ` +
-            "point --ledger at a ledger file, or at a new path to create one"
+          tables === 0 && version === 0
+            ? `${file} is an empty SQLite database (no tables, no ledger application_id), not a fope-harness ledger; it was left as it was. ` +
+                "Point --ledger at a ledger file (a run creates one)"
+            : `${file} is a SQLite database but not a fope-harness ledger (application_id ${appId}, ${tables} tables): ` +
+                "point --ledger at a ledger file, or at a new path to create one"
         )
       }
       if (version > LATEST_SCHEMA_VERSION) {

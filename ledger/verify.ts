@@ -1,5 +1,6 @@
 /**
- * `ledger verify`: two passes.
+ * `ledger verify`: first the file itself (SQLite's integrity check) and the schema against the migrations
+ * (verify-schema.ts); then two passes.
  *  1. The chain: records numbered 1..n without gaps, each `prev_hash` equal to the previous record's hash,
  *     each `hash` equal to sha256(prev_hash + canonical({ seq, kind, at, data })). An edited record fails its
  *     hash; a deleted, inserted or reordered one breaks the sequence or the links.
@@ -15,6 +16,7 @@ import { chainHashOfText, GENESIS_HASH } from "./canonical.js"
 import { migrate, PROJECTED_TABLES } from "./migrations.js"
 import { ProjectionError, Projector } from "./projection.js"
 import type { VerifyProblem, VerifyReport } from "./types.js"
+import { integrityProblems, schemaProblems, versionProblems } from "./verify-schema.js"
 
 const MAX_PROBLEMS = 20
 
@@ -38,84 +40,112 @@ export const verifyDatabase = (db: Database.Database, file: string): VerifyRepor
     if (problems.length < MAX_PROBLEMS) problems.push(p)
   }
 
-  // ---- pass 1: the chain, replayed into a scratch database as we go
-  const scratch = new Database(":memory:")
-  try {
-    migrate(scratch)
-    const projector = new Projector(scratch)
-    let records = 0
-    let expectedSeq = 1
-    let prevHash = GENESIS_HASH
-    let replayable = true
-    scratch.exec("BEGIN")
-    const rows = db.prepare("SELECT seq, kind, at, data, prev_hash, hash FROM chain ORDER BY seq").iterate() as IterableIterator<ChainDbRow>
-    for (const r of rows) {
-      records++
-      if (r.seq !== expectedSeq) {
-        note({
-          table: "chain",
-          id: expectedSeq,
-          reason:
-            r.seq > expectedSeq
-              ? `record ${expectedSeq}${r.seq - expectedSeq > 1 ? `..${r.seq - 1}` : ""} is missing (the sequence jumps from ${expectedSeq - 1} to ${r.seq}): records were deleted`
-              : `record ${r.seq} appears out of order after ${expectedSeq - 1}`
-        })
-        replayable = false
-      }
-      if (r.prev_hash !== prevHash) {
-        note({
-          table: "chain",
-          id: r.seq,
-          reason: `prev_hash ${r.prev_hash.slice(0, 12)}… does not match the hash of the record before it (${prevHash.slice(0, 12)}…): records were deleted, inserted or reordered`
-        })
-        replayable = false
-      }
-      let data: unknown
-      try {
-        data = JSON.parse(r.data)
-      } catch {
-        note({ table: "chain", id: r.seq, reason: "its data is not valid JSON: the record was edited" })
-        replayable = false
-        prevHash = r.hash
-        expectedSeq = r.seq + 1
-        continue
-      }
-      // hashing the stored text (canonical when written) is exact and avoids re-serialising every payload
-      if (chainHashOfText(r.prev_hash, r.seq, r.kind, r.at, r.data) !== r.hash) {
-        note({ table: "chain", id: r.seq, reason: `its content (${r.kind}) does not match its hash: the record was edited` })
-        replayable = false
-      }
-      if (replayable) {
-        try {
-          projector.apply(r.seq, r.kind, r.at, data as Record<string, unknown>)
-        } catch (e) {
-          const reason = e instanceof ProjectionError ? e.message : (e as Error).message
-          note({ table: "chain", id: r.seq, reason: `record does not fit the ledger's state: ${reason}` })
-          replayable = false
-        }
-      }
-      prevHash = r.hash
-      expectedSeq = r.seq + 1
-    }
-    scratch.exec("COMMIT")
+  // ---- the file: a damaged page makes every later read unreliable, so nothing else is read
+  const damage = integrityProblems(db)
+  if (damage.length > 0) {
+    return { ok: false, file, records: 0, headHash: "", firstBad: damage[0]!, problems: damage.slice(0, MAX_PROBLEMS) }
+  }
 
-    // ---- pass 2: the tables against what the chain implies (only meaningful on an intact chain)
-    if (replayable) {
-      for (const { table, key } of PROJECTED_TABLES) {
-        if (problems.length >= MAX_PROBLEMS) break
-        compareTable(db, scratch, table, key, note)
-      }
+  const scratch = new Database(":memory:")
+  let records = 0
+  let prevHash = GENESIS_HASH
+  const report = (): VerifyReport => ({
+    ok: problems.length === 0,
+    file,
+    records,
+    headHash: prevHash,
+    ...(problems.length > 0 ? { firstBad: problems[0] } : {}),
+    problems
+  })
+  try {
+    // ---- the schema, against the same migrations run on the replay database
+    migrate(scratch)
+    const schema = [...schemaProblems(db, scratch), ...versionProblems(db)]
+    schema.forEach(note)
+    try {
+      replayChain(db, scratch, note, (n, head) => {
+        records = n
+        prevHash = head
+      })
+    } catch (e) {
+      // a schema changed enough that the chain or a table cannot be read the way the harness wrote it
+      if (schema.length === 0) throw e
+      note({ table: "schema", id: "read", reason: `the ledger cannot be read with its expected schema: ${(e as Error).message}` })
     }
-    return {
-      ok: problems.length === 0,
-      file,
-      records,
-      headHash: prevHash,
-      ...(problems.length > 0 ? { firstBad: problems[0] } : {}),
-      problems
-    }
+    return report()
   } finally {
     scratch.close()
+  }
+}
+
+/** Pass 1 (the chain, replayed into `scratch` as it goes) and, on an intact chain, pass 2 (the tables). */
+const replayChain = (
+  db: Database.Database,
+  scratch: Database.Database,
+  note: (p: VerifyProblem) => void,
+  progress: (records: number, headHash: string) => void
+): void => {
+  const projector = new Projector(scratch)
+  let records = 0
+  let expectedSeq = 1
+  let prevHash = GENESIS_HASH
+  let replayable = true
+  scratch.exec("BEGIN")
+  const rows = db.prepare("SELECT seq, kind, at, data, prev_hash, hash FROM chain ORDER BY seq").iterate() as IterableIterator<ChainDbRow>
+  for (const r of rows) {
+    records++
+    if (r.seq !== expectedSeq) {
+      note({
+        table: "chain",
+        id: expectedSeq,
+        reason:
+          r.seq > expectedSeq
+            ? `record ${expectedSeq}${r.seq - expectedSeq > 1 ? `..${r.seq - 1}` : ""} is missing (the sequence jumps from ${expectedSeq - 1} to ${r.seq}): records were deleted`
+            : `record ${r.seq} appears out of order after ${expectedSeq - 1}`
+      })
+      replayable = false
+    }
+    if (r.prev_hash !== prevHash) {
+      note({
+        table: "chain",
+        id: r.seq,
+        reason: `prev_hash ${r.prev_hash.slice(0, 12)}… does not match the hash of the record before it (${prevHash.slice(0, 12)}…): records were deleted, inserted or reordered`
+      })
+      replayable = false
+    }
+    let data: unknown
+    try {
+      data = JSON.parse(r.data)
+    } catch {
+      note({ table: "chain", id: r.seq, reason: "its data is not valid JSON: the record was edited" })
+      replayable = false
+      prevHash = r.hash
+      expectedSeq = r.seq + 1
+      continue
+    }
+    // hashing the stored text (canonical when written) is exact and avoids re-serialising every payload
+    if (chainHashOfText(r.prev_hash, r.seq, r.kind, r.at, r.data) !== r.hash) {
+      note({ table: "chain", id: r.seq, reason: `its content (${r.kind}) does not match its hash: the record was edited` })
+      replayable = false
+    }
+    if (replayable) {
+      try {
+        projector.apply(r.seq, r.kind, r.at, data as Record<string, unknown>)
+      } catch (e) {
+        const reason = e instanceof ProjectionError ? e.message : (e as Error).message
+        note({ table: "chain", id: r.seq, reason: `record does not fit the ledger's state: ${reason}` })
+        replayable = false
+      }
+    }
+    prevHash = r.hash
+    expectedSeq = r.seq + 1
+  }
+  scratch.exec("COMMIT")
+
+  // ---- pass 2: the tables against what the chain implies (only meaningful on an intact chain)
+  progress(records, prevHash)
+  if (replayable) {
+    for (const { table, key } of PROJECTED_TABLES) compareTable(db, scratch, table, key, note)
   }
 }
 

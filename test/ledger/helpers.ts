@@ -50,3 +50,27 @@ export const writeRun = (store: LedgerStore, jobs: ReadonlyArray<SyntheticJob>, 
 /** A loss metric at each length; `offset(length)` shifts it. */
 export const lossAt = (lengths: ReadonlyArray<number>, base: (length: number) => number): MetricRecord[] =>
   lengths.map((length) => ({ name: "loss", value: base(length), unit: "nats", better: "lower" as const, length }))
+
+/**
+ * A closed ledger file with the shape real runs leave: two runs, jobs with metrics at several lengths, a failed
+ * job. The WAL is checkpointed on close, so every byte is in the file.
+ */
+export const writeRealisticLedger = (path: string = tempLedgerPath()): string => {
+  const store = LedgerStore.open(path)
+  const lengths = [64, 128, 256]
+  for (const runNumber of [0, 1]) {
+    writeRun(
+      store,
+      ["rope", "fope", "nope"].flatMap((cell, c) =>
+        [0, 1].map((seed) => ({ cell, seed, metrics: lossAt(lengths, (l) => 2 + c * 0.1 + seed * 0.01 + runNumber * 0.001 + l / 1000) }))
+      ),
+      { suite: "realistic" }
+    )
+  }
+  const run = store.beginRun(runInfo({ suite: "realistic" }))
+  const job = store.startJob({ runId: run.id, key: "diverged", name: "rope/seed9", config: { cell: "rope", lr: 1 }, seed: 9 })
+  store.failJob(job.id, { error: "loss diverged (NaN) at step 12", step: 12 })
+  store.finishRun(run.id)
+  store.close()
+  return path
+}
