@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { alibi } from "./alibi.js"
 import { fire } from "./fire.js"
 import { fope } from "./fope.js"
+import { hope } from "./hope.js"
 import { EmbeddingError, type EmbeddingModule, type EmbeddingShape, type ParamSpec, type PositionEmbedding } from "./interface.js"
 import { kerpleLog } from "./kerple-log.js"
 import { kerplePower } from "./kerple-power.js"
@@ -18,7 +19,7 @@ import { t5 } from "./t5-bias.js"
 import { xpos } from "./xpos.js"
 
 export const EMBEDDINGS: Readonly<Record<string, EmbeddingModule>> = Object.fromEntries(
-  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope].map((m) => [m.name, m])
+  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope].map((m) => [m.name, m])
 )
 
 export const listEmbeddings = (): ReadonlyArray<EmbeddingModule> => Object.values(EMBEDDINGS)
