@@ -21,6 +21,7 @@ import { pairedBySeed } from "./diff.js"
 import { compareMetricKeys, groupCells, isMeasurementUnit, type MetricSeries, type Side } from "./sides.js"
 import { holmAdjust, mannWhitneyU, mean, welchTTest, type TestResult } from "./stats.js"
 import { formatNumber, formatP, formatPercent, formatSigned, renderFixedWidth } from "./table.js"
+import { showThreshold, shownRows } from "./check-report.js"
 
 export interface Threshold {
   /** fraction of the baseline value, e.g. 0.05 */
@@ -218,17 +219,9 @@ export const checkRegressions = (baseline: Side, candidate: Side, options: Check
   return { baseline: baseline.label, candidate: candidate.label, alpha, rows, regressions, exitCode: regressions.length > 0 ? 1 : 0 }
 }
 
-const showThreshold = (t: Threshold): string =>
-  [t.relative !== undefined ? `${(t.relative * 100).toFixed(1)}%` : null, t.absolute !== undefined ? `${t.absolute}` : null]
-    .filter((x) => x !== null)
-    .join(" & ") || "any"
-
 /** A fixed-width table, regressions first, then a one-line summary. */
 export const renderCheck = (result: CheckResult, options: { all?: boolean } = {}): string => {
-  const order: Verdict[] = ["regression", "changed (deterministic)", "not significant", "improvement", "missing", "untested", "within threshold", "unchanged", "not judged"]
-  const shown = (options.all ? result.rows : result.rows.filter((r) => r.verdict !== "unchanged" && r.verdict !== "not judged"))
-    .slice()
-    .sort((x, y) => order.indexOf(x.verdict) - order.indexOf(y.verdict))
+  const shown = shownRows(result, options.all ?? false)
   const lines = [`check: candidate ${result.candidate} against baseline ${result.baseline} (Holm, alpha ${result.alpha})`]
   if (shown.length > 0) {
     lines.push(

@@ -5,7 +5,7 @@
  */
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
-import { checkCommand } from "../../../ledger/commands.js"
+import { CHECK_FORMATS, checkCommand } from "../../../ledger/commands.js"
 import { loadSuite } from "../../suite/load-suite.js"
 import { UsageError } from "../../errors.js"
 import { emit } from "../command-result.js"
@@ -20,15 +20,23 @@ export const checkCliCommand = Command.make(
     suite: Flag.String("suite").pipe(Flag.optional, Flag.withDescription("take per-metric thresholds from this suite (name or path); they live in its `thresholds`")),
     alpha: Flag.Finite("alpha").pipe(Flag.withDefault(0.05), Flag.withDescription("family-wise significance level (Holm)")),
     all: Flag.Boolean("all").pipe(Flag.withDefault(false), Flag.withDescription("list unchanged metrics too")),
-    json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("machine-readable output"))
+    format: Flag.Literals("format", CHECK_FORMATS).pipe(
+      Flag.withDefault("table" as const),
+      Flag.withDescription(
+        "table: fixed width, for a terminal or a CI log; markdown: for a CI job summary or a pull-request comment (verdicts, then the changed cells with their record hashes); " +
+          "junit: JUnit XML, one test case per compared cell, a regressed cell a failure; json: for scripts. The exit code is the same in every format"
+      )
+    ),
+    json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("machine-readable output (the same as --format json)"))
   },
   (f) =>
     Effect.gen(function* () {
       const suiteName = Option.getOrUndefined(f.suite)
       const thresholds = suiteName === undefined ? undefined : (yield* Effect.try({ try: () => loadSuite(suiteName).suite, catch: (e) => e as UsageError })).thresholds
+      const format = f.json ? "json" : f.format
       yield* emit(
-        checkCommand({ ledger: f.ledger, baseline: f.baseline, candidate: f.candidate, alpha: f.alpha, all: f.all, ...(thresholds ? { thresholds } : {}) }),
-        f.json
+        checkCommand({ ledger: f.ledger, baseline: f.baseline, candidate: f.candidate, alpha: f.alpha, all: f.all, format, ...(thresholds ? { thresholds } : {}) }),
+        format === "json"
       )
     })
 ).pipe(
@@ -37,6 +45,11 @@ export const checkCliCommand = Command.make(
       "(Holm-corrected across metrics x lengths; any change on a bitwise-deterministic backend), else 0. Thresholds per metric come from the suite file."
   ),
   Command.withExamples([
-    { command: "harness check --baseline baselines/smoke.db --ledger ci.db --suite smoke", description: "what .ci/run does after `harness run smoke`" }
+    { command: "harness check --baseline baselines/smoke.db --ledger ci.db --suite smoke", description: "what .ci/run does after `harness run smoke`" },
+    {
+      command: "harness check --baseline baseline.db --ledger ci.db --suite smoke --format markdown >> \"$GITHUB_STEP_SUMMARY\"",
+      description: "the verdict as a GitHub Actions job summary (.github/workflows/regression-gate.yml)"
+    },
+    { command: "harness check --baseline baseline.db --ledger ci.db --suite smoke --format junit > check.xml", description: "JUnit XML for a CI server's test report" }
   ])
 )
