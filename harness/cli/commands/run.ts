@@ -11,6 +11,7 @@ import { Ledger } from "../../../ledger/service.js"
 import { Progress } from "../../runner/progress.js"
 import { runSuite } from "../../runner/run-suite.js"
 import { printPlan } from "../../runner/dry-run.js"
+import { dryRunLedgerLayer } from "../../runner/dry-run-ledger.js"
 import { runInParallel } from "../../runner/parallel.js"
 import { UsageError } from "../../errors.js"
 import { ledgerFlag, checkpointsFlag } from "../shared-flags.js"
@@ -67,7 +68,7 @@ export const runCommand = Command.make(
       }
       if (flags.dryRun) {
         return yield* printPlan(suite, { seeds, shard, backend }).pipe(
-          Effect.provide(Layer.mergeAll(Ledger.layer(flags.ledger), CorpusService.layer))
+          Effect.provide(Layer.mergeAll(dryRunLedgerLayer(flags.ledger), CorpusService.layer))
         )
       }
       if (flags.jobs > 1) {
