@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { EmbeddingError, type PositionEmbedding } from "../embeddings/interface.js"
 import { SeededRandom } from "../embeddings/seeded-random.js"
+import { chunkedCrossEntropy } from "./train/chunked-loss.js"
 
 export interface DecoderConfig {
   readonly vocabSize: number
@@ -174,6 +175,13 @@ export class Decoder {
 
   /** Logits for every position: tokens [B, T] int32 -> [B, T, V]. */
   logits(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Tensor3D {
+    const [B, T] = tokens.shape
+    const V = this.config.vocabSize
+    return tf.tidy(() => tf.matMul(this.hidden(tokens, options), this.outputProjection).reshape([B, T, V]) as tf.Tensor3D) // [B, T, V]
+  }
+
+  /** The last hidden states, after the final norm, before the output projection: tokens [B, T] int32 -> [B*T, d]. */
+  hidden(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Tensor2D {
     this.assertLive()
     const embedding = options?.embedding ?? this.embedding
     const [B, T] = tokens.shape
@@ -211,8 +219,7 @@ export class Decoder {
         const input = x
         x = tf.tidy(() => this.block(input, l, B, T, { mask, queryChunk }, embedding, options?.onQueryKey)) // [B*T, d]
       }
-      const h = rmsNorm(x, this.finalNorm) // [B*T, d]
-      return tf.matMul(h, this.outputProjection).reshape([B, T, V]) as tf.Tensor3D // [B, T, V]
+      return rmsNorm(x, this.finalNorm) // [B*T, d]
     })
   }
 
@@ -239,8 +246,22 @@ export class Decoder {
     })
   }
 
-  /** Mean next-token cross-entropy over all B*T predictions of tokens [B, T+1]. */
-  loss(tokens: tf.Tensor2D, options?: ForwardOptions): tf.Scalar {
+  /**
+   * Mean next-token cross-entropy over all B*T predictions of tokens [B, T+1]. With `lossChunk` < B*T the loss
+   * and its gradient are computed over that many positions at a time and the [B, T, V] logits never exist
+   * (models/train/chunked-loss.ts); without it, the plain path below (its bits are what the baselines hold).
+   */
+  loss(tokens: tf.Tensor2D, options?: ForwardOptions & { readonly lossChunk?: number }): tf.Scalar {
+    const [B, T1] = tokens.shape
+    const chunk = options?.lossChunk
+    if (chunk !== undefined && chunk < B * (T1 - 1)) {
+      return tf.tidy(() => {
+        const T = T1 - 1
+        const h = this.hidden(tokens.slice([0, 0], [B, T]) as tf.Tensor2D, options) // [B*T, d]
+        const targets = tokens.slice([0, 1], [B, T]).reshape([B * T]) as tf.Tensor1D // [B*T]
+        return chunkedCrossEntropy(h, this.outputProjection, targets, chunk)
+      })
+    }
     return tf.tidy(() => tf.mean(this.tokenLosses(tokens, options)) as tf.Scalar)
   }
 

@@ -43,7 +43,7 @@ export const TASKS = ["perplexity", "loss-curve", "passkey", "spectrum"] as cons
 export const Task = Schema.Literals(TASKS)
 export type Task = typeof Task.Type
 
-export const BACKEND_CHOICES = ["auto", "tensorflow", "wasm", "cpu"] as const
+export const BACKEND_CHOICES = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const
 
 export const Training = Schema.Struct({
   /** training sequence length L, in tokens */

@@ -2,8 +2,10 @@
  * Picks and initialises the tfjs backend the harness computes on, and says what actually runs.
  *
  *   auto        native TensorFlow binding when it loads (@tensorflow/tfjs-node-gpu, then @tensorflow/tfjs-node),
- *               else wasm
+ *               else WebGPU on a HARDWARE adapter (never a software one), else wasm
  *   tensorflow  the native binding, or an error that says how to get it
+ *   webgpu      tfjs-backend-webgpu on Dawn (webgpu.ts): a hardware adapter when there is one, else a software one
+ *               (Mesa llvmpipe: correct, slow; the engine record and the run's notes say so)
  *   wasm        tfjs-backend-wasm (XNNPACK), tuned by default: BatchMatMul override + threads (see
  *               wasm-kernels.ts, wasm-threads.ts and shared/docs/engine-facts.md)
  *   cpu         tfjs-backend-cpu (pure JS, ~20x slower than tuned wasm; a reference for parity tests)
@@ -40,13 +42,14 @@ import {
   batchMatMulLabel
 } from "./wasm-kernels.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
+import { describeAdapter, gpuDeviceNodes, startWebGpu, type WebGpuAdapterRecord } from "./webgpu.js"
 
-export const BACKENDS = ["auto", "tensorflow", "wasm", "cpu"] as const
+export const BACKENDS = ["auto", "tensorflow", "webgpu", "wasm", "cpu"] as const
 export type BackendRequest = (typeof BACKENDS)[number]
 
 export interface EngineInfo {
   readonly requested: BackendRequest
-  readonly backend: "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu" // what actually runs
+  readonly backend: "tensorflow-gpu" | "tensorflow" | "webgpu" | "wasm" | "cpu" // what actually runs
   readonly tfjsVersion: string
   readonly backendVersion: string
   readonly threads: number
@@ -56,6 +59,8 @@ export interface EngineInfo {
   readonly deterministic: boolean // bitwise-reproducible for same seed+threads (measured claim)
   /** Why the engine runs something other than what was asked (threads fallback, auto fallback), if it does. */
   readonly notes?: ReadonlyArray<string>
+  /** webgpu only: the adapter Dawn opened (hardware or software) and the Dawn bindings' version */
+  readonly webgpu?: { readonly adapter: WebGpuAdapterRecord; readonly dawn: string }
 }
 
 export interface EngineOptions {
@@ -238,6 +243,34 @@ const initNative = async (requested: BackendRequest, native: NativeLoad, notes: 
 }
 
 /**
+ * WebGPU on Dawn. `allowSoftware` false (auto): null when only a software adapter exists, so auto moves on.
+ * Reproducibility is recorded as within a tolerance: GPU reductions may be scheduled differently between runs,
+ * and bitwise reruns have not been shown on any adapter.
+ */
+const initWebGpu = async (requested: BackendRequest, allowSoftware: boolean, notes: string[]): Promise<EngineInfo | null> => {
+  const started = await startWebGpu(tf, allowSoftware)
+  if (started === null) return null
+  const { adapter } = started
+  const all = [...notes]
+  if (adapter.software) {
+    all.push(`SOFTWARE WebGPU adapter (${adapter.device || adapter.description}): a CPU rasteriser, correct but slow; for tests, not for training`)
+  }
+  return {
+    requested,
+    backend: "webgpu",
+    tfjsVersion: tf.version_core,
+    backendVersion: started.backendVersion,
+    threads: 1,
+    simd: false,
+    kernelOverrides: [],
+    gpu: !adapter.software,
+    deterministic: false,
+    webgpu: { adapter, dawn: started.dawn },
+    ...(all.length > 0 ? { notes: all } : {})
+  }
+}
+
+/**
  * Initialises the engine. May be called again in the same process to switch backend, threads or tuning.
  * Changing the wasm thread count re-creates the wasm backend (a different .wasm binary): tensors and variables
  * that live on wasm at that moment are lost, so call initEngine before building models.
@@ -273,6 +306,11 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
     }
     case "wasm":
       return initWasm(requested, threads, tuned)
+    case "webgpu": {
+      const info = await initWebGpu(requested, true, [])
+      if (info === null) throw new Error("WebGPU found no adapter") // unreachable: allowSoftware throws with the reason instead
+      return info
+    }
     case "tensorflow": {
       const { loaded, errors } = await loadNative()
       if (loaded === null) throw new Error(tensorflowNotInstalledMessage(errors))
@@ -281,9 +319,22 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
     case "auto": {
       const { loaded, errors } = await loadNative()
       if (loaded !== null) return initNative(requested, loaded, [])
+      const why = [`native TensorFlow not installed (${errors.length} packages tried)`]
+      // Dawn is loaded only where a GPU device node exists: a CPU machine's default run stays as fast and quiet as before
+      const nodes = gpuDeviceNodes()
+      if (nodes.length > 0) {
+        try {
+          const gpu = await initWebGpu(requested, false, why)
+          if (gpu !== null) return gpu
+          why.push("WebGPU found only a software adapter (auto never picks one; --backend webgpu does)")
+        } catch (e) {
+          why.push(`WebGPU did not start (${e instanceof Error ? e.message.split("\n")[0] : String(e)})`)
+        }
+      } else {
+        why.push("no GPU device node (/dev/nvidia*, /dev/dri/renderD*): WebGPU not tried")
+      }
       const info = await initWasm(requested, threads, tuned)
-      const why = `native TensorFlow not installed (${errors.length} packages tried); using wasm`
-      return { ...info, notes: [why, ...(info.notes ?? [])] }
+      return { ...info, notes: [`${why.join("; ")}; using wasm`, ...(info.notes ?? [])] }
     }
   }
 }
@@ -298,6 +349,7 @@ export const describeEngine = (info: EngineInfo): string => {
     info.simd ? "simd" : "no-simd",
     info.gpu ? "gpu" : "no-gpu",
     `kernels [${info.kernelOverrides.join(", ") || "stock"}]`,
+    ...(info.webgpu ? [`adapter ${describeAdapter(info.webgpu.adapter)}`, info.webgpu.dawn] : []),
     info.deterministic ? "deterministic" : "not-deterministic"
   ]
   return parts.join(" | ") + (info.notes && info.notes.length > 0 ? ` | notes: ${info.notes.join("; ")}` : "")

@@ -10,6 +10,14 @@ export {
   tensorflowNotInstalledMessage
 } from "./backend.js"
 export {
+  type DawnBackend,
+  describeAdapter,
+  gpuDeviceNodes,
+  probeWebGpu,
+  type WebGpuAdapterRecord,
+  type WebGpuProbe
+} from "./webgpu.js"
+export {
   BATCH_MATMUL_OVERRIDE,
   SEGMENT_SUM_KERNEL,
   installBatchMatMulOverride,

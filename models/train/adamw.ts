@@ -105,6 +105,11 @@ export class AdamW {
     this.updates = step
   }
 
+  /** The moment tensors (for reading them back before state()). */
+  tensors(): tf.Tensor[] {
+    return [...this.m, ...this.v]
+  }
+
   dispose(): void {
     for (const t of [...this.m, ...this.v]) t.dispose()
   }

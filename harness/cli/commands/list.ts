@@ -10,8 +10,9 @@ import { renderTable } from "../../table.js"
 const WHAT = ["all", "suites", "embeddings", "scales", "backends"] as const
 
 const backendNotes: Record<(typeof BACKEND_CHOICES)[number], string> = {
-  auto: "tensorflow when @tensorflow/tfjs-node(-gpu) loads, else wasm",
+  auto: "tensorflow when @tensorflow/tfjs-node(-gpu) loads, else webgpu on a hardware adapter, else wasm",
   tensorflow: "native TensorFlow (GPU build first); optional, needs libtensorflow",
+  webgpu: "tfjs-backend-webgpu on Dawn: a GPU through Vulkan; on a CPU machine a software adapter (slow, for tests)",
   wasm: "tfjs WebAssembly + XNNPACK with the harness's kernel work; the default CPU engine",
   cpu: "tfjs pure-JS reference backend; slow, used for parity checks"
 }
