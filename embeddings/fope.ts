@@ -145,7 +145,8 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
   const newRows = w.length - plan.K
 
   const phaseCache = new TableCache<{ pc: tf.Tensor2D; ps: tf.Tensor2D }>()
-  const phases = (T: number) => (learnable ? phaseCache.get(`T${T}`, () => phaseMatrices(w, T)) : phaseMatrices(w, T))
+  const phases = (T: number, positions?: ReadonlyArray<number>) =>
+    positions ? phaseMatrices(w, T, positions) : learnable ? phaseCache.get(`T${T}`, () => phaseMatrices(w, T)) : phaseMatrices(w, T)
   // Coefficients from the trained model, zero rows for the new survivors: [H, K', dOut].
   const layerCoefficients = (layer: number): LayerCoefficients => {
     const A = state.coefficients[layer]
@@ -160,8 +161,8 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
     params,
     shape,
     cacheKey: learnable ? null : (T, layer) => `${extension.method}/layer${layer}/T${T}`,
-    tables: (T, layer) => {
-      const { pc, ps } = phases(T)
+    tables: (T, layer, positions) => {
+      const { pc, ps } = phases(T, positions)
       return fopeTables(pc, ps, layerCoefficients(layer), shape, padSin, normalize, mscale)
     },
     trainable: state.trainable,
@@ -211,6 +212,7 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
 export const fope: EmbeddingModule = {
   name: "fope",
   family: "rotary",
+  takesPositions: true,
   description: "Fourier Position Embedding: floor-clipped rotary frequencies mixed per head by fixed Fourier coefficients",
   reference: "Hua et al. 2024, FoPE (arXiv 2412.17739), section 4; released code olmo/model.py FourierEmbedding",
   params: [

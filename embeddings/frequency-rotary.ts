@@ -51,11 +51,11 @@ export const createFrequencyRotary = (
     shape: spec.shape,
     // Tables do not depend on the layer: one entry per length (and per dynamic-NTK base).
     cacheKey: (T) => `${frequenciesAt(T).key}/T${T}`,
-    tables: (T) => {
+    tables: (T, _layer, positions) => {
       const { w, mscale } = frequenciesAt(T)
       const m = spec.multipliers?.(T)
-      const q = rotaryTable(w, T, m ? (t, k) => mscale * m.q(t, k) : mscale === 1 ? undefined : () => mscale) // [T, hd]
-      const k = m ? rotaryTable(w, T, (t, kk) => mscale * m.k(t, kk)) : q // [T, hd]
+      const q = rotaryTable(w, T, m ? (t, k) => mscale * m.q(t, k) : mscale === 1 ? undefined : () => mscale, positions) // [T, hd]
+      const k = m ? rotaryTable(w, T, (t, kk) => mscale * m.k(t, kk), positions) : q // [T, hd]
       return { q, k }
     },
     trainable: [],

@@ -37,6 +37,7 @@ export const hopeKeptPairs = (headDim: number, base: number, trainLength: number
 export const hope: EmbeddingModule = {
   name: "hope",
   family: "rotary",
+  takesPositions: true,
   description: "RoPE keeping only the pairs that complete minPeriods periods inside L; the rest position-independent",
   reference: "Chen et al. 2024, HoPE (arXiv 2410.21216), section 4; split rule: w_k*L >= 2*pi*minPeriods",
   params: [

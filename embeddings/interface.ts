@@ -66,12 +66,19 @@ export interface PositionEmbedding {
   readonly params: Readonly<Record<string, unknown>>
   readonly shape: EmbeddingShape
 
-  /** input hook: [T, dModel] */
-  readonly input?: (T: number) => tf.Tensor2D
-  /** query/key hook: q, k [B, H, T, hd] -> [B, H, T, hd] at positions 0..T-1 of layer `layer` */
-  readonly queryKey?: (q: tf.Tensor4D, k: tf.Tensor4D, layer: number) => readonly [tf.Tensor4D, tf.Tensor4D]
+  /** input hook: [T, dModel] at positions 0..T-1, or at `positions` (T increasing integers) when given */
+  readonly input?: (T: number, positions?: ReadonlyArray<number>) => tf.Tensor2D
+  /** query/key hook: q, k [B, H, T, hd] -> [B, H, T, hd] at positions 0..T-1 (or `positions`) of layer `layer` */
+  readonly queryKey?: (q: tf.Tensor4D, k: tf.Tensor4D, layer: number, positions?: ReadonlyArray<number>) => readonly [tf.Tensor4D, tf.Tensor4D]
   /** score hook: [H, T, T] added to the attention logits of layer `layer` (only j <= i is used) */
   readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
+
+  /**
+   * The positions of training step `step` (1-based) at length T when the method trains at positions other than
+   * 0..T-1 (randomized positions, randomized-positions.ts); the decoder passes them to `input` and `queryKey`.
+   * Absent: 0..T-1. Evaluation never asks for them.
+   */
+  readonly trainingPositions?: (T: number, step: number) => ReadonlyArray<number>
 
   /** the largest T it has a value for (learned absolute: its table size); undefined = unbounded */
   readonly maxLength?: number
@@ -115,6 +122,8 @@ export interface EmbeddingModule {
   /** the reference it implements (paper, equation) */
   readonly reference: string
   readonly params: ReadonlyArray<ParamSpec>
+  /** its hooks accept positions other than 0..T-1, so the registry offers it `randomPositions` (randomized positions) */
+  readonly takesPositions?: boolean
   /** builds the method; `params` are already resolved and validated; all randomness from `seed` */
   create(params: Readonly<Record<string, unknown>>, shape: EmbeddingShape, seed: number): PositionEmbedding
 }

@@ -12,6 +12,7 @@ import { ropeFrequencies } from "./rotary-frequencies.js"
 export const pRope: EmbeddingModule = {
   name: "p-rope",
   family: "rotary",
+  takesPositions: true,
   description: "RoPE keeping the highest fraction p of its frequencies; the rest are zero frequency",
   reference: "Barbero et al. 2024 (arXiv 2410.06205), section 6, p-RoPE",
   params: [

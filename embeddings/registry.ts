@@ -13,6 +13,7 @@ import { kerplePower } from "./kerple-power.js"
 import { learnedAbsolute } from "./learned-absolute.js"
 import { nope } from "./nope.js"
 import { pRope } from "./p-rope.js"
+import { RANDOM_POSITIONS_PARAM, withRandomizedPositions } from "./randomized-positions.js"
 import { rope } from "./rope.js"
 import { sinusoidal } from "./sinusoidal.js"
 import { t5 } from "./t5-bias.js"
@@ -89,7 +90,7 @@ export const resolveEmbeddingParams = (name: string, raw: Readonly<Record<string
   const problems: string[] = []
   const known = new Set(module.params.map((p) => p.name))
   for (const key of Object.keys(raw)) {
-    if (!known.has(key)) {
+    if (!known.has(key) && key !== RANDOM_POSITIONS_PARAM.name) {
       problems.push(
         module.params.length === 0
           ? `${name}: unknown parameter "${key}"; ${name} takes no parameters`
@@ -107,6 +108,17 @@ export const resolveEmbeddingParams = (name: string, raw: Readonly<Record<string
     const checked = checkParam(name, p, raw[p.name])
     if (checked.ok) resolved[p.name] = checked.value
     else problems.push(checked.problem)
+  }
+  // randomized positions: resolved only when on, so a method's job keys without it stay what they were
+  const random = raw[RANDOM_POSITIONS_PARAM.name]
+  if (module.takesPositions && random !== undefined) {
+    const checked = checkParam(name, RANDOM_POSITIONS_PARAM, random)
+    if (!checked.ok) problems.push(checked.problem)
+    else if ((checked.value as number) > 0) resolved[RANDOM_POSITIONS_PARAM.name] = checked.value
+  } else if (random !== undefined) {
+    problems.push(
+      `${name}: randomPositions applies to methods whose hooks take positions (${listEmbeddings().filter((m) => m.takesPositions).map((m) => m.name).join(", ")}); ${name} does not`
+    )
   }
   if (problems.length > 0) throw new EmbeddingError(problems.join("\n"))
   return resolved
@@ -130,5 +142,7 @@ export const createEmbedding = (
   const module = embeddingModule(spec.name)
   const params = resolveEmbeddingParams(spec.name, spec.params ?? {})
   checkShape(spec.name, shape)
-  return module.create(params, shape, seed)
+  const built = module.create(params, shape, seed)
+  const M = params[RANDOM_POSITIONS_PARAM.name]
+  return typeof M === "number" && M > 0 ? withRandomizedPositions(built, M, seed) : built
 }

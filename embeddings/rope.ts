@@ -7,6 +7,7 @@ import { ropeFrequencies } from "./rotary-frequencies.js"
 export const rope: EmbeddingModule = {
   name: "rope",
   family: "rotary",
+  takesPositions: true,
   description: "Rotary position embedding: q and k rotated by t*w_k, w_k = b^(-2k/d)",
   reference: "Su et al. 2021, RoFormer (arXiv 2104.09864), eq. 34; half-split layout of GPT-NeoX",
   params: [BASE_PARAM],

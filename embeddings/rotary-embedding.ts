@@ -12,8 +12,8 @@ export interface RotaryParts {
   readonly name: string
   readonly params: Readonly<Record<string, unknown>>
   readonly shape: EmbeddingShape
-  /** tables at length T for `layer`, built in the caller's scope */
-  readonly tables: (T: number, layer: number) => RotaryTables
+  /** tables at length T for `layer` (at `positions` when given, else 0..T-1), built in the caller's scope */
+  readonly tables: (T: number, layer: number, positions?: ReadonlyArray<number>) => RotaryTables
   /** a cache key for (T, layer); null: the tables depend on trainable variables and are rebuilt each call */
   readonly cacheKey: ((T: number, layer: number) => string) | null
   readonly trainable: ReadonlyArray<tf.Variable>
@@ -36,9 +36,10 @@ export const rotaryEmbedding = (parts: RotaryParts): PositionEmbedding => {
     params: parts.params,
     shape: parts.shape,
     // q, k [B, H, T, hd] -> [B, H, T, hd]
-    queryKey: (q, k, layer) => {
+    queryKey: (q, k, layer, positions) => {
       const T = q.shape[2]
-      const tables = tablesAt(T, layer)
+      // positions other than 0..T-1 change every training step: built for the call, never cached
+      const tables = positions ? parts.tables(T, layer, positions) : tablesAt(T, layer)
       return [applyRotary(q, tables.q.cos, tables.q.sin), applyRotary(k, tables.k.cos, tables.k.sin)] as const
     },
     trainable: parts.trainable,

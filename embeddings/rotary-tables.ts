@@ -12,13 +12,15 @@ export interface RotaryTables {
 }
 
 /**
- * Values of `C[t] = cos(t*w) * m(t,k)`, `S[t] = sin(t*w) * m(t,k)` for t = 0..T-1, each [T, 2*w.length]
- * row-major (pair values repeated twice). `multiplier` (default 1) is xPos's scale or YaRN's mscale.
+ * Values of `C[t] = cos(p_t*w) * m(p_t,k)`, `S[t] = sin(p_t*w) * m(p_t,k)` for rows t = 0..T-1 at positions
+ * p_t = t (or `positions[t]`), each [T, 2*w.length] row-major (pair values repeated twice). `multiplier`
+ * (default 1) is xPos's scale or YaRN's mscale.
  */
 export const rotaryTableValues = (
   w: ArrayLike<number>,
   T: number,
-  multiplier?: (t: number, k: number) => number
+  multiplier?: (t: number, k: number) => number,
+  positions?: ReadonlyArray<number>
 ): { cos: Float32Array; sin: Float32Array } => {
   const half = w.length
   const width = 2 * half
@@ -26,9 +28,10 @@ export const rotaryTableValues = (
   const sin = new Float32Array(T * width)
   for (let t = 0; t < T; t++) {
     const row = t * width
+    const p = positions ? positions[t]! : t
     for (let k = 0; k < half; k++) {
-      const angle = t * w[k]!
-      const m = multiplier ? multiplier(t, k) : 1
+      const angle = p * w[k]!
+      const m = multiplier ? multiplier(p, k) : 1
       const c = Math.cos(angle) * m
       const s = Math.sin(angle) * m
       cos[row + k] = c
@@ -44,20 +47,22 @@ export const rotaryTableValues = (
 export const rotaryTable = (
   w: ArrayLike<number>,
   T: number,
-  multiplier?: (t: number, k: number) => number
+  multiplier?: (t: number, k: number) => number,
+  positions?: ReadonlyArray<number>
 ): { cos: tf.Tensor2D; sin: tf.Tensor2D } => {
-  const { cos, sin } = rotaryTableValues(w, T, multiplier)
+  const { cos, sin } = rotaryTableValues(w, T, multiplier, positions)
   return { cos: tf.tensor2d(cos, [T, 2 * w.length]), sin: tf.tensor2d(sin, [T, 2 * w.length]) }
 }
 
-/** The raw (unrepeated) phase matrices `Pc[t,k] = cos(t*w_k)`, `Ps[t,k] = sin(t*w_k)`, [T, K] (FoPE, step 6). */
-export const phaseMatrices = (w: ArrayLike<number>, T: number): { pc: tf.Tensor2D; ps: tf.Tensor2D } => {
+/** The raw (unrepeated) phase matrices `Pc[t,k] = cos(p_t*w_k)`, `Ps[t,k] = sin(p_t*w_k)`, [T, K] (FoPE, step 6). */
+export const phaseMatrices = (w: ArrayLike<number>, T: number, positions?: ReadonlyArray<number>): { pc: tf.Tensor2D; ps: tf.Tensor2D } => {
   const K = w.length
   const pc = new Float32Array(T * K)
   const ps = new Float32Array(T * K)
   for (let t = 0; t < T; t++) {
+    const p = positions ? positions[t]! : t
     for (let k = 0; k < K; k++) {
-      const angle = t * w[k]!
+      const angle = p * w[k]!
       pc[t * K + k] = Math.cos(angle)
       ps[t * K + k] = Math.sin(angle)
     }

@@ -8,14 +8,15 @@ import { num } from "./params.js"
 import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
 
-/** [T, dModel] values, row-major, angles in float64. */
-export const sinusoidalValues = (T: number, dModel: number, base: number): Float32Array => {
+/** [T, dModel] values at positions 0..T-1 (or `positions`), row-major, angles in float64. */
+export const sinusoidalValues = (T: number, dModel: number, base: number, positions?: ReadonlyArray<number>): Float32Array => {
   const out = new Float32Array(T * dModel)
-  for (let p = 0; p < T; p++) {
+  for (let t = 0; t < T; t++) {
+    const p = positions ? positions[t]! : t
     for (let i = 0; i < dModel; i++) {
       const k = Math.floor(i / 2)
       const angle = p / Math.pow(base, (2 * k) / dModel)
-      out[p * dModel + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle)
+      out[t * dModel + i] = i % 2 === 0 ? Math.sin(angle) : Math.cos(angle)
     }
   }
   return out
@@ -26,6 +27,7 @@ export const sinusoidal: EmbeddingModule = {
   family: "input",
   description: "Fixed sinusoids of the absolute position added to the token embeddings",
   reference: "Vaswani et al. 2017, Attention Is All You Need, section 3.5",
+  takesPositions: true,
   params: [{ name: "base", type: "number", default: 10000, min: 2, max: 1e9, doc: "wavelength base of PE(p, 2k) = sin(p / base^(2k/dModel))" }],
   create: (params, shape) => {
     const cache = new TableCache<{ pe: tf.Tensor2D }>()
@@ -35,8 +37,11 @@ export const sinusoidal: EmbeddingModule = {
       family: "input",
       params,
       shape,
-      // [T, dModel], shared by every call at that length
-      input: (T) => cache.get(`T${T}`, () => ({ pe: tf.tensor2d(sinusoidalValues(T, shape.dModel, base), [T, shape.dModel]) })).pe,
+      // [T, dModel], shared by every call at that length; at other positions (a training step's) built for the call
+      input: (T, positions) =>
+        positions
+          ? tf.tensor2d(sinusoidalValues(T, shape.dModel, base, positions), [T, shape.dModel])
+          : cache.get(`T${T}`, () => ({ pe: tf.tensor2d(sinusoidalValues(T, shape.dModel, base), [T, shape.dModel]) })).pe,
       caches: [cache]
     })
   }

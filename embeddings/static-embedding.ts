@@ -13,7 +13,7 @@ export interface StaticParts {
   readonly family: EmbeddingFamily
   readonly params: Readonly<Record<string, unknown>>
   readonly shape: EmbeddingShape
-  readonly input?: (T: number) => tf.Tensor2D
+  readonly input?: (T: number, positions?: ReadonlyArray<number>) => tf.Tensor2D
   readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
   readonly maxLength?: number
   /** named trainable variables, in a stable order */

@@ -14,6 +14,7 @@ export const xposZeta = (headDim: number): Float64Array =>
 export const xpos: EmbeddingModule = {
   name: "xpos",
   family: "rotary",
+  takesPositions: true,
   description: "RoPE with an exponential decay per pair: q scaled by zeta^(n/512), k by zeta^(-m/512)",
   reference: "Sun et al. 2022, xPos (arXiv 2212.10554), eq. 6; torchscale XPOS (centred positions)",
   params: [

@@ -42,6 +42,12 @@ export interface ForwardOptions {
   readonly queryChunk?: number
   /** token lookups (embedding rows, target log-probabilities): default "auto" (gather where the backend can train it) */
   readonly lookup?: "auto" | "gather" | "onehot"
+  /**
+   * The 1-based training step this forward pass belongs to (the Trainer passes it): a position embedding with
+   * `trainingPositions` (randomized positions) then runs at that step's positions instead of 0..T-1. Absent at
+   * evaluation, where every method runs at 0..T-1.
+   */
+  readonly trainingStep?: number
 }
 
 /**
@@ -208,8 +214,10 @@ export class Decoder {
         lookupMode(options?.lookup) === "gather"
           ? (tf.gather(this.tokenEmbedding, ids) as tf.Tensor2D) // [B*T, d]
           : tf.matMul(oneHotFloat(ids, V), this.tokenEmbedding) // [B*T, V] @ [V, d] -> [B*T, d]
+      // positions other than 0..T-1 only for a training step of a method that asks for them (randomized positions)
+      const positions = options?.trainingStep !== undefined ? embedding.trainingPositions?.(T, options.trainingStep) : undefined
       if (embedding.input) {
-        const signal = embedding.input(T) // [T, d]
+        const signal = embedding.input(T, positions) // [T, d]
         x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
       }
       for (let l = 0; l < this.blocks.length; l++) {
@@ -217,7 +225,7 @@ export class Decoder {
         // freed before the next block runs, so peak memory is one block's, not all layers'; under a tape tfjs keeps
         // (clones) what backprop needs, so training is unchanged. Same operations either way: same bits.
         const input = x
-        x = tf.tidy(() => this.block(input, l, B, T, { mask, queryChunk }, embedding, options?.onQueryKey)) // [B*T, d]
+        x = tf.tidy(() => this.block(input, l, B, T, { mask, queryChunk, positions }, embedding, options?.onQueryKey)) // [B*T, d]
       }
       return rmsNorm(x, this.finalNorm) // [B*T, d]
     })
@@ -295,7 +303,7 @@ export class Decoder {
     layer: number,
     B: number,
     T: number,
-    attention: { readonly mask: tf.Tensor2D | undefined; readonly queryChunk: number },
+    attention: { readonly mask: tf.Tensor2D | undefined; readonly queryChunk: number; readonly positions?: ReadonlyArray<number> | undefined },
     embedding: PositionEmbedding,
     onQueryKey: ForwardOptions["onQueryKey"]
   ): tf.Tensor2D {
@@ -310,7 +318,7 @@ export class Decoder {
     const q0 = heads(tf.matMul(h, w.q)) // [B, H, T, hd]
     const k0 = heads(tf.matMul(h, w.k)) // [B, H, T, hd]
     const v = heads(tf.matMul(h, w.v)) // [B, H, T, hd]
-    const [q, k] = embedding.queryKey ? embedding.queryKey(q0, k0, layer) : [q0, k0] // [B, H, T, hd] each
+    const [q, k] = embedding.queryKey ? embedding.queryKey(q0, k0, layer, attention.positions) : [q0, k0] // [B, H, T, hd] each
     onQueryKey?.(layer, { q: q0, k: k0 }, { q, k })
 
     const bias = embedding.scoreBias ? embedding.scoreBias(T, layer) : undefined // [H, T, T]

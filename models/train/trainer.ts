@@ -190,7 +190,7 @@ export class Trainer {
     const variables = parameters.map((p) => p.variable)
     const micro = this.execution.microBatches ?? 1
     // the step number lets a position embedding train at that step's randomized positions (none: no effect)
-    const lossOptions = this.execution.lossChunk !== undefined ? { lossChunk: this.execution.lossChunk } : undefined
+    const lossOptions = { trainingStep: step, ...(this.execution.lossChunk !== undefined ? { lossChunk: this.execution.lossChunk } : {}) }
     const gradientsOf = (rows: Int32Array, count: number): { value: tf.Scalar; ordered: tf.Tensor[] } => {
       const tokens = tf.tensor2d(rows, [count, T + 1], "int32") // [count, T+1]
       const { value, grads } = tf.variableGrads(() => this.model.loss(tokens, lossOptions), variables)
