@@ -13,8 +13,9 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs"
 import { dirname, join, relative, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
-const SOURCE_FOLDERS = ["embeddings", "models", "ledger", "harness"] as const
-const SOURCE_FILES = ["suites/schema.ts", "package-lock.json"] as const
+// exported for the CI recipes: their checkpoint cache key must hash these same files (a test compares)
+export const SOURCE_FOLDERS = ["embeddings", "models", "ledger", "harness"] as const
+export const SOURCE_FILES = ["suites/schema.ts", "package-lock.json"] as const
 
 /** The repository root: the folder holding package.json above this module (sources or dist/). */
 export const projectRoot = (): string => {
