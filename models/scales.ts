@@ -71,6 +71,8 @@ export interface EngineFacts {
   readonly backend: string
   readonly gpu: boolean
   readonly threads?: number
+  /** webgpu: the adapter, when it is a software one (a CPU rasteriser) */
+  readonly webgpu?: { readonly adapter: { readonly software: boolean; readonly device: string; readonly description: string } }
 }
 
 /**
@@ -102,15 +104,25 @@ export const assertScaleRunnable = (
 ): void => {
   if (!s.gpuOnly || engine.gpu || force) return
   const params = scaleParameterCount(s, step.vocabSize).total
+  const head = `scale "${s.name}" (${(params / 1e6).toFixed(1)}M parameters) needs a GPU backend (webgpu on a hardware adapter, or tensorflow-gpu); `
+  const software = engine.webgpu?.adapter.software === true ? engine.webgpu.adapter : undefined
+  if (software !== undefined) {
+    // no time estimate: a software adapter's speed was not measured at this scale
+    throw new ScaleNeedsGpuError(
+      head +
+        `this run uses webgpu on a SOFTWARE adapter (${software.device || software.description}), a CPU rasteriser far slower than the CPU engines. ` +
+        `Run it on a machine with a GPU (Vulkan driver; \`harness doctor\` lists the adapters) or pass --force-scale to start anyway.`
+    )
+  }
   const gflops = ESTIMATED_GFLOPS[engine.backend] ?? ESTIMATED_GFLOPS.cpu!
   const minutes = trainingFlopsPerStep(s, step.vocabSize, step.batchSize, step.seqLength) / (gflops * 1e9) / 60
   const whole = step.steps !== undefined ? ` (${step.steps} steps: about ${((minutes * step.steps) / 60).toFixed(1)} hours)` : ""
   const where = engine.threads !== undefined ? `${engine.backend} on ${engine.threads} CPU thread${engine.threads === 1 ? "" : "s"}` : engine.backend
   throw new ScaleNeedsGpuError(
-    `scale "${s.name}" (${(params / 1e6).toFixed(1)}M parameters) needs a GPU backend (tensorflow-gpu); ` +
+    head +
       `this run uses ${where}, where one step (batch ${step.batchSize} x ${step.seqLength} tokens) would take about ` +
       `${minutes < 10 ? minutes.toFixed(1) : Math.round(minutes)} minutes${whole}. ` +
-      `Install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or pass --force-scale to start anyway.`
+      `Run it where WebGPU finds a GPU (\`harness doctor\`), or install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1), or pass --force-scale to start anyway.`
   )
 }
 

@@ -21,6 +21,7 @@ import { Engine } from "./engine-service.js"
 import { evaluateJob } from "./evaluate-job.js"
 import { Ledger } from "../../ledger/service.js"
 import { startOrResumeJob } from "./job-records.js"
+import { jobMemoryPlan, stepExecution } from "./step-memory.js"
 import { Progress, formatDuration } from "./progress.js"
 
 export interface JobContext {
@@ -70,16 +71,21 @@ const evalThroughput = (metrics: ReadonlyArray<MetricRecord>, seconds: number): 
   return tokens > 0 && seconds > 0 ? [{ name: "eval_tokens_per_s", value: tokens / seconds, unit: "tokens/s", better: "higher" }] : []
 }
 
-/** One optimizer step; a NaN/Inf loss is TrainingDiverged, anything else thrown is JobCrashed (with an explanation). */
+/**
+ * One optimizer step; a NaN/Inf loss is TrainingDiverged, anything else thrown is JobCrashed (with an explanation).
+ * The loss is read back asynchronously (a GPU backend in Node has no synchronous read); same bits as a sync read.
+ */
 const stepOnce = (trainer: Trainer, job: Job): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> =>
-  Effect.suspend((): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> => {
-    try {
-      return Effect.succeed(trainer.next())
-    } catch (e) {
-      if (e instanceof NonFiniteLossError) return Effect.fail(new TrainingDiverged({ message: e.message, step: e.step }))
-      return Effect.fail(new JobCrashed({ message: explainCrash(e, job), step: trainer.step }))
-    }
+  Effect.tryPromise({
+    try: () => trainer.nextAsync(),
+    catch: (e) =>
+      e instanceof NonFiniteLossError
+        ? new TrainingDiverged({ message: e.message, step: e.step })
+        : new JobCrashed({ message: explainCrash(e, job), step: trainer.step })
   })
+
+/** A checkpoint, its tensors read back asynchronously first (see Trainer.checkpointAsync). */
+const checkpointOnce = (trainer: Trainer, dir: string) => Effect.promise(() => trainer.checkpointAsync(dir))
 
 export const checkpointDirectory = (root: string, key: string): string => join(root, key.slice(0, 24))
 
@@ -102,13 +108,15 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
   const tag = `[${ctx.index}/${ctx.total}] ${job.name}`
 
   const t = job.config.training
+  // micro-batches and a chunked loss where the engine's memory needs them (checked before the run started)
+  const execution = stepExecution(jobMemoryPlan(job, engine))
   // the model and its trainer (AdamW moments) live exactly as long as the job: released however it ends
   const acquire = Effect.sync(() => {
     const model = buildModel(job.config)
     try {
       const trainer = resuming
-        ? Trainer.resume(dir, model, data.train, data.mixer)
-        : Trainer.create(model, data.train, t, job.config.seed, data.mixer)
+        ? Trainer.resume(dir, model, data.train, data.mixer, execution)
+        : Trainer.create(model, data.train, t, job.config.seed, data.mixer, execution)
       return { model, trainer }
     } catch (e) {
       model.embedding.dispose()
@@ -140,12 +148,12 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
         const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
         const suite = ctx.total > 1 ? `  suite ETA ${formatDuration(suiteEta(ctx, elapsed, eta))}` : ""
         yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}${suite}`)
-        if (r.step % t.checkpointEvery === 0 && !trainer.done) trainer.checkpoint(dir)
+        if (r.step % t.checkpointEvery === 0 && !trainer.done) yield* checkpointOnce(trainer, dir)
         yield* yieldToEventLoop
       }
       const trainSeconds = (performance.now() - trainStart) / 1000
       const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
-      const finalCheckpoint = trainer.checkpoint(dir)
+      const finalCheckpoint = yield* checkpointOnce(trainer, dir)
       yield* progress.line(`${tag}: trained ${t.steps} steps in ${formatDuration(trainSeconds)}, final loss ${lastLoss.toFixed(4)}; evaluating`)
 
       const evalStart = performance.now()
@@ -186,7 +194,7 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
       // Ctrl-C, in training or in evaluation: checkpoint, mark the job interrupted; the same command resumes it
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
-          const saved = trainer.checkpoint(dir)
+          const saved = yield* checkpointOnce(trainer, dir)
           yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
           yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
         }).pipe(Effect.orDie)

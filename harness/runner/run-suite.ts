@@ -16,6 +16,7 @@ import { Ledger } from "../../ledger/service.js"
 import { beginSuiteRun, findDone } from "./job-records.js"
 import { Progress, formatDuration } from "./progress.js"
 import { clearCheckpoint, runJob } from "./run-job.js"
+import { planJobsMemory } from "./step-memory.js"
 import { resultsTable } from "./results-table.js"
 import { describeEngine } from "../../models/engine/index.js"
 
@@ -74,6 +75,7 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
   const engine = yield* Engine
   const jobs = yield* planSuite(options.suite, options)
   yield* refuseGpuScales(jobs, engine, options.forceScale)
+  yield* planJobsMemory(jobs, engine)
 
   // never append to a ledger that was edited behind the harness's back: the new records would chain onto a lie.
   // Full verification is linear in the ledger (about 15,000 records/s here); past a size, leave it to `ledger verify`.

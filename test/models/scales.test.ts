@@ -62,14 +62,17 @@ describe("scales", () => {
       assertScaleRunnable(s, wasm, false)
     } catch (e) {
       const message = (e as Error).message
-      expect(message).toMatch(/^scale "60m" \(\d+\.\dM parameters\) needs a GPU backend \(tensorflow-gpu\); this run uses wasm on 2 CPU threads/)
+      expect(message).toMatch(/^scale "60m" \(\d+\.\dM parameters\) needs a GPU backend \(webgpu on a hardware adapter, or tensorflow-gpu\); this run uses wasm on 2 CPU threads/)
       expect(message).toMatch(/one step .* would take about [\d.]+ minutes/)
-      expect(message).toContain("Install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or pass --force-scale to start anyway.")
+      expect(message).toContain("or install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1), or pass --force-scale to start anyway.")
     }
     expect(() => assertScaleRunnable(s, { backend: "cpu", gpu: false }, false)).toThrow(/this run uses cpu,/)
     expect(() => assertScaleRunnable(s, wasm, false, { vocabSize: 256, batchSize: 8, seqLength: 512, steps: 1000 })).toThrow(
-      /minutes \(1000 steps: about [\d.]+ hours\)\. Install/
+      /minutes \(1000 steps: about [\d.]+ hours\)\. Run it where WebGPU finds a GPU/
     )
+    const software = { backend: "webgpu", gpu: false, webgpu: { adapter: { software: true, device: "llvmpipe", description: "Mesa" } } }
+    expect(() => assertScaleRunnable(s, software, false)).toThrow(/this run uses webgpu on a SOFTWARE adapter \(llvmpipe\).*--force-scale/)
+    expect(() => assertScaleRunnable(s, software, true)).not.toThrow()
     expect(() => assertScaleRunnable(s, wasm, true)).not.toThrow()
     expect(() => assertScaleRunnable(s, { backend: "tensorflow-gpu", gpu: true }, false)).not.toThrow()
     expect(() => assertScaleRunnable(resolveScale("micro"), wasm, false)).not.toThrow()
