@@ -56,6 +56,8 @@ describe("the command check", () => {
     expect(await cliProblems(["ledger", "verify", "--ledger"])).toEqual(["harness ledger verify --ledger: --ledger needs a value"])
     expect((await cliProblems(["ledger", "merge", "m.db"]))[0]).toMatch(/takes 2 or more arguments, given 1/)
     expect((await cliProblems(["run"]))[0]).toMatch(/takes 1 arguments, given 0/)
+    expect(await cliProblems(["run", "$SUITE", "${RUN_FLAGS:-}"])).toEqual([])
+    expect((await cliProblems(["run", "smoke", "quickstart"]))[0]).toMatch(/takes 1 arguments, given 2/)
   })
 })
 

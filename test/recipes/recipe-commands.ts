@@ -204,7 +204,9 @@ export const cliProblems = async (args: ReadonlyArray<string>): Promise<string[]
     if (value === undefined) problems.push(`${shown}: ${name} needs a value`)
     else if (flag.choices && !isRunTimeValue(value) && !flag.choices.includes(value)) problems.push(`${shown}: ${name} ${value} is not one of ${flag.choices.join(", ")}`)
   }
-  if (positionals.length < spec.minArgs || positionals.length > spec.maxArgs) {
+  // a word that is only a variable (`${RUN_FLAGS:-}`) may expand to flags or to nothing: it need not fit an argument
+  const fixed = positionals.filter((p) => !/^\$(\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(p))
+  if (positionals.length < spec.minArgs || fixed.length > spec.maxArgs) {
     problems.push(`${shown}: harness ${path.join(" ")} takes ${spec.minArgs}${spec.maxArgs === Infinity ? " or more" : spec.maxArgs === spec.minArgs ? "" : `-${spec.maxArgs}`} arguments, given ${positionals.length} (${positionals.join(" ")})`)
   }
   return problems
