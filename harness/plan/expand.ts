@@ -11,6 +11,7 @@ import { resolveScale } from "../../models/scales.js"
 import { TRAIN_DEFAULTS } from "../../models/train/index.js"
 import { canonicalJson, sha256Hex } from "../../ledger/canonical.js"
 import { embeddingLabel } from "../suite/load-suite.js"
+import { planSizeProblem, seedProblems } from "../suite/suite-limits.js"
 import { UsageError } from "../errors.js"
 import type { Job, JobConfig } from "./job.js"
 
@@ -32,6 +33,10 @@ const matches = (p: CellPattern, c: Cell): boolean =>
 
 export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>): Cell[] => {
   const seeds = seedsOverride ?? suite.seeds
+  // before a single cell is built: a plan too large to expand is refused by its size, in constant time
+  const tooLarge = planSizeProblem(suite.embeddings.length, suite.scales.length, seeds.length)
+  const problems = tooLarge ? [tooLarge] : seedsOverride ? seedProblems(seedsOverride, "--seeds") : []
+  if (problems.length > 0) throw new UsageError({ message: `suite "${suite.name}": ${problems.join("; ")}` })
   const cells: Cell[] = []
   for (const entry of suite.embeddings)
     for (const scale of suite.scales)

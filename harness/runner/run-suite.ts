@@ -5,7 +5,8 @@
 import { Effect } from "effect"
 import { assertScaleRunnable, resolveScale } from "../../models/scales.js"
 import type { Suite } from "../../suites/schema.js"
-import { JobRefused, TrainingDiverged } from "../errors.js"
+import { JobRefused, SuiteError, TrainingDiverged, UsageError } from "../errors.js"
+import { evaluationLengthProblem } from "../suite/suite-limits.js"
 import { expandPlan } from "../plan/expand.js"
 import type { Job } from "../plan/job.js"
 import { codeVersion, gitFacts } from "../provenance/code-version.js"
@@ -46,11 +47,19 @@ export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options
   const corpus = yield* CorpusService
   const first = suite.data
   const data = yield* corpus.load({ corpus: first.corpus, tokenizer: first.tokenizer, validFraction: 0.1, passkeyFraction: first.passkeyFraction ?? 0 })
-  return expandPlan(suite, {
-    dataHash: data.hash,
-    codeVersion: codeVersion(),
-    ...(options.seeds ? { seeds: options.seeds } : {}),
-    ...(options.shard ? { shard: options.shard } : {})
+  // checkable only once the split is tokenized: the longest evaluation window must fit the validation stream
+  const tooLong = evaluationLengthProblem(suite, data.valid.length)
+  if (tooLong) return yield* new SuiteError({ message: `suite "${suite.name}": ${tooLong}` })
+  // expandPlan refuses an oversized plan or repeated --seeds with a UsageError: a failure to report, not a defect
+  return yield* Effect.try({
+    try: () =>
+      expandPlan(suite, {
+        dataHash: data.hash,
+        codeVersion: codeVersion(),
+        ...(options.seeds ? { seeds: options.seeds } : {}),
+        ...(options.shard ? { shard: options.shard } : {})
+      }),
+    catch: (e) => e as UsageError
   })
 })
 

@@ -4,7 +4,9 @@
  * Three layers of checks, all reporting every problem at once with its path inside the file:
  *   1. JSON syntax (with the line and column of the error);
  *   2. the Schema in suites/schema.ts (types, ranges, unknown keys);
- *   3. the registries: embedding names and parameters, scale names, matrix patterns that match nothing.
+ *   3. the registries: embedding names and parameters, scale names, matrix patterns that match nothing;
+ *      and combinations no single field can check (suite-limits.ts): the plan's size, repeated seeds, warm-up
+ *      longer than training, thresholds for metrics no task records.
  */
 import { readdirSync, readFileSync, existsSync } from "node:fs"
 import { basename, dirname, extname, join, resolve } from "node:path"
@@ -14,6 +16,7 @@ import { Suite } from "../../suites/schema.js"
 import { EMBEDDINGS, resolveEmbeddingParams } from "../../embeddings/registry.js"
 import { SCALES } from "../../models/scales.js"
 import { SuiteError } from "../errors.js"
+import { boundedForDecoding, combinationProblems } from "./suite-limits.js"
 
 /** suites/ next to harness/, whether running from sources (vitest) or from dist/ */
 export const suitesDirectory = (): string => {
@@ -55,13 +58,15 @@ const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
 /** Decodes and cross-checks suite data; `source` names the file in messages. */
 export const parseSuite = (data: unknown, source: string): Suite => {
-  const exit = decodeSuite(data, { errors: "all", onExcessProperty: "error" })
+  const exit = decodeSuite(boundedForDecoding(data), { errors: "all", onExcessProperty: "error" })
   if (Exit.isFailure(exit)) {
     const error = Cause.squash(exit.cause) as { issue?: SchemaIssue.Issue; message?: string }
     const problems = error.issue
       ? standardFormatter(error.issue).issues.map((i) => `${formatPath(i.path ?? [])}: ${i.message}`)
       : [String(error.message)]
-    throw new SuiteError({ message: suiteProblemsMessage(source, problems) })
+    // the combinations read the fields they need defensively, so they join the Schema's problems in one report
+    const combinations = typeof data === "object" && data !== null ? combinationProblems(data as Suite) : []
+    throw new SuiteError({ message: suiteProblemsMessage(source, [...combinations, ...problems]) })
   }
   const suite = exit.value
   const problems = crossCheck(suite)
@@ -109,6 +114,7 @@ const crossCheck = (suite: Suite): string[] => {
   if (suite.evaluation.tasks.includes("passkey") && suite.data.tokenizer === "bytes" && suite.training.length < 256) {
     problems.push(`evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`)
   }
+  problems.push(...combinationProblems(suite))
   return problems
 }
 

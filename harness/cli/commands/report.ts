@@ -14,6 +14,7 @@ import type { ReportInput, ReportJob } from "../../report/types.js"
 import { loadSuite } from "../../suite/load-suite.js"
 import type { JobConfig } from "../../plan/job.js"
 import { UsageError } from "../../errors.js"
+import { fileInside, reportFolder } from "../../report/output-paths.js"
 import { ledgerFlag } from "../shared-flags.js"
 
 const describeBackend = (environment: unknown): string => {
@@ -73,10 +74,11 @@ export const reportCommand = Command.make(
           return yield* new UsageError({ message: `the ledger ${f.ledger} holds no jobs of suite "${f.suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${f.suite}\` first.` })
         }
         const rendered = renderReport(input)
-        const out = Option.getOrElse(f.out, () => join("reports", f.suite))
+        const out = yield* Effect.try({ try: () => reportFolder(f.suite, Option.getOrUndefined(f.out)), catch: (e) => e as UsageError })
+        const targets = yield* Effect.try({ try: () => rendered.files.map((file) => fileInside(out, file.name)), catch: (e) => e as UsageError })
         mkdirSync(out, { recursive: true })
         writeFileSync(join(out, "README.md"), rendered.markdown)
-        for (const file of rendered.files) writeFileSync(join(out, file.name), file.content)
+        rendered.files.forEach((file, i) => writeFileSync(targets[i]!, file.content))
         yield* Console.log(`wrote ${join(out, "README.md")} and ${rendered.files.length} plot(s): ${rendered.files.map((x) => x.name).join(", ")}`)
       } finally {
         store.close()
