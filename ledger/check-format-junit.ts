@@ -44,7 +44,9 @@ export const renderCheckJunit = (report: CheckReport): string => {
   const { result } = report
   const byCell = new Map<string, CheckRow[]>()
   for (const r of result.rows) byCell.set(r.cell, [...(byCell.get(r.cell) ?? []), r])
-  const changed = new Set(shownRows(result))
+  // each cell's changed rows, most alarming first (the table's order)
+  const changed = new Map<string, CheckRow[]>()
+  for (const r of shownRows(result)) changed.set(r.cell, [...(changed.get(r.cell) ?? []), r])
 
   const cases: string[] = []
   let failures = 0
@@ -52,7 +54,7 @@ export const renderCheckJunit = (report: CheckReport): string => {
   for (const [cell, rows] of byCell) {
     const regressed = rows.filter((r) => r.regression)
     const records = report.records.get(cell)
-    const detail = rows.filter((r) => changed.has(r)).map(rowLine)
+    const detail = (changed.get(cell) ?? []).map(rowLine)
     // a passing cell may still have changed (within its threshold, or an improvement): say so beside its records
     const out = [...(regressed.length > 0 ? [] : detail), ...recordLines("baseline", records?.baseline ?? []), ...recordLines("candidate", records?.candidate ?? [])]
     let body = ""

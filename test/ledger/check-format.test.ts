@@ -101,7 +101,9 @@ describe("check --format", () => {
     const failure = fope.children.find((c) => c.name === "failure")!
     expect(failure.attrs.type).toBe("regression")
     expect(failure.attrs.message).toMatch(/^2 of 2 comparisons regressed: loss@64 \+10\.\d% \(threshold 5\.0%\), loss@128/)
-    expect(failure.text).toMatch(/^regression: loss@64 /m)
+    // the cell's changed rows, regressions first
+    expect(failure.text.split("\n").map((l) => l.split(":")[0])).toEqual(["regression", "regression"])
+    expect(failure.text).toMatch(/^regression: loss@64 /)
     // the records behind the cell, on both sides, in full
     const out = fope.children.find((c) => c.name === "system-out")!.text
     expect(out).toContain(`baseline: s/fope/nano/seed1 seed 1 job.done ${doneHashes(files.baseline).get("s/fope/nano/seed1")}`)
