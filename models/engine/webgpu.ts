@@ -253,10 +253,65 @@ export const startWebGpu = async (tf: typeof import("@tensorflow/tfjs"), allowSo
   const ok = await tf.setBackend("webgpu")
   if (!ok) throw new Error(`tf.setBackend('webgpu') failed on ${describeAdapter(chosen.record)}`)
   await tf.ready()
+  installWebGpuFixes(tf)
   startedOn = {
     adapter: chosen.record,
     dawn: probe.dawn ?? "webgpu (dawn.node)",
     backendVersion: String(backendModule.version_webgpu ?? tf.version_core)
   }
   return startedOn
+}
+
+type KernelArgs = { inputs: Record<string, unknown> | unknown[]; backend: unknown; attrs?: Record<string, unknown> }
+type TensorInfoLike = { dataId: object }
+type WebGpuBackendLike = {
+  device: { limits: { maxStorageBuffersPerShaderStage: number } }
+  readSync(dataId: object): unknown
+  disposeData(dataId: object): boolean
+}
+
+export const ADDN_SPLIT = "AddN(split to the adapter's storage-buffer limit)"
+
+/**
+ * Two gaps of tfjs-backend-webgpu 4.22.0 in Node:
+ * - AddN binds every input as a storage buffer in one shader; adapters allow few per stage (8 on a compatibility
+ *   adapter: llvmpipe), so the gradient norm's AddN over ~30 parameters made an invalid pipeline and the step read
+ *   back zeros. Split: sums of at most (limit - 1) inputs, then the sum of those (Concat does the same).
+ * - A synchronous read of a GPU tensor needs OffscreenCanvas, absent in Node: the bare ReferenceError becomes an
+ *   error that says what happened and what to do.
+ */
+const installWebGpuFixes = (tf: typeof import("@tensorflow/tfjs")): void => {
+  const backend = tf.backend() as unknown as WebGpuBackendLike
+  const maxInputs = Math.max(2, backend.device.limits.maxStorageBuffersPerShaderStage - 1)
+  const stock = tf.getKernel("AddN", "webgpu")
+  if (stock !== undefined && !(stock as { split?: boolean }).split) {
+    const stockFunc = stock.kernelFunc as unknown as (args: KernelArgs) => TensorInfoLike
+    const addN = (args: KernelArgs): TensorInfoLike => {
+      const inputs = args.inputs as unknown as TensorInfoLike[]
+      if (inputs.length <= maxInputs) return stockFunc(args)
+      const partials: TensorInfoLike[] = []
+      for (let i = 0; i < inputs.length; i += maxInputs) {
+        partials.push(stockFunc({ ...args, inputs: inputs.slice(i, i + maxInputs) })) // a lone input: identity, shared data (refcounted)
+      }
+      const out = addN({ ...args, inputs: partials })
+      for (const p of partials) backend.disposeData(p.dataId)
+      return out
+    }
+    tf.unregisterKernel("AddN", "webgpu")
+    tf.registerKernel({ ...stock, kernelFunc: addN as unknown as typeof stock.kernelFunc, split: true } as typeof stock)
+  }
+  const readSync = backend.readSync.bind(backend)
+  backend.readSync = (dataId: object) => {
+    try {
+      return readSync(dataId)
+    } catch (e) {
+      if (e instanceof ReferenceError && /OffscreenCanvas/.test(e.message)) {
+        throw new Error(
+          "a synchronous read (dataSync / arraySync) of a tensor that lives on the GPU: tfjs-backend-webgpu in Node has no " +
+            "synchronous GPU read (it needs OffscreenCanvas). Read it with `await tensor.data()` first (then dataSync serves the copy)."
+        )
+      }
+      throw e
+    }
+  }
 }
