@@ -172,7 +172,7 @@ const isRunTimeValue = (value: string): boolean => value.includes("$") || value.
 /** Problems with one harness call (none: the CLI has this subcommand and accepts these flags, values and arguments). */
 export const cliProblems = async (args: ReadonlyArray<string>): Promise<string[]> => {
   const shown = `harness ${args.join(" ")}`
-  let command: Command.Any = rootCommand
+  let command: Command.Command.Any = rootCommand
   const path: string[] = []
   let rest = [...args]
   for (;;) {
@@ -215,7 +215,7 @@ export const cliProblems = async (args: ReadonlyArray<string>): Promise<string[]
 /** The subcommand path of a call (`ledger merge`, `check`). */
 export const subcommandOf = (args: ReadonlyArray<string>): string => {
   const words: string[] = []
-  let command: Command.Any = rootCommand
+  let command: Command.Command.Any = rootCommand
   for (const a of args) {
     const next = command.subcommands.flatMap((g) => g.commands).find((c) => c.name === a)
     if (!next) break
