@@ -71,19 +71,17 @@ const sideOpener = () => {
 /** `harness ledger verify <file>` */
 export const verifyCommand = (path: string): CommandResult => {
   try {
-    return withStores([path], ([store]) => {
-      const report = store.verify()
-      const first = report.firstBad
-      const verdict = first?.table === "sqlite" ? "DAMAGED" : first?.table === "schema" || first?.table === "schema_version" ? "SCHEMA CHANGED" : "TAMPERED"
-      const text = report.ok
-        ? `ok: ${path}: ${report.records} records, file, schema, chain and tables intact (head ${report.headHash})`
-        : [
-            `${verdict}: ${path}: first bad record: ${first!.table} ${first!.id}: ${first!.reason}`,
-            ...report.problems.slice(1).map((p) => `  also: ${p.table} ${p.id}: ${p.reason}`),
-            "Restore the ledger from a JSON Lines export or a backup; never edit it by hand."
-          ].join("\n")
-      return { exitCode: report.ok ? 0 : 1, text, json: report }
-    })
+    const report = LedgerStore.verifyFile(path)
+    const first = report.firstBad
+    const verdict = first?.table === "sqlite" ? "DAMAGED" : first?.table === "schema" || first?.table === "schema_version" ? "SCHEMA CHANGED" : "TAMPERED"
+    const text = report.ok
+      ? `ok: ${path}: ${report.records} records, file, schema, chain and tables intact (head ${report.headHash})`
+      : [
+          `${verdict}: ${path}: first bad record: ${first!.table} ${first!.id}: ${first!.reason}`,
+          ...report.problems.slice(1).map((p) => `  also: ${p.table} ${p.id}: ${p.reason}`),
+          "Restore the ledger from a JSON Lines export or a backup; never edit it by hand."
+        ].join("\n")
+    return { exitCode: report.ok ? 0 : 1, text, json: report }
   } catch (e) {
     return failure(e)
   }

@@ -240,6 +240,42 @@ export class LedgerStore {
    * created, migrated or written: a missing file is "invalid", an empty file or empty database "corrupt".
    */
   static open(file: string, options: LedgerOpenOptions = {}): LedgerStore {
+    const db = LedgerStore.openDatabase(file, options)
+    try {
+      return new LedgerStore(db, file, options)
+    } catch (e) {
+      db.close()
+      // the store prepares its statements against the tables: a renamed or dropped column fails here
+      if ((e as { code?: unknown }).code === "SQLITE_ERROR") {
+        throw new LedgerStoreError(
+          "corrupt",
+          file,
+          `ledger ${file}: its tables are not the ledger's schema (${(e as Error).message}): they were changed behind the harness's back. ` +
+            "harness ledger verify names what changed; restore the ledger from a JSON Lines export or a backup",
+          { cause: e }
+        )
+      }
+      throw translateSqliteError(e, file)
+    }
+  }
+
+  /**
+   * Verifies the ledger at `file` without building a store: a ledger whose tables were changed too much for the
+   * store's statements to prepare still gets verify's full report (what changed in the schema, which rows differ).
+   */
+  static verifyFile(file: string, options: Pick<LedgerOpenOptions, "busyTimeoutMs"> = {}): VerifyReport {
+    const db = LedgerStore.openDatabase(file, { ...options, readonly: true })
+    try {
+      return db.transaction(() => verifyDatabase(db, file)).deferred()
+    } catch (e) {
+      throw translateSqliteError(e, file)
+    } finally {
+      db.close()
+    }
+  }
+
+  /** The checked connection `open` and `verifyFile` work on: a SQLite ledger of a schema this harness knows. */
+  private static openDatabase(file: string, options: LedgerOpenOptions): Database.Database {
     if (options.readonly) assertReadableLedgerFile(file)
     else assertSqliteFile(file)
     let db: Database.Database | undefined
@@ -283,7 +319,7 @@ export class LedgerStore {
           `ledger ${file} has schema version ${version} (current ${LATEST_SCHEMA_VERSION}); open it once read-write to migrate it`
         )
       }
-      return new LedgerStore(db, file, options)
+      return db
     } catch (e) {
       db?.close()
       throw translateSqliteError(e, file)

@@ -15,6 +15,7 @@ import { Cause, Exit, Schema, SchemaIssue } from "effect"
 import { Suite } from "../../suites/schema.js"
 import { EMBEDDINGS, resolveEmbeddingParams } from "../../embeddings/registry.js"
 import { SCALES } from "../../models/scales.js"
+import { resolveSourcePaths, sourceDeclarationProblems } from "../../models/data/corpus-source.js"
 import { SuiteError } from "../errors.js"
 import { boundedForDecoding, combinationProblems } from "./suite-limits.js"
 
@@ -74,9 +75,13 @@ export const parseSuite = (data: unknown, source: string): Suite => {
   return suite
 }
 
+/** A file with a thousand bad entries gets the first ones listed and a count of the rest, not a thousand lines. */
+const MAX_PROBLEMS_SHOWN = 50
+
 export const suiteProblemsMessage = (source: string, problems: ReadonlyArray<string>): string =>
   `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the suite file:\n` +
-  problems.map((p) => `  - ${p}`).join("\n") +
+  problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`).join("\n") +
+  (problems.length > MAX_PROBLEMS_SHOWN ? `\n  ... and ${problems.length - MAX_PROBLEMS_SHOWN} more` : "") +
   `\nFix the file (suites/suite.schema.json describes every field; \`harness list\` shows embeddings and scales).`
 
 /** Checks that need the registries. */
@@ -115,6 +120,7 @@ const crossCheck = (suite: Suite): string[] => {
     problems.push(`evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`)
   }
   problems.push(...combinationProblems(suite))
+  problems.push(...sourceDeclarationProblems(suite.data.corpus, suite.data.tokenizer, suite.evaluation.tasks.includes("passkey") || (suite.data.passkeyFraction ?? 0) > 0))
   return problems
 }
 
@@ -131,5 +137,8 @@ export const loadSuite = (nameOrPath: string): { suite: Suite; path: string } =>
   } catch (e) {
     throw new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
   }
-  return { suite: parseSuite(data, path), path }
+  const suite = parseSuite(data, path)
+  // a declared corpus's paths are relative to the suite file
+  const corpus = suite.data.corpus
+  return { suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } }, path }
 }

@@ -106,7 +106,11 @@ export const combinationProblems = (suite: Suite): string[] => {
     problems.push(`evaluation.lossBuckets: ${e.lossBuckets} buckets over ${longest} positions (the longest evaluation length) leaves buckets empty; use at most ${longest}`)
   }
   const tasks = Array.isArray(e.tasks) ? (e.tasks as ReadonlyArray<Task>) : undefined
-  const thresholds = typeof suite.thresholds === "object" && suite.thresholds !== null ? suite.thresholds : undefined
+  // a malformed value (a list, thousands of keys) is the Schema's to report, not to be judged metric by metric
+  const thresholds =
+    typeof suite.thresholds === "object" && suite.thresholds !== null && !Array.isArray(suite.thresholds) && Object.keys(suite.thresholds).length <= LIMITS.seeds.maxItems
+      ? suite.thresholds
+      : undefined
   // timing suites record benchmark metrics, not the tasks'; a task this check does not know records unknown names
   if ((suite.kind ?? "train") === "train" && thresholds && tasks && tasks.every((task) => TASK_METRICS[task] !== undefined)) {
     const names = [...TRAINING_METRICS, ...tasks.flatMap((task) => TASK_METRICS[task] ?? [])]
@@ -136,23 +140,18 @@ export const evaluationLengthProblem = (suite: Suite, validationTokens: number):
   )
 }
 
+/** No list or object in a suite needs more entries than the longest bounded list allows (the seeds). */
+const DECODE_CAP = LIMITS.seeds.maxItems + 1
+
 /**
- * The file's data with each bounded list cut to one entry past its bound: decoding 200,000 seeds entry by entry
- * takes most of a second only to report that there are too many. The cut list still fails its bound (with the
- * Schema's message), the other fields decode as they are, and the plan's size is judged on the uncut lengths.
+ * The file's data with every list and object cut to one entry past the longest bound: decoding 200,000 entries
+ * one by one (each with its own error, for a list of the wrong type) takes seconds only to report that there are
+ * too many. A cut list still fails its bound with the Schema's message, everything else decodes as it is, and
+ * the plan's size is judged on the uncut lengths.
  */
 export const boundedForDecoding = (data: unknown): unknown => {
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return data
-  const cut = (v: unknown, maxItems: number): unknown => (Array.isArray(v) && v.length > maxItems + 1 ? v.slice(0, maxItems + 1) : v)
-  const d = data as Record<string, unknown>
-  const evaluation = d.evaluation
-  return {
-    ...d,
-    ...("seeds" in d ? { seeds: cut(d.seeds, LIMITS.seeds.maxItems) } : {}),
-    ...("embeddings" in d ? { embeddings: cut(d.embeddings, LIMITS.embeddings.maxItems) } : {}),
-    ...("scales" in d ? { scales: cut(d.scales, LIMITS.scales.maxItems) } : {}),
-    ...(typeof evaluation === "object" && evaluation !== null && !Array.isArray(evaluation) && "lengthMultiples" in evaluation
-      ? { evaluation: { ...evaluation, lengthMultiples: cut((evaluation as Record<string, unknown>).lengthMultiples, LIMITS.lengthMultiple.maximum) } }
-      : {})
-  }
+  if (Array.isArray(data)) return (data.length > DECODE_CAP ? data.slice(0, DECODE_CAP) : data).map(boundedForDecoding)
+  if (typeof data !== "object" || data === null) return data
+  const entries = Object.entries(data)
+  return Object.fromEntries((entries.length > DECODE_CAP ? entries.slice(0, DECODE_CAP) : entries).map(([k, v]) => [k, boundedForDecoding(v)]))
 }
