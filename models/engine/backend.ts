@@ -39,8 +39,10 @@ import {
   installFusedAdamW,
   removeFusedAdamW,
   setGemmThreads,
-  batchMatMulLabel
+  batchMatMulLabel,
+  setNativeGemm
 } from "./wasm-kernels.js"
+import { loadNativeGemm, type NativeGemmInfo } from "./native-gemm.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
 import { describeAdapter, gpuDeviceNodes, startWebGpu, type WebGpuAdapterRecord } from "./webgpu.js"
 
@@ -61,6 +63,8 @@ export interface EngineInfo {
   readonly notes?: ReadonlyArray<string>
   /** webgpu only: the adapter Dawn opened (hardware or software) and the Dawn bindings' version */
   readonly webgpu?: { readonly adapter: WebGpuAdapterRecord; readonly dawn: string }
+  /** tuned wasm only: the native library the matrix products ran on (native-gemm.ts); absent: the WebAssembly GEMM */
+  readonly native?: NativeGemmInfo
 }
 
 export interface EngineOptions {
@@ -70,6 +74,9 @@ export interface EngineOptions {
   /** wasm only: install the kernel overrides (default true). false = stock tfjs-backend-wasm (+ the missing
    * UnsortedSegmentSum kernel, without which a gather embedding cannot train at all, and the OneHot dtype fix). */
   readonly tuned?: boolean
+  /** tuned wasm only: run the matrix products on the native library (oneDNN, native-gemm.ts) when its addon loads
+   * (default true); false = the WebAssembly SIMD GEMM. */
+  readonly native?: boolean
 }
 
 const TFJS_VERSION = "4.22.0"
@@ -92,7 +99,7 @@ interface NativeLoad {
 let nativeLoaded: NativeLoad | null = null
 
 /** Dynamic import of the native bindings (they are optionalDependencies and usually absent). */
-const loadNative = async (): Promise<{ loaded: NativeLoad | null; errors: string[] }> => {
+export const loadNative = async (): Promise<{ loaded: NativeLoad | null; errors: string[] }> => {
   if (nativeLoaded !== null) return { loaded: nativeLoaded, errors: [] }
   const errors: string[] = []
   for (const name of NATIVE_PACKAGES) {
@@ -164,7 +171,7 @@ const startWasm = async (threads: number, xnnpack: number): Promise<void> => {
   wasmThreadsLive = { threads, xnnpack }
 }
 
-const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned: boolean): Promise<EngineInfo> => {
+const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned: boolean, nativeWanted = true): Promise<EngineInfo> => {
   const notes: string[] = []
   const xnnpackWanted = tuned ? 1 : threadsWanted
   if (wasmThreadsLive !== null && (wasmThreadsLive.threads !== threadsWanted || wasmThreadsLive.xnnpack !== xnnpackWanted)) resetWasmBackend()
@@ -197,9 +204,12 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
   const live = wasmThreadsLive as { threads: number; xnnpack: number } | null
   const threads = live?.threads ?? 1
   setGemmThreads(threads)
+  const native = tuned && nativeWanted ? loadNativeGemm() : null
+  setNativeGemm(native?.ok === true ? native : null, threads)
+  if (native !== null && !native.ok) notes.push(`native kernels not in use (${native.reason}): the matrix products run on the WebAssembly GEMM`)
   const xnnpackThreads = tfWasm.getThreadsCount()
   if (xnnpackThreads !== (live?.xnnpack ?? 1)) notes.push(`asked for ${live?.xnnpack ?? 1} XNNPACK threads, XNNPACK runs ${xnnpackThreads}`)
-  if (tuned && threads > 1) notes.push(`${threads} threads run the matrix products (SIMD GEMM); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`)
+  if (tuned && threads > 1) notes.push(`${threads} threads run the matrix products (${native?.ok === true ? `${native.info.library}'s pool` : "SIMD GEMM"}); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`)
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))
   return {
     requested,
@@ -216,8 +226,10 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
       ...(hasFusedAdamW("wasm") ? [FUSED_ADAMW_KERNEL] : [])
     ],
     gpu: false,
-    // Measured: same seed + same threads gives bitwise-identical loss sequences (test/models/engine).
+    // Measured: same seed + same threads gives bitwise-identical loss sequences (test/models/engine), on the
+    // WebAssembly GEMM and on the native one (for a fixed library, CPU kernel and thread count).
     deterministic: true,
+    ...(native?.ok === true ? { native: native.info } : {}),
     ...(notes.length > 0 ? { notes } : {})
   }
 }
@@ -305,7 +317,7 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
       }
     }
     case "wasm":
-      return initWasm(requested, threads, tuned)
+      return initWasm(requested, threads, tuned, options.native)
     case "webgpu": {
       const info = await initWebGpu(requested, true, [])
       if (info === null) throw new Error("WebGPU found no adapter") // unreachable: allowSoftware throws with the reason instead
@@ -333,7 +345,7 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
       } else {
         why.push("no GPU device node (/dev/nvidia*, /dev/dri/renderD*): WebGPU not tried")
       }
-      const info = await initWasm(requested, threads, tuned)
+      const info = await initWasm(requested, threads, tuned, options.native)
       return { ...info, notes: [`${why.join("; ")}; using wasm`, ...(info.notes ?? [])] }
     }
   }

@@ -43,7 +43,7 @@ const worstRelative = (got: Float32Array, want: Float32Array): number => {
   return worst / scale
 }
 
-const seeded = (shape4: number[], purpose: string): tf.Tensor4D => {
+const seeded = (shape4: [number, number, number, number], purpose: string): tf.Tensor4D => {
   const n = shape4.reduce((a, b) => a * b, 1)
   return tf.tensor(SeededRandom.create(7, purpose).fill(n, (r) => r.normal()), shape4, "float32") as tf.Tensor4D
 }
