@@ -104,9 +104,41 @@ export const Training = Schema.Struct({
 })
 export type Training = typeof Training.Type
 
+/** How a declared corpus is split into training and validation: by document, a seeded shuffle picks validation. */
+const SplitFields = {
+  /** fraction of documents held out for validation; default 0.1 */
+  validFraction: Schema.optionalKey(Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0), Schema.isLessThan(1))),
+  /** seed of the document shuffle; default 0 */
+  splitSeed: Schema.optionalKey(Seed)
+}
+
+/**
+ * A researcher's own corpus (models/data/corpus-source.ts reads it). Paths are relative to the suite file; the
+ * content, not the path, goes into the job keys.
+ */
+export const CorpusSource = Schema.Union([
+  /** a .txt file (documents separated by `separator`) or a folder of .txt files, one document per file */
+  Schema.Struct({ kind: Schema.Literal("text"), path: Schema.NonEmptyString, separator: Schema.optionalKey(Schema.NonEmptyString), ...SplitFields }),
+  /** JSON Lines, one document per line in a string field (default "text"), optionally gzip-compressed */
+  Schema.Struct({ kind: Schema.Literal("jsonl"), path: Schema.NonEmptyString, field: Schema.optionalKey(Schema.NonEmptyString), ...SplitFields }),
+  /** uint16 token ids: nanoGPT's train.bin + val.bin as given, or one .bin split after each endOfText id */
+  Schema.Struct({
+    kind: Schema.Literal("tokens"),
+    vocabSize: IntIn({ minimum: 2, maximum: 65_536 }),
+    train: Schema.optionalKey(Schema.NonEmptyString),
+    valid: Schema.optionalKey(Schema.NonEmptyString),
+    path: Schema.optionalKey(Schema.NonEmptyString),
+    endOfText: Schema.optionalKey(IntIn({ minimum: 0, maximum: 65_535 })),
+    ...SplitFields
+  })
+])
+export type CorpusSource = typeof CorpusSource.Type
+
 export const Data = Schema.Struct({
-  corpus: Schema.Literals(["sotu"]),
-  tokenizer: Schema.Literals(["bytes", "gpt2"]),
+  /** the shipped State of the Union corpus, or a declared source */
+  corpus: Schema.Union([Schema.Literals(["sotu"]), CorpusSource]),
+  /** "none": a token corpus whose tokenizer the harness does not have (no passkey then) */
+  tokenizer: Schema.Literals(["bytes", "gpt2", "none"]),
   /** fraction of training rows replaced by synthetic passkey examples */
   passkeyFraction: Schema.optionalKey(Fraction)
 })

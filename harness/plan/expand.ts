@@ -10,6 +10,7 @@ import { resolveEmbeddingParams } from "../../embeddings/registry.js"
 import { resolveScale } from "../../models/scales.js"
 import { TRAIN_DEFAULTS } from "../../models/train/index.js"
 import { canonicalJson, sha256Hex } from "../../ledger/canonical.js"
+import { sourceWithoutLocation } from "../../models/data/corpus-source.js"
 import { embeddingLabel } from "../suite/load-suite.js"
 import { planSizeProblem, seedProblems } from "../suite/suite-limits.js"
 import { UsageError } from "../errors.js"
@@ -59,7 +60,8 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
     embedding: { name, params: resolveEmbeddingParams(name, rawParams), label: cell.label },
     model: {
       scale: scale.name,
-      vocabSize: VOCAB_SIZES[suite.data.tokenizer],
+      // a token corpus declares its vocabulary; text corpora take their tokenizer's
+      vocabSize: typeof suite.data.corpus === "object" && suite.data.corpus.kind === "tokens" ? suite.data.corpus.vocabSize : VOCAB_SIZES[suite.data.tokenizer as keyof typeof VOCAB_SIZES],
       dModel: scale.dModel,
       heads: scale.heads,
       layers: scale.layers,
@@ -80,7 +82,7 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
     data: {
       corpus: suite.data.corpus,
       tokenizer: suite.data.tokenizer,
-      validFraction: 0.1,
+      validFraction: typeof suite.data.corpus === "object" ? (suite.data.corpus.validFraction ?? 0.1) : 0.1,
       passkeyFraction: suite.data.passkeyFraction ?? 0,
       contentHash: dataHash
     },
@@ -96,7 +98,11 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
   }
 }
 
-export const jobKey = (config: JobConfig, codeVersion: string): string => sha256Hex(canonicalJson({ config, codeVersion }))
+/** The config as keyed: a declared corpus without its paths (its content hash is in `data.contentHash`), so moving the data keeps the keys. */
+const keyedConfig = (config: JobConfig): unknown =>
+  typeof config.data.corpus === "object" ? { ...config, data: { ...config.data, corpus: sourceWithoutLocation(config.data.corpus) } } : config
+
+export const jobKey = (config: JobConfig, codeVersion: string): string => sha256Hex(canonicalJson({ config: keyedConfig(config), codeVersion }))
 
 export interface PlanOptions {
   readonly dataHash: string

