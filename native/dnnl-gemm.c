@@ -14,7 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* One product in the table: 11 int32 fields. Offsets are in bytes from the start of the view. */
+/* One product in the table: 11 uint32 fields (a 4 GiB heap's byte offsets fit). Offsets are in bytes from the
+ * start of the view; transposes are 0 or 1. */
 enum { F_TRANS_A, F_TRANS_B, F_M, F_N, F_K, F_A, F_LDA, F_B, F_LDB, F_C, F_LDC, FIELDS };
 
 #define CHECK(call)                                                   \
@@ -49,7 +50,7 @@ static int typed_array_bytes(napi_env env, napi_value value, uint8_t** data, siz
 /* Bytes a row-major matrix of `rows` x `cols` with leading dimension `ld` spans (floats). */
 static int64_t span(int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : ((rows - 1) * ld + cols) * 4; }
 
-/* gemm(heap: TypedArray, table: Int32Array, count: number): C = op(A) op(B) for each of `count` products. */
+/* gemm(heap: TypedArray, table: Uint32Array, count: number): C = op(A) op(B) for each of `count` products. */
 static napi_value gemm(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
@@ -60,30 +61,30 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   if (!typed_array_bytes(env, argv[0], &heap, &heap_bytes)) return fail(env, "dnnl_gemm.gemm: heap must be a typed array over the wasm memory");
   uint8_t* table_raw;
   size_t table_bytes;
-  if (!typed_array_bytes(env, argv[1], &table_raw, &table_bytes)) return fail(env, "dnnl_gemm.gemm: table must be an Int32Array");
+  if (!typed_array_bytes(env, argv[1], &table_raw, &table_bytes)) return fail(env, "dnnl_gemm.gemm: table must be a Uint32Array");
   uint32_t count;
   CHECK(napi_get_value_uint32(env, argv[2], &count));
   if ((size_t)count * FIELDS * 4 > table_bytes) return fail(env, "dnnl_gemm.gemm: table shorter than count products");
-  const int32_t* table = (const int32_t*)table_raw;
+  const uint32_t* table = (const uint32_t*)table_raw;
   for (uint32_t p = 0; p < count; p++) {
-    const int32_t* f = table + (size_t)p * FIELDS;
+    const uint32_t* f = table + (size_t)p * FIELDS;
     int64_t M = f[F_M], N = f[F_N], K = f[F_K];
-    if (M < 0 || N < 0 || K < 0 || f[F_A] < 0 || f[F_B] < 0 || f[F_C] < 0 || (f[F_A] | f[F_B] | f[F_C]) & 3)
-      return fail(env, "dnnl_gemm.gemm: negative size or misaligned offset");
+    if ((f[F_A] | f[F_B] | f[F_C]) & 3 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX)
+      return fail(env, "dnnl_gemm.gemm: misaligned offset or a size past 2^31");
     int64_t a_rows = f[F_TRANS_A] ? K : M, a_cols = f[F_TRANS_A] ? M : K;
     int64_t b_rows = f[F_TRANS_B] ? N : K, b_cols = f[F_TRANS_B] ? K : N;
-    if (f[F_LDA] < a_cols || f[F_LDB] < b_cols || f[F_LDC] < N) return fail(env, "dnnl_gemm.gemm: leading dimension below the row length");
+    if ((int64_t)f[F_LDA] < a_cols || (int64_t)f[F_LDB] < b_cols || (int64_t)f[F_LDC] < N) return fail(env, "dnnl_gemm.gemm: leading dimension below the row length");
     if ((uint64_t)f[F_A] + span(a_rows, a_cols, f[F_LDA]) > heap_bytes || (uint64_t)f[F_B] + span(b_rows, b_cols, f[F_LDB]) > heap_bytes ||
         (uint64_t)f[F_C] + span(M, N, f[F_LDC]) > heap_bytes)
       return fail(env, "dnnl_gemm.gemm: a product reaches past the end of the heap");
   }
   for (uint32_t p = 0; p < count; p++) {
-    const int32_t* f = table + (size_t)p * FIELDS;
+    const uint32_t* f = table + (size_t)p * FIELDS;
     if (f[F_M] == 0 || f[F_N] == 0) continue;
     /* dnnl_sgemm is row-major: C[M,N] = alpha op(A) op(B) + beta C */
-    dnnl_status_t s = dnnl_sgemm(f[F_TRANS_A] ? 'T' : 'N', f[F_TRANS_B] ? 'T' : 'N', f[F_M], f[F_N], f[F_K], 1.0f,
-                                 (const float*)(heap + f[F_A]), f[F_LDA], (const float*)(heap + f[F_B]), f[F_LDB], 0.0f,
-                                 (float*)(heap + f[F_C]), f[F_LDC]);
+    dnnl_status_t s = dnnl_sgemm(f[F_TRANS_A] ? 'T' : 'N', f[F_TRANS_B] ? 'T' : 'N', (dnnl_dim_t)f[F_M], (dnnl_dim_t)f[F_N], (dnnl_dim_t)f[F_K], 1.0f,
+                                 (const float*)(heap + f[F_A]), (dnnl_dim_t)f[F_LDA], (const float*)(heap + f[F_B]), (dnnl_dim_t)f[F_LDB], 0.0f,
+                                 (float*)(heap + f[F_C]), (dnnl_dim_t)f[F_LDC]);
     if (s != dnnl_success) {
       char message[128];
       snprintf(message, sizeof message, "dnnl_gemm.gemm: dnnl_sgemm failed with status %d", (int)s);

@@ -67,6 +67,7 @@ import * as tf from "@tensorflow/tfjs"
 import { backendMemory, isSharedMemory, relaxedSimd } from "./wasm-assembler.js"
 import { instantiateAdamW, type AdamWConstants, type AdamWKernel } from "./wasm-adamw.js"
 import { DEFAULT_BLOCKING, GEMM_ARGS, GemmTeam, instantiateGemm, type GemmKernel } from "./wasm-gemm.js"
+import { describeNativeGemm, NATIVE_GEMM_FIELDS, type NativeGemmAddon, type NativeGemmInfo } from "./native-gemm.js"
 
 /** What these kernels use of the wasm backend (tfjs-backend-wasm 4.22.0 BackendWasm). */
 interface WasmBackendInternals {
@@ -211,7 +212,9 @@ const batchMatMulXnnpack: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs 
   const aCount = sizeOf(aBatch)
   const bCount = sizeOf(bBatch)
   if (simdGemmPolicy === "always") {
-    simdProduct(backend, a, b, out, { M, N, K, transposeA, transposeB, aBatch, bBatch, outBatch })
+    const dims = { M, N, K, transposeA, transposeB, aBatch, bBatch, outBatch }
+    if (nativeGemm !== null) nativeProduct(backend, nativeGemm.addon, a, b, out, dims)
+    else simdProduct(backend, a, b, out, dims)
     return out
   }
   // XNNPACK multiplies [rows, K] x [K, cols] only (and packs the right operand, its "weights", on every call).
@@ -325,7 +328,73 @@ export const setGemmFma = (on: boolean): void => {
 }
 /** Whether the GEMM multiplies and adds in one rounding (fma asked, relaxed SIMD compiles, the CPU fuses). */
 export const gemmUsesFusedMadd = (): boolean => gemmFma && relaxedSimd().available && relaxedSimd().fused
-export const batchMatMulLabel = (): string => `BatchMatMul(simd gemm${gemmUsesFusedMadd() ? ", fma" : ""})`
+export const batchMatMulLabel = (): string =>
+  nativeGemm !== null ? `BatchMatMul(${describeNativeGemm(nativeGemm.info)})` : `BatchMatMul(simd gemm${gemmUsesFusedMadd() ? ", fma" : ""})`
+
+/**
+ * Native products (native-gemm.ts: oneDNN's sgemm through an N-API addon), set by backend.ts when the addon loads
+ * and the engine asks for it; null: the SIMD GEMM multiplies. oneDNN computes on its own thread pool (sized here)
+ * and reads transposed operands in place, so this path needs neither JS transposes nor the GEMM's helper workers.
+ */
+let nativeGemm: { readonly addon: NativeGemmAddon; readonly info: NativeGemmInfo } | null = null
+export const setNativeGemm = (native: { readonly addon: NativeGemmAddon; readonly info: NativeGemmInfo } | null, threads = 1): void => {
+  nativeGemm = native
+  native?.addon.setThreads(threads)
+}
+/** The native library the products run on, or null when they run on the SIMD GEMM. */
+export const nativeGemmInUse = (): NativeGemmInfo | null => nativeGemm?.info ?? null
+
+/** A Uint8Array over the wasm heap, one per heap buffer (memory growth replaces the buffer: a new view then). */
+const heapViews = new WeakMap<ArrayBufferLike, Uint8Array>()
+const heapBytes = (backend: WasmBackendInternals): Uint8Array => {
+  const buffer = backendMemory(backend.wasm).buffer
+  let view = heapViews.get(buffer)
+  if (view === undefined) heapViews.set(buffer, (view = new Uint8Array(buffer)))
+  return view
+}
+
+/**
+ * A product through the native library, straight into `out`: one table row per batch slice (byte offsets of A, B
+ * and C in the heap, leading dimensions, transposes), one call into the addon for the whole table. Batch dims
+ * broadcast as in simdProduct; a B shared by every slice with a row-major A folds the batch into the rows.
+ */
+const nativeProduct = (
+  backend: WasmBackendInternals, addon: NativeGemmAddon, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo,
+  d: { M: number; N: number; K: number; transposeA: boolean; transposeB: boolean; aBatch: number[]; bBatch: number[]; outBatch: number[] }
+): void => {
+  const { N, K, transposeA, transposeB, aBatch, bBatch, outBatch } = d
+  const aBase = heapOffset(backend, a)
+  const bBase = heapOffset(backend, b)
+  const outBase = heapOffset(backend, out)
+  const slicesTotal = sizeOf(outBatch)
+  const fold = sizeOf(bBatch) === 1 && sizeOf(aBatch) === slicesTotal && !transposeA
+  const M = fold ? d.M * slicesTotal : d.M
+  const slices = fold ? 1 : slicesTotal
+  const lda = transposeA ? M : K
+  const ldb = transposeB ? K : N
+  const table = new Uint32Array(NATIVE_GEMM_FIELDS * slices)
+  const sa = broadcastStrides(aBatch, outBatch)
+  const sb = broadcastStrides(bBatch, outBatch)
+  const rank = outBatch.length
+  const index = new Array<number>(rank).fill(0)
+  for (let o = 0; o < slices; o++) {
+    let ia = 0
+    let ib = 0
+    for (let q = 0; q < rank; q++) {
+      ia += index[q] * sa[q]
+      ib += index[q] * sb[q]
+    }
+    table.set(
+      [transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K, aBase + 4 * ia * M * K, lda, bBase + 4 * ib * K * N, ldb, outBase + 4 * o * M * N, N],
+      NATIVE_GEMM_FIELDS * o
+    )
+    for (let q = rank - 1; q >= 0; q--) {
+      if (++index[q] < outBatch[q]) break
+      index[q] = 0
+    }
+  }
+  addon.gemm(heapBytes(backend), table, slices)
+}
 
 interface SimdGemm {
   readonly kernel: GemmKernel

@@ -1,6 +1,7 @@
 /** Shared helpers for the engine tests: seeded host arrays, running one function on a named backend. */
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
+import { loadNativeGemm } from "../../../models/engine/native-gemm.js"
 
 export const seededArray = (n: number, seed: number, purpose: string, scale = 1): Float32Array => {
   const rng = SeededRandom.create(seed, purpose)
@@ -31,3 +32,12 @@ export const maxRelativeError = (x: ArrayLike<number>, y: ArrayLike<number>, sca
   }
   return worst
 }
+
+/**
+ * The matrix-product paths of the tuned wasm engine the parity tests run on: the WebAssembly SIMD GEMM always,
+ * the native library (models/engine/native-gemm.ts) where its addon is built.
+ */
+export const GEMM_PATHS: ReadonlyArray<{ readonly name: string; readonly native: boolean }> = [
+  { name: "simd gemm", native: false },
+  ...(loadNativeGemm().ok ? [{ name: "native gemm", native: true }] : [])
+]

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, it } from "vitest"
 import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { initEngine } from "../../../models/engine/index.js"
-import { maxRelativeError } from "./engine-helpers.js"
+import { GEMM_PATHS, maxRelativeError } from "./engine-helpers.js"
 
 const LOSS_TOLERANCE = 1e-5
 const GRAD_TOLERANCE = 1e-4
@@ -108,52 +108,55 @@ const train = (steps: number): { losses: number[]; tensorCounts: number[] } => {
   return { losses, tensorCounts }
 }
 
-describe("training-step parity: tuned wasm vs cpu", () => {
-  it("loss and every gradient agree within the stated tolerances", async () => {
-    await initEngine({ backend: "cpu" })
-    const cpu = await oneStep("cpu")
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.kernelOverrides).toEqual([batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
-    const wasm = await oneStep("wasm")
-    expect(Number.isFinite(cpu.loss)).toBe(true)
-    expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.abs(cpu.loss))
-    expect(Object.keys(wasm.grads).sort()).toEqual(["embed", "out", "wk", "wo", "wq", "wv"])
-    for (const name of Object.keys(cpu.grads)) {
-      const gMax = cpu.grads[name].reduce((m, x) => Math.max(m, Math.abs(x)), 0)
-      expect(gMax, `gradient ${name} is not all zero`).toBeGreaterThan(0)
-      expect(maxRelativeError(wasm.grads[name], cpu.grads[name]), `gradient ${name}`).toBeLessThanOrEqual(GRAD_TOLERANCE)
-    }
-  })
-})
-
-describe("tuned wasm is bitwise reproducible (backs EngineInfo.deterministic)", () => {
-  afterAll(async () => {
-    await initEngine({ backend: "wasm", threads: 1 }) // leave the process on the plain single-thread build
+// Each product path: the WebAssembly SIMD GEMM, and the native library where its addon is built.
+for (const path of GEMM_PATHS) {
+  describe(`training-step parity: tuned wasm (${path.name}) vs cpu`, () => {
+    it("loss and every gradient agree within the stated tolerances", async () => {
+      await initEngine({ backend: "cpu" })
+      const cpu = await oneStep("cpu")
+      const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: path.native })
+      expect(info.kernelOverrides).toEqual([batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"])
+      const wasm = await oneStep("wasm")
+      expect(Number.isFinite(cpu.loss)).toBe(true)
+      expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThanOrEqual(LOSS_TOLERANCE * Math.abs(cpu.loss))
+      expect(Object.keys(wasm.grads).sort()).toEqual(["embed", "out", "wk", "wo", "wq", "wv"])
+      for (const name of Object.keys(cpu.grads)) {
+        const gMax = cpu.grads[name].reduce((m, x) => Math.max(m, Math.abs(x)), 0)
+        expect(gMax, `gradient ${name} is not all zero`).toBeGreaterThan(0)
+        expect(maxRelativeError(wasm.grads[name], cpu.grads[name]), `gradient ${name}`).toBeLessThanOrEqual(GRAD_TOLERANCE)
+      }
+    })
   })
 
-  it("two identical 4-step runs give bitwise identical losses; the tensor count is constant across steps", async () => {
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.deterministic).toBe(true)
-    const first = train(4)
-    const second = train(4)
-    expect(second.losses).toEqual(first.losses) // toEqual on numbers is exact (Object.is per element)
-    expect(first.losses[2]).toBeLessThan(first.losses[0]) // it does train (same batch at steps 0 and 2)
-    expect(new Set(first.tensorCounts).size).toBe(1)
-    expect(new Set(second.tensorCounts).size).toBe(1)
-  })
+  describe(`tuned wasm (${path.name}) is bitwise reproducible (backs EngineInfo.deterministic)`, () => {
+    afterAll(async () => {
+      await initEngine({ backend: "wasm", threads: 1 }) // leave the process on the plain single-thread build
+    })
 
-  it("with 2 threads: bitwise identical twice, and identical to 1 thread", async () => {
-    const single = (await initEngine({ backend: "wasm", threads: 1, tuned: true }), train(3))
-    const info = await initEngine({ backend: "wasm", threads: 2, tuned: true })
-    // If the threaded build could not start here, initEngine fell back and says so: then there is nothing to compare.
-    if (info.threads !== 2) {
-      expect(info.notes?.join(" ") ?? "").toMatch(/fell back to 1 thread/)
-      return
-    }
-    console.info(`2-thread determinism test ran on: ${info.threads} threads`)
-    const a = train(3)
-    const b = train(3)
-    expect(b.losses).toEqual(a.losses)
-    expect(a.losses).toEqual(single.losses)
+    it("two identical 4-step runs give bitwise identical losses; the tensor count is constant across steps", async () => {
+      const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: path.native })
+      expect(info.deterministic).toBe(true)
+      const first = train(4)
+      const second = train(4)
+      expect(second.losses).toEqual(first.losses) // toEqual on numbers is exact (Object.is per element)
+      expect(first.losses[2]).toBeLessThan(first.losses[0]) // it does train (same batch at steps 0 and 2)
+      expect(new Set(first.tensorCounts).size).toBe(1)
+      expect(new Set(second.tensorCounts).size).toBe(1)
+    })
+
+    it("with 2 threads: bitwise identical twice, and identical to 1 thread", async () => {
+      const single = (await initEngine({ backend: "wasm", threads: 1, tuned: true, native: path.native }), train(3))
+      const info = await initEngine({ backend: "wasm", threads: 2, tuned: true, native: path.native })
+      // If the threaded build could not start here, initEngine fell back and says so: then there is nothing to compare.
+      if (info.threads !== 2) {
+        expect(info.notes?.join(" ") ?? "").toMatch(/fell back to 1 thread/)
+        return
+      }
+      console.info(`2-thread determinism test ran on: ${info.threads} threads`)
+      const a = train(3)
+      const b = train(3)
+      expect(b.losses).toEqual(a.losses)
+      expect(a.losses).toEqual(single.losses)
+    })
   })
-})
+}

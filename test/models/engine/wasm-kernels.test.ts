@@ -13,7 +13,7 @@ import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
 import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
 import { initEngine, isBatchMatMulOverridden } from "../../../models/engine/index.js"
-import { maxRelativeError, onBackend, seededArray, sizeOf } from "./engine-helpers.js"
+import { GEMM_PATHS, maxRelativeError, onBackend, seededArray, sizeOf } from "./engine-helpers.js"
 
 const MATMUL_TOLERANCE = 1e-5
 const SEGMENT_SUM_TOLERANCE = 1e-6
@@ -66,122 +66,126 @@ const product = (
 const reference = { explicitBroadcast: true }
 const referenceScale = { explicitBroadcast: true, abs: true }
 
-describe("BatchMatMul(simd gemm) on wasm vs the cpu backend", () => {
-  beforeAll(async () => {
-    await initEngine({ backend: "cpu" })
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
-    expect(info.kernelOverrides).toContain(batchMatMulLabel())
-  })
+// Every case on each product path: the WebAssembly SIMD GEMM, and the native library where its addon is built.
+for (const path of GEMM_PATHS) {
+  describe(`BatchMatMul (${path.name}) on wasm vs the cpu backend`, () => {
+    beforeAll(async () => {
+      await initEngine({ backend: "cpu" })
+      const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: path.native })
+      expect(info.kernelOverrides).toContain(batchMatMulLabel())
+      expect(info.native !== undefined).toBe(path.native)
+    })
 
-  it("is the registered wasm BatchMatMul kernel", () => {
-    expect(isBatchMatMulOverridden()).toBe(true)
-  })
+    it("is the registered wasm BatchMatMul kernel", () => {
+      expect(isBatchMatMulOverridden()).toBe(true)
+    })
 
-  for (const ta of [false, true]) {
-    for (const tb of [false, true]) {
-      for (const c of BATCH_CASES) {
-        it(`${c.name}, transposeA=${ta}, transposeB=${tb}`, async () => {
-          const aShape = operandShape(c.aBatch, M, K, ta)
-          const bShape = operandShape(c.bBatch, K, N, tb)
-          const aData = seededArray(sizeOf(aShape), 11, `a/${c.name}/${ta}/${tb}`)
-          const bData = seededArray(sizeOf(bShape), 12, `b/${c.name}/${ta}/${tb}`)
-          const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, reference))
-          const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, referenceScale))
-          const wasmShape: number[] = []
-          const wasm = await onBackend("wasm", () => {
-            const r = product(aData, aShape, bData, bShape, ta, tb)
-            wasmShape.push(...r.shape)
-            return r
-          })
-          const outBatch = c.aBatch.map((d, i) => Math.max(d, c.bBatch[i] ?? 1))
-          expect(wasmShape).toEqual([...outBatch, M, N])
-          expect(wasm.length).toBe(cpu.length)
-          expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
-        })
-      }
-    }
-  }
-
-  // The kernel multiplies either directly (A B) or swapped ((B^T A^T)^T), whichever puts the larger of M, N in the
-  // rows: the cases above (N > M) take the swapped way unless a batch dim broadcasts; these take the direct way
-  // (N < M) and the tie (N = M, fewest copies).
-  for (const [m, n] of [[6, 5], [5, 5], [1, 9], [9, 1]] as const) {
     for (const ta of [false, true]) {
       for (const tb of [false, true]) {
-        it(`M=${m}, N=${n}, batch [2,3], transposeA=${ta}, transposeB=${tb}`, async () => {
-          const aShape = operandShape([2, 3], m, K, ta)
-          const bShape = operandShape([2, 3], K, n, tb)
-          const aData = seededArray(sizeOf(aShape), 41, `a/roles/${m}/${n}/${ta}/${tb}`)
-          const bData = seededArray(sizeOf(bShape), 42, `b/roles/${m}/${n}/${ta}/${tb}`)
-          const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb))
-          const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, { abs: true }))
-          const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, ta, tb))
-          expect(wasm.length).toBe(6 * m * n)
-          expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
-        })
+        for (const c of BATCH_CASES) {
+          it(`${c.name}, transposeA=${ta}, transposeB=${tb}`, async () => {
+            const aShape = operandShape(c.aBatch, M, K, ta)
+            const bShape = operandShape(c.bBatch, K, N, tb)
+            const aData = seededArray(sizeOf(aShape), 11, `a/${c.name}/${ta}/${tb}`)
+            const bData = seededArray(sizeOf(bShape), 12, `b/${c.name}/${ta}/${tb}`)
+            const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, reference))
+            const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, referenceScale))
+            const wasmShape: number[] = []
+            const wasm = await onBackend("wasm", () => {
+              const r = product(aData, aShape, bData, bShape, ta, tb)
+              wasmShape.push(...r.shape)
+              return r
+            })
+            const outBatch = c.aBatch.map((d, i) => Math.max(d, c.bBatch[i] ?? 1))
+            expect(wasmShape).toEqual([...outBatch, M, N])
+            expect(wasm.length).toBe(cpu.length)
+            expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
+          })
+        }
       }
     }
-  }
 
-  it("the swapped and the direct way give bitwise the same product: A B = (B^T A^T)^T", async () => {
-    // [1024, 128]^T x [1024, 512] (a weight gradient of the reference model) runs swapped (N = 512 > M = 128);
-    // the same product asked as (B^T A^T)^T has M = 512 > N = 128 and runs direct.
-    const x = seededArray(1024 * 128, 43, "roles/x")
-    const dy = seededArray(1024 * 512, 44, "roles/dy")
-    await tf.setBackend("wasm")
-    const [viaSwap, viaDirect] = tf.tidy(() => {
-      const a = tf.tensor2d(x, [1024, 128])
-      const b = tf.tensor2d(dy, [1024, 512])
-      return [tf.matMul(a, b, true, false).dataSync(), tf.transpose(tf.matMul(b, a, true, false)).dataSync()]
+    // The kernel multiplies either directly (A B) or swapped ((B^T A^T)^T), whichever puts the larger of M, N in the
+    // rows: the cases above (N > M) take the swapped way unless a batch dim broadcasts; these take the direct way
+    // (N < M) and the tie (N = M, fewest copies).
+    for (const [m, n] of [[6, 5], [5, 5], [1, 9], [9, 1]] as const) {
+      for (const ta of [false, true]) {
+        for (const tb of [false, true]) {
+          it(`M=${m}, N=${n}, batch [2,3], transposeA=${ta}, transposeB=${tb}`, async () => {
+            const aShape = operandShape([2, 3], m, K, ta)
+            const bShape = operandShape([2, 3], K, n, tb)
+            const aData = seededArray(sizeOf(aShape), 41, `a/roles/${m}/${n}/${ta}/${tb}`)
+            const bData = seededArray(sizeOf(bShape), 42, `b/roles/${m}/${n}/${ta}/${tb}`)
+            const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb))
+            const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, ta, tb, { abs: true }))
+            const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, ta, tb))
+            expect(wasm.length).toBe(6 * m * n)
+            expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
+          })
+        }
+      }
+    }
+
+    it("the swapped and the direct way give bitwise the same product: A B = (B^T A^T)^T", async () => {
+      // [1024, 128]^T x [1024, 512] (a weight gradient of the reference model) runs swapped (N = 512 > M = 128);
+      // the same product asked as (B^T A^T)^T has M = 512 > N = 128 and runs direct.
+      const x = seededArray(1024 * 128, 43, "roles/x")
+      const dy = seededArray(1024 * 512, 44, "roles/dy")
+      await tf.setBackend("wasm")
+      const [viaSwap, viaDirect] = tf.tidy(() => {
+        const a = tf.tensor2d(x, [1024, 128])
+        const b = tf.tensor2d(dy, [1024, 512])
+        return [tf.matMul(a, b, true, false).dataSync(), tf.transpose(tf.matMul(b, a, true, false)).dataSync()]
+      })
+      expect(viaSwap.length).toBe(128 * 512)
+      expect(Buffer.from(viaSwap.buffer).equals(Buffer.from(viaDirect.buffer))).toBe(true)
     })
-    expect(viaSwap.length).toBe(128 * 512)
-    expect(Buffer.from(viaSwap.buffer).equals(Buffer.from(viaDirect.buffer))).toBe(true)
-  })
 
-  it("rank-mismatched broadcast: [2,3,M,K] x [K,N] and the batch folded into rows", async () => {
-    const aShape = [2, 3, M, K]
-    const bShape = [K, N]
-    const aData = seededArray(sizeOf(aShape), 13, "a/rank")
-    const bData = seededArray(sizeOf(bShape), 14, "b/rank")
-    const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, false, false, reference))
-    const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, false, false, referenceScale))
-    const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, false, false))
-    expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
-  })
+    it("rank-mismatched broadcast: [2,3,M,K] x [K,N] and the batch folded into rows", async () => {
+      const aShape = [2, 3, M, K]
+      const bShape = [K, N]
+      const aData = seededArray(sizeOf(aShape), 13, "a/rank")
+      const bData = seededArray(sizeOf(bShape), 14, "b/rank")
+      const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, false, false, reference))
+      const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, false, false, referenceScale))
+      const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, false, false))
+      expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
+    })
 
-  it("1024-term dot products (the size of the doc's 1.75e-4 absolute check), transposed and batched", async () => {
-    const aShape = [2, 1024, 16] // transposeA: [.., K=1024, M=16]
-    const bShape = [2, 8, 1024] // transposeB: [.., N=8, K=1024]
-    const aData = seededArray(sizeOf(aShape), 15, "a/long")
-    const bData = seededArray(sizeOf(bShape), 16, "b/long")
-    const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, true, true))
-    const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, true, true, { abs: true }))
-    const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, true, true))
-    expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
-    expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-5) // also relative to the largest output
-  })
+    it("1024-term dot products (the size of the doc's 1.75e-4 absolute check), transposed and batched", async () => {
+      const aShape = [2, 1024, 16] // transposeA: [.., K=1024, M=16]
+      const bShape = [2, 8, 1024] // transposeB: [.., N=8, K=1024]
+      const aData = seededArray(sizeOf(aShape), 15, "a/long")
+      const bData = seededArray(sizeOf(bShape), 16, "b/long")
+      const cpu = await onBackend("cpu", () => product(aData, aShape, bData, bShape, true, true))
+      const scale = await onBackend("cpu", () => product(aData, aShape, bData, bShape, true, true, { abs: true }))
+      const wasm = await onBackend("wasm", () => product(aData, aShape, bData, bShape, true, true))
+      expect(maxRelativeError(wasm, cpu, scale)).toBeLessThanOrEqual(MATMUL_TOLERANCE)
+      expect(maxRelativeError(wasm, cpu)).toBeLessThan(1e-5) // also relative to the largest output
+    })
 
-  it("rejects mismatched inner dimensions with the shapes in the message", async () => {
-    await tf.setBackend("wasm")
-    const a = tf.zeros([2, 3, 4])
-    const b = tf.zeros([2, 5, 6])
-    expect(() => tf.matMul(a, b)).toThrow(/inner shapes \(4\) and \(5\)/)
-    tf.dispose([a, b])
-  })
+    it("rejects mismatched inner dimensions with the shapes in the message", async () => {
+      await tf.setBackend("wasm")
+      const a = tf.zeros([2, 3, 4])
+      const b = tf.zeros([2, 5, 6])
+      expect(() => tf.matMul(a, b)).toThrow(/inner shapes \(4\) and \(5\)/)
+      tf.dispose([a, b])
+    })
 
-  it("leaves no tensors or wasm data ids behind", async () => {
-    await tf.setBackend("wasm")
-    const backend = tf.backend() as unknown as { numDataIds(): number }
-    const a = tf.tensor(seededArray(2 * 3 * M * K, 17, "leak/a"), [2, 3, K, M])
-    const b = tf.tensor(seededArray(3 * N * K, 18, "leak/b"), [1, 3, N, K])
-    const tensors = tf.memory().numTensors
-    const ids = backend.numDataIds()
-    for (let i = 0; i < 5; i++) tf.matMul(a, b, true, true).dispose()
-    expect(tf.memory().numTensors).toBe(tensors)
-    expect(backend.numDataIds()).toBe(ids)
-    tf.dispose([a, b])
+    it("leaves no tensors or wasm data ids behind", async () => {
+      await tf.setBackend("wasm")
+      const backend = tf.backend() as unknown as { numDataIds(): number }
+      const a = tf.tensor(seededArray(2 * 3 * M * K, 17, "leak/a"), [2, 3, K, M])
+      const b = tf.tensor(seededArray(3 * N * K, 18, "leak/b"), [1, 3, N, K])
+      const tensors = tf.memory().numTensors
+      const ids = backend.numDataIds()
+      for (let i = 0; i < 5; i++) tf.matMul(a, b, true, true).dispose()
+      expect(tf.memory().numTensors).toBe(tensors)
+      expect(backend.numDataIds()).toBe(ids)
+      tf.dispose([a, b])
+    })
   })
-})
+}
 
 describe("UnsortedSegmentSum(js) on wasm vs the cpu backend", () => {
   beforeAll(async () => {
