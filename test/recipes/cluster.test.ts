@@ -77,7 +77,7 @@ describe("scripts/cluster", () => {
     expect(readFileSync(script("merge.sbatch"), "utf8")).toContain('shards=("$out"/shard-*.db)')
   })
 
-  it("submit.sh: N array tasks as N processes, then the merge; the merged ledger is the unsharded run's job set and verifies", async () => {
+  it("submit.sh: N array tasks as N processes, then the merge; the merged ledger is the unsharded run's job set and verifies", { timeout: 600_000 }, async () => {
     const dir = scratch("fope-cluster-")
     const suite = writeSuite(dir, tinySuite({ name: "cluster", embeddings: ["rope", "fope", "nope"], training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 } }))
     writeFileSync(join(dir, "sbatch"), FAKE_SBATCH)
