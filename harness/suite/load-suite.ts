@@ -15,6 +15,7 @@ import { Cause, Exit, Schema, SchemaIssue } from "effect"
 import { Suite } from "../../suites/schema.js"
 import { EMBEDDINGS, resolveEmbeddingParams } from "../../embeddings/registry.js"
 import { SCALES } from "../../models/scales.js"
+import { resolveSourcePaths, sourceDeclarationProblems } from "../../models/data/corpus-source.js"
 import { SuiteError } from "../errors.js"
 import { boundedForDecoding, combinationProblems } from "./suite-limits.js"
 
@@ -119,6 +120,7 @@ const crossCheck = (suite: Suite): string[] => {
     problems.push(`evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`)
   }
   problems.push(...combinationProblems(suite))
+  problems.push(...sourceDeclarationProblems(suite.data.corpus, suite.data.tokenizer, suite.evaluation.tasks.includes("passkey") || (suite.data.passkeyFraction ?? 0) > 0))
   return problems
 }
 
@@ -135,5 +137,8 @@ export const loadSuite = (nameOrPath: string): { suite: Suite; path: string } =>
   } catch (e) {
     throw new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
   }
-  return { suite: parseSuite(data, path), path }
+  const suite = parseSuite(data, path)
+  // a declared corpus's paths are relative to the suite file
+  const corpus = suite.data.corpus
+  return { suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } }, path }
 }
