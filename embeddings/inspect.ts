@@ -20,8 +20,13 @@ export interface InspectOptions {
   readonly length: number
   readonly seed: number
   readonly layers?: number
-  /** inspect an inference-time extension view at `length` (rotary family) */
+  /** inspect an inference-time extension view (rotary family) */
   readonly extension?: ExtensionSpec
+  /**
+   * the extension's target length L' (its scale s = L'/L); default `length`. The tables are always for the
+   * current length `length`, which is what dynamic NTK's base follows
+   */
+  readonly evalLength?: number
 }
 
 export interface NamedArray {
@@ -44,6 +49,8 @@ export interface Inspection {
   readonly seed: number
   readonly length: number
   readonly extension: ExtensionSpec
+  /** the extension's target length L' (= length when not given) */
+  readonly evalLength: number
   readonly spectrum: SpectrumDescription
   /** fixed tensors (FoPE's coefficients) in full */
   readonly fixed: Readonly<Record<string, NamedArray>>
@@ -115,7 +122,8 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
   }
   const owner = createEmbedding({ name: options.name, params: options.params ?? {} }, shape, options.seed)
   const extension = options.extension ?? { method: "none" }
-  const embedding = extension.method === "none" ? owner : owner.extend(extension, options.length)
+  const evalLength = options.evalLength ?? options.length
+  const embedding = extension.method === "none" ? owner : owner.extend(extension, evalLength)
   try {
     const T = options.length
     const names = owner.trainableNames ?? owner.trainable.map((_, i) => `trainable${i}`)
@@ -127,6 +135,7 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
       seed: options.seed,
       length: T,
       extension,
+      evalLength,
       spectrum: embedding.describeSpectrum(),
       fixed: Object.fromEntries(Object.entries(owner.fixed).map(([n, t]) => [n, namedArray(t)])),
       trainable: Object.fromEntries(owner.trainable.map((v, i) => [names[i]!, namedArray(v)])),
@@ -172,7 +181,9 @@ export const renderInspection = (ins: Inspection, rows = 4): string => {
   lines.push(`  params: ${Object.entries(ins.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ") || "(none)"}`)
   const s = ins.shape
   lines.push(`  shape: headDim ${s.headDim}, heads ${s.heads}, layers ${s.layers}, trainLength ${s.trainLength}; length T = ${ins.length}`)
-  if (ins.extension.method !== "none") lines.push(`  extension: ${JSON.stringify(ins.extension)}`)
+  if (ins.extension.method !== "none") {
+    lines.push(`  extension: ${JSON.stringify(ins.extension)} for evaluation length ${ins.evalLength} (s = ${ins.evalLength}/${ins.shape.trainLength}), tables at current length ${ins.length}`)
+  }
   if (ins.maxLength !== null) lines.push(`  maxLength: ${ins.maxLength}`)
   const sp = ins.spectrum
   if (sp.pairFrequencies.length > 0) {

@@ -65,9 +65,11 @@ export const parseSuite = (data: unknown, source: string): Suite => {
     const problems = error.issue
       ? standardFormatter(error.issue).issues.map((i) => `${formatPath(i.path ?? [])}: ${i.message}`)
       : [String(error.message)]
-    // the combinations read the fields they need defensively, so they join the Schema's problems in one report
-    const combinations = typeof data === "object" && data !== null ? combinationProblems(data as Suite) : []
-    throw new SuiteError({ message: suiteProblemsMessage(source, [...combinations, ...problems]) })
+    // the combinations and the registry names are read defensively, so they join the Schema's problems in one report
+    const raw = typeof data === "object" && data !== null ? (data as Record<string, unknown>) : undefined
+    const combinations = raw ? combinationProblems(data as Suite) : []
+    const names = raw ? registryNameProblems(raw.embeddings, raw.scales) : []
+    throw new SuiteError({ message: suiteProblemsMessage(source, [...names, ...combinations, ...problems]) })
   }
   const suite = exit.value
   const problems = crossCheck(suite)
@@ -83,6 +85,26 @@ export const suiteProblemsMessage = (source: string, problems: ReadonlyArray<str
   problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`).join("\n") +
   (problems.length > MAX_PROBLEMS_SHOWN ? `\n  ... and ${problems.length - MAX_PROBLEMS_SHOWN} more` : "") +
   `\nFix the file (suites/suite.schema.json describes every field; \`harness list\` shows embeddings and scales).`
+
+/**
+ * Unknown embedding and scale names in a file that failed its Schema: read from the raw lists, skipping entries
+ * of the wrong shape (the Schema reports those), so that one report lists every mistake.
+ */
+const registryNameProblems = (embeddings: unknown, scales: unknown): string[] => {
+  const problems: string[] = []
+  if (Array.isArray(embeddings)) {
+    embeddings.forEach((entry: unknown, i) => {
+      const name = typeof entry === "string" ? entry : typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined
+      if (typeof name === "string" && name !== "" && !(name in EMBEDDINGS)) problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${Object.keys(EMBEDDINGS).join(", ")}`)
+    })
+  }
+  if (Array.isArray(scales)) {
+    scales.forEach((scale: unknown, i) => {
+      if (typeof scale === "string" && scale !== "" && !(scale in SCALES)) problems.push(`scales[${i}]: unknown scale "${scale}". Valid: ${Object.keys(SCALES).join(", ")}`)
+    })
+  }
+  return problems
+}
 
 /** Checks that need the registries. */
 const crossCheck = (suite: Suite): string[] => {

@@ -3,9 +3,11 @@
  * it against another implementation — frequencies kept and clipped, coefficients at init, and for length T
  * the cos/sin tables (rotary family) or the bias matrix (bias family); readable, or full-precision JSON.
  */
-import { Console, Effect } from "effect"
+import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { inspectEmbedding, renderInspection } from "../../../embeddings/inspect.js"
+import type { ExtensionSpec } from "../../../embeddings/interface.js"
+import { EXTENSION_METHODS } from "../../../embeddings/rotary-extensions.js"
 import { UsageError } from "../../errors.js"
 import { initEngine } from "../../../models/engine/index.js"
 
@@ -19,6 +21,27 @@ export const parseParam = (text: string): [string, number | boolean | string] =>
   return [key, value]
 }
 
+/**
+ * `--extension yarn --extension-param temperature=false`: the extension spec, its parameters checked by name
+ * (yarn: temperature; llama3: factor, lowFreqFactor, highFreqFactor; the others take none).
+ */
+export const parseExtension = (method: (typeof EXTENSION_METHODS)[number], params: ReadonlyArray<string>): ExtensionSpec => {
+  const allowed: Record<string, ReadonlyArray<string>> = { yarn: ["temperature"], llama3: ["factor", "lowFreqFactor", "highFreqFactor"] }
+  const entries = params.map(parseParam)
+  for (const [key, value] of entries) {
+    const valid = allowed[method] ?? []
+    if (!valid.includes(key)) {
+      throw new UsageError({
+        message: `--extension-param ${key}: extension "${method}" ${valid.length ? `takes ${valid.join(", ")}` : "takes no parameters"} (harness list --what extensions)`
+      })
+    }
+    if (key === "temperature" ? typeof value !== "boolean" : typeof value !== "number") {
+      throw new UsageError({ message: `--extension-param ${key}=${String(value)}: expected ${key === "temperature" ? "true or false" : "a number"}` })
+    }
+  }
+  return { method, ...Object.fromEntries(entries) } as ExtensionSpec
+}
+
 export const inspectCommand = Command.make(
   "inspect",
   {
@@ -30,6 +53,18 @@ export const inspectCommand = Command.make(
     length: Flag.Int("length").pipe(Flag.withDefault(16), Flag.withDescription("length T of the tables / bias matrix to print")),
     layers: Flag.Int("layers").pipe(Flag.withDefault(1), Flag.withDescription("layers to build (FoPE draws coefficients per layer)")),
     seed: Flag.Int("seed").pipe(Flag.withDefault(0), Flag.withDescription("seed of any random initialisation")),
+    extension: Flag.Literals("extension", EXTENSION_METHODS).pipe(
+      Flag.withDefault("none" as const),
+      Flag.withDescription("show the tables under an inference-time extension (rotary family; harness list --what extensions)")
+    ),
+    extensionParam: Flag.String("extension-param").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("an extension parameter, key=value (yarn: temperature=false; llama3: factor=8 lowFreqFactor=1 highFreqFactor=4)")
+    ),
+    evalLength: Flag.Int("eval-length").pipe(
+      Flag.optional,
+      Flag.withDescription("the extension's target length L' (scale s = L'/L; default --length); --length is then the current length, which dynamic NTK follows")
+    ),
     json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("full-precision JSON instead of the readable summary"))
   },
   (f) =>
@@ -37,9 +72,24 @@ export const inspectCommand = Command.make(
       // the reference backend: exact float32 math for tables meant to be compared with other implementations
       yield* Effect.promise(() => initEngine({ backend: "cpu" }))
       const params = Object.fromEntries(yield* Effect.try({ try: () => f.param.map(parseParam), catch: (e) => e as UsageError }))
+      const extension = yield* Effect.try({ try: () => parseExtension(f.extension, f.extensionParam), catch: (e) => e as UsageError })
+      if (f.extension === "none" && (f.extensionParam.length > 0 || Option.isSome(f.evalLength))) {
+        return yield* new UsageError({ message: "--eval-length and --extension-param apply to an extension: add --extension pi, ntk, dynamic-ntk, yarn or llama3" })
+      }
       const result = yield* Effect.try({
         try: () =>
-          inspectEmbedding({ name: f.embedding, params, headDim: f.headDim, heads: f.heads, trainLength: f.trainLength, length: f.length, seed: f.seed, layers: f.layers }),
+          inspectEmbedding({
+            name: f.embedding,
+            params,
+            headDim: f.headDim,
+            heads: f.heads,
+            trainLength: f.trainLength,
+            length: f.length,
+            seed: f.seed,
+            layers: f.layers,
+            extension,
+            ...(Option.isSome(f.evalLength) ? { evalLength: f.evalLength.value } : {})
+          }),
         catch: (e) => new UsageError({ message: (e as Error).message })
       })
       yield* Console.log(f.json ? JSON.stringify(result, null, 2) : renderInspection(result))
@@ -52,6 +102,8 @@ export const inspectCommand = Command.make(
   Command.withExamples([
     { command: "harness inspect fope --head-dim 32 --train-length 128", description: "FoPE keeps 6 of 16 frequencies at d=32, L=128" },
     { command: "harness inspect alibi --heads 6 --length 8", description: "ALiBi's slopes for 6 heads and its bias matrix" },
-    { command: "harness inspect rope --param base=500000 --json > rope.json", description: "full-precision tables" }
+    { command: "harness inspect rope --param base=500000 --json > rope.json", description: "full-precision tables" },
+    { command: "harness inspect rope --extension yarn --eval-length 1024 --json", description: "RoPE's tables under YaRN for 8x the training length" },
+    { command: "harness inspect rope --extension dynamic-ntk --eval-length 1024 --length 512", description: "dynamic NTK's tables at current length 512" }
   ])
 )
