@@ -23,7 +23,8 @@ import { AdamW } from "../train/adamw.js"
 import { Trainer } from "../train/trainer.js"
 import { trainSpec } from "../train/spec.js"
 import { describeEngine, initEngine, type BackendRequest } from "./backend.js"
-import { runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
+import { loadNativeGemm } from "./native-gemm.js"
+import { runOneDnnSgemmPeer, runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
 import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "./reference-model.js"
 
 import type { MetricRecord } from "../eval/metrics.js"
@@ -34,6 +35,8 @@ interface VariantSpec {
   readonly backend: BackendRequest
   readonly threads: number
   readonly tuned: boolean
+  /** tuned wasm: matrix products on the native library (native-gemm.ts) instead of the WebAssembly GEMM */
+  readonly native?: boolean
   /** measured training steps = max(1, round(steps * factor)): the slow backends get fewer. */
   readonly stepsFactor: number
   readonly warmup: number
@@ -48,8 +51,11 @@ export const WARMUP_STEPS = 8
 export const BENCH_VARIANTS: ReadonlyArray<VariantSpec> = [
   { name: "cpu", backend: "cpu", threads: 1, tuned: false, stepsFactor: 0.2, warmup: 1 },
   { name: "wasm-stock-1t", backend: "wasm", threads: 1, tuned: false, stepsFactor: 0.4, warmup: 1 },
-  { name: "wasm-tuned-1t", backend: "wasm", threads: 1, tuned: true, stepsFactor: 1, warmup: WARMUP_STEPS },
-  { name: "wasm-tuned-2t", backend: "wasm", threads: 2, tuned: true, stepsFactor: 1, warmup: WARMUP_STEPS },
+  { name: "wasm-tuned-1t", backend: "wasm", threads: 1, tuned: true, native: false, stepsFactor: 1, warmup: WARMUP_STEPS },
+  { name: "wasm-tuned-2t", backend: "wasm", threads: 2, tuned: true, native: false, stepsFactor: 1, warmup: WARMUP_STEPS },
+  // the tuned engine with its matrix products on oneDNN (native/), where the addon is built
+  { name: "wasm-native-1t", backend: "wasm", threads: 1, tuned: true, native: true, stepsFactor: 1, warmup: WARMUP_STEPS },
+  { name: "wasm-native-2t", backend: "wasm", threads: 2, tuned: true, native: true, stepsFactor: 1, warmup: WARMUP_STEPS },
   { name: "tensorflow", backend: "tensorflow", threads: 1, tuned: false, stepsFactor: 1, warmup: WARMUP_STEPS }
 ]
 
@@ -87,6 +93,8 @@ export interface EngineBenchResult {
   readonly variants: ReadonlyArray<VariantResult>
   readonly torch: Peer<TorchResult> | null
   readonly sgemm: Peer<SgemmResult>
+  /** oneDNN's sgemm, the native product path's own ceiling (only when a wasm-native variant ran) */
+  readonly sgemmNative?: Peer<SgemmResult>
   readonly ratios: Readonly<Record<string, number>>
   readonly metrics: ReadonlyArray<MetricRecord>
   readonly loadavgBefore: string
@@ -282,7 +290,8 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
   const spec = BENCH_VARIANTS.find((v) => v.name === request.variant)
   if (spec === undefined) throw new Error(`unknown variant ${request.variant}`)
   const loadavgBefore = loadavg()
-  const info = await initEngine({ backend: spec.backend, threads: spec.threads, tuned: spec.tuned })
+  const info = await initEngine({ backend: spec.backend, threads: spec.threads, tuned: spec.tuned, native: spec.native ?? false })
+  if (spec.native === true && info.native === undefined) throw new Error(`no native products: ${(info.notes ?? []).join("; ")}`)
   const steps = Math.max(1, Math.round(request.steps * spec.stepsFactor))
   const slow = spec.stepsFactor < 1
   const t = measureTraining(REFERENCE_MODEL, spec.warmup, steps, slow ? steps : Math.max(3, steps))
@@ -400,7 +409,7 @@ const selectVariants = async (backends: ReadonlyArray<string> | undefined): Prom
   const all = BENCH_VARIANTS.map((v) => v.name)
   const groups: Record<string, string[]> = {
     cpu: ["cpu"],
-    wasm: ["wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t"],
+    wasm: ["wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t"],
     tensorflow: ["tensorflow"]
   }
   let names: string[]
@@ -414,6 +423,11 @@ const selectVariants = async (backends: ReadonlyArray<string> | undefined): Prom
       }
       for (const n of hit) if (!names.includes(n)) names.push(n)
     }
+  }
+  const nativeGemm = loadNativeGemm()
+  if (names.some((n) => n.startsWith("wasm-native")) && !nativeGemm.ok) {
+    names = names.filter((n) => !n.startsWith("wasm-native"))
+    notes.push(`wasm-native: ${nativeGemm.reason}; skipped`)
   }
   if (names.includes("tensorflow") && !(await nativeLoadable())) {
     names = names.filter((n) => n !== "tensorflow")
@@ -451,7 +465,7 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   }
   const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
   let paired: EngineBenchResult["paired"]
-  const contenders = variants.filter((v) => v.ok && (v.variant.startsWith("wasm-tuned") || v.variant === "tensorflow"))
+  const contenders = variants.filter((v) => v.ok && (v.variant.startsWith("wasm-tuned") || v.variant.startsWith("wasm-native") || v.variant === "tensorflow"))
   if (torch?.ok === true && contenders.length > 0) {
     const roundsWanted = options.rounds ?? 3
     if (!Number.isInteger(roundsWanted) || roundsWanted < 1) throw new Error(`rounds must be a positive integer, got ${roundsWanted}`)
@@ -489,6 +503,9 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   }
   const sgemm = runSgemmPeer(threads)
   if (!sgemm.ok) notes.push(`sgemm: ${sgemm.note}`)
+  const nativeBest = variants.filter((v) => v.ok && v.variant.startsWith("wasm-native")).reduce<VariantResult | undefined>((b, v) => ((v.matmulGflops1024 ?? 0) > (b?.matmulGflops1024 ?? 0) ? v : b), undefined)
+  const sgemmNative = nativeBest !== undefined ? runOneDnnSgemmPeer(threads) : undefined
+  if (sgemmNative !== undefined && !sgemmNative.ok) notes.push(`sgemm: ${sgemmNative.note}`)
 
   const bestMatmul = Math.max(...variants.map((v) => v.matmulGflops1024 ?? 0))
   const tunedVariants = [by("wasm-tuned-1t"), by("wasm-tuned-2t")].filter((v): v is VariantResult => v !== undefined)
@@ -500,11 +517,15 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     "tuned_2t_vs_tuned_1t.train": ratio(by("wasm-tuned-2t")?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
     "tuned_vs_cpu.train": ratio(tuned?.trainTokensPerSecond, by("cpu")?.trainTokensPerSecond),
     "tuned_1t_vs_stock_1t.matmul1024": ratio(by("wasm-tuned-1t")?.matmulGflops1024, by("wasm-stock-1t")?.matmulGflops1024),
+    "native_1t_vs_tuned_1t.train": ratio(by("wasm-native-1t")?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
+    "native_1t_vs_tuned_1t.eval": ratio(by("wasm-native-1t")?.evalTokensPerSecond, by("wasm-tuned-1t")?.evalTokensPerSecond),
+    "native_1t_vs_tuned_1t.matmul1024": ratio(by("wasm-native-1t")?.matmulGflops1024, by("wasm-tuned-1t")?.matmulGflops1024),
     "tfjs_vs_torch.train": paired !== undefined ? median(paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_vs_torch.eval": paired !== undefined ? median(paired.rounds.map((r) => r.eval)) : undefined,
     "tfjs_vs_torch.train.min": paired !== undefined && paired.rounds.length > 1 ? Math.min(...paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_vs_torch.train.max": paired !== undefined && paired.rounds.length > 1 ? Math.max(...paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_matmul_vs_sgemm.1024": sgemm.ok ? ratio(bestMatmul, sgemm.value.gflops1024) : undefined,
+    "native_matmul_vs_onednn_sgemm.1024": sgemmNative?.ok === true ? ratio(nativeBest?.matmulGflops1024, sgemmNative.value.gflops1024) : undefined,
     "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep)
   }
   const ratios = Object.fromEntries(Object.entries(candidates).filter((e): e is [string, number] => e[1] !== undefined))
@@ -541,13 +562,14 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     metrics.push({ name: "engine.torch.eval_tokens_per_s", value: torch.value.evalTokensPerSecond, unit: "tokens/s", better: "none", length: L, step: null })
   }
   if (sgemm.ok) metrics.push({ name: "engine.sgemm.matmul_1024_gflops", value: sgemm.value.gflops1024, unit: "GFLOP/s", better: "none", length: null, step: null })
+  if (sgemmNative?.ok === true) metrics.push({ name: "engine.sgemm_onednn.matmul_1024_gflops", value: sgemmNative.value.gflops1024, unit: "GFLOP/s", better: "none", length: null, step: null })
   for (const [name, value] of Object.entries(ratios)) metrics.push({ name: `engine.ratio.${name}`, value, unit: "ratio", better: name.startsWith("gather_vs") ? "lower" : "higher", length: null, step: null })
   const loadavgAfter = loadavg()
   const load1 = (s: string) => Number(s.split(" ")[0])
   metrics.push({ name: "engine.loadavg_1m.before", value: load1(loadavgBefore), unit: "load", better: "none", length: null, step: null })
   metrics.push({ name: "engine.loadavg_1m.after", value: load1(loadavgAfter), unit: "load", better: "none", length: null, step: null })
   return {
-    model: REFERENCE_MODEL, variants, torch, sgemm, ratios, metrics, loadavgBefore, loadavgAfter,
+    model: REFERENCE_MODEL, variants, torch, sgemm, ...(sgemmNative !== undefined ? { sgemmNative } : {}), ratios, metrics, loadavgBefore, loadavgAfter,
     wallSeconds: now() - started, notes, ...(paired !== undefined ? { paired } : {})
   }
 }
@@ -576,11 +598,15 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
   }
   if (r.torch?.ok === true) {
     const t = r.torch.value
-    lines.push(`| pytorch ${t.torchVersion} (best of 2 thread splits) | ${t.threads} torch + ${t.blasThreads} openblas | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
+    lines.push(`| pytorch ${t.torchVersion} (best of 2 thread splits${t.blasCore !== undefined ? `, OPENBLAS_CORETYPE=${t.blasCore}` : ""}) | ${t.threads} torch + ${t.blasThreads} openblas | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
   }
   if (r.sgemm.ok) {
     const s = r.sgemm.value
-    lines.push(`| openblas sgemm | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
+    lines.push(`| openblas sgemm${s.library.includes("OPENBLAS_CORETYPE") ? ` (${s.library.replace(/^.*\((.*)\)$/, "$1")})` : ""} | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
+  }
+  if (r.sgemmNative?.ok === true) {
+    const s = r.sgemmNative.value
+    lines.push(`| onednn sgemm | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
   }
   const withScales = r.variants.filter((v) => v.ok && v.scales !== undefined && v.scales.length > 0)
   if (withScales.length > 0) {

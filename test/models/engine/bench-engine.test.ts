@@ -4,7 +4,7 @@ import { REFERENCE_MODEL } from "../../../models/engine/reference-model.js"
 
 describe("engine benchmark plumbing (no benchmark is run here)", () => {
   it("has the issue-7 variants, each measured in its own child process", () => {
-    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "tensorflow"])
+    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t", "tensorflow"])
   })
 
   it("rejects an unknown backend name, listing the valid ones", async () => {
