@@ -24,6 +24,7 @@ import { Trainer } from "../train/trainer.js"
 import { trainSpec } from "../train/spec.js"
 import { describeEngine, initEngine, type BackendRequest } from "./backend.js"
 import { loadNativeGemm } from "./native-gemm.js"
+import { probeWebGpu } from "./webgpu.js"
 import { runOneDnnSgemmPeer, runSgemmPeer, runTorchPeer, type Peer, type SgemmResult, type TorchResult } from "./peers.js"
 import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "./reference-model.js"
 
@@ -56,7 +57,10 @@ export const BENCH_VARIANTS: ReadonlyArray<VariantSpec> = [
   // the tuned engine with its matrix products on oneDNN (native/), where the addon is built
   { name: "wasm-native-1t", backend: "wasm", threads: 1, tuned: true, native: true, stepsFactor: 1, warmup: WARMUP_STEPS },
   { name: "wasm-native-2t", backend: "wasm", threads: 2, tuned: true, native: true, stepsFactor: 1, warmup: WARMUP_STEPS },
-  { name: "tensorflow", backend: "tensorflow", threads: 1, tuned: false, stepsFactor: 1, warmup: WARMUP_STEPS }
+  { name: "tensorflow", backend: "tensorflow", threads: 1, tuned: false, stepsFactor: 1, warmup: WARMUP_STEPS },
+  // WebGPU: one of the two, by the adapter Dawn finds (selectVariants); a software adapter is slow, so fewer steps
+  { name: "webgpu", backend: "webgpu", threads: 1, tuned: false, stepsFactor: 1, warmup: WARMUP_STEPS },
+  { name: "webgpu-software", backend: "webgpu", threads: 1, tuned: false, stepsFactor: 0.3, warmup: 2 }
 ]
 
 export interface VariantResult {
@@ -159,20 +163,21 @@ const now = (): number => performance.now() / 1000
  * GFLOP/s of an n^3 float32 matmul (2 n^3 FLOP), each product read back so the work is finished: the fastest of
  * `windows` timing windows of `reps` products, as the sgemm peer measures its ceiling.
  */
-const matmulGflops = (n: number, reps: number, windows = 3): number => {
+const matmulGflops = async (n: number, reps: number, windows = 3): Promise<number> => {
   const rng = SeededRandom.create(n, "engine/bench/matmul")
   const a = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
   const b = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
-  const once = () => {
+  // read back asynchronously: a GPU backend in Node has no synchronous read (the same work on the CPU backends)
+  const once = async () => {
     const c = tf.matMul(a, b)
-    c.dataSync()
+    await c.data()
     c.dispose()
   }
-  once() // warm-up (XNNPACK operator creation, heap growth)
+  await once() // warm-up (XNNPACK operator creation, heap growth, shader compilation)
   let seconds = Infinity
   for (let w = 0; w < windows; w++) {
     const t0 = now()
-    for (let i = 0; i < reps; i++) once()
+    for (let i = 0; i < reps; i++) await once()
     seconds = Math.min(seconds, now() - t0)
   }
   tf.dispose([a, b])
@@ -186,7 +191,7 @@ interface TrainMeasurement {
   readonly evalTokensPerSecond: number
 }
 
-const measureTraining = (config: ReferenceModelConfig, warmup: number, steps: number, evalSteps: number): TrainMeasurement => {
+const measureTraining = async (config: ReferenceModelConfig, warmup: number, steps: number, evalSteps: number): Promise<TrainMeasurement> => {
   const model = ReferenceModel.create(config, 1)
   const rng = SeededRandom.create(1, "engine/bench/data")
   // The harness's own optimizer (models/train/adamw.ts) with PyTorch Adam's defaults and no decay: what the peer
@@ -196,33 +201,33 @@ const measureTraining = (config: ReferenceModelConfig, warmup: number, steps: nu
     variables.map((variable) => ({ name: variable.name, variable, decay: false })),
     { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }
   )
-  const step = (): number => {
+  const step = async (): Promise<number> => {
     const tokens = referenceBatch(rng, config)
     const { value, grads } = tf.variableGrads(() => model.loss(tokens), variables)
     optimizer.apply(variables.map((v) => grads[v.name]!), 1e-3, 1)
-    const loss = value.dataSync()[0]!
+    const loss = (await value.data())[0]!
     tf.dispose([value, tokens, ...Object.values(grads)])
     return loss
   }
-  for (let i = 0; i < warmup; i++) step()
+  for (let i = 0; i < warmup; i++) await step()
   const counts: number[] = []
   let loss = NaN
   const t0 = now()
   for (let i = 0; i < steps; i++) {
-    loss = step()
+    loss = await step()
     counts.push(tf.memory().numTensors)
   }
   const secondsPerStep = (now() - t0) / steps
   // Evaluation: forward only (the loss), no tape.
-  const forward = () => {
+  const forward = async () => {
     const tokens = referenceBatch(rng, config)
     const l = model.loss(tokens)
-    l.dataSync()
+    await l.data()
     tf.dispose([l, tokens])
   }
-  forward()
+  await forward()
   const e0 = now()
-  for (let i = 0; i < evalSteps; i++) forward()
+  for (let i = 0; i < evalSteps; i++) await forward()
   const evalTokensPerSecond = (config.batch * config.seqLength * evalSteps) / (now() - e0)
   optimizer.dispose()
   model.dispose()
@@ -255,8 +260,9 @@ const SCALE_LENGTH = 128
  * CPU scale, trained by its Trainer (AdamW, clipping, schedule) on batch 8 x 128 tokens of seeded bytes (speed does
  * not depend on the data). `steps` timed after 3 warm-up steps; evaluation: forward-only loss on the same shape.
  */
-const measureScales = (steps: number, scales: ReadonlyArray<string>): ScaleMeasurement[] =>
-  scales.map((name) => {
+const measureScales = async (steps: number, scales: ReadonlyArray<string>): Promise<ScaleMeasurement[]> => {
+  const out: ScaleMeasurement[] = []
+  for (const name of scales) {
     const s = resolveScale(name)
     const dims = { dModel: s.dModel, heads: s.heads, headDim: s.dModel / s.heads, layers: s.layers, trainLength: SCALE_LENGTH }
     const model = Decoder.create(
@@ -268,22 +274,28 @@ const measureScales = (steps: number, scales: ReadonlyArray<string>): ScaleMeasu
     const data = Int32Array.from(rng.fill(200_000, (r) => r.int(256)))
     const warmup = 3
     const trainer = Trainer.create(model, data, trainSpec({ steps: warmup + steps, batchSize: SCALE_BATCH, seqLength: SCALE_LENGTH, learningRate: 1e-3, warmupSteps: 1 }), 1)
-    for (let i = 0; i < warmup; i++) trainer.next()
+    for (let i = 0; i < warmup; i++) await trainer.nextAsync()
     const t0 = now()
-    for (let i = 0; i < steps; i++) trainer.next()
+    for (let i = 0; i < steps; i++) await trainer.nextAsync()
     const secondsPerStep = (now() - t0) / steps
     const batch = tf.tensor2d(data.subarray(0, SCALE_BATCH * (SCALE_LENGTH + 1)), [SCALE_BATCH, SCALE_LENGTH + 1], "int32")
-    const forward = () => tf.tidy(() => model.loss(batch).dataSync()[0])
-    forward()
+    const forward = async () => {
+      const l = model.loss(batch)
+      await l.data()
+      l.dispose()
+    }
+    await forward()
     const e0 = now()
-    for (let i = 0; i < steps; i++) forward()
+    for (let i = 0; i < steps; i++) await forward()
     const evalSeconds = (now() - e0) / steps
     batch.dispose()
     trainer.dispose()
     model.dispose()
     const tokens = SCALE_BATCH * SCALE_LENGTH
-    return { scale: name, steps, secondsPerStep, trainTokensPerSecond: tokens / secondsPerStep, evalTokensPerSecond: tokens / evalSeconds }
-  })
+    out.push({ scale: name, steps, secondsPerStep, trainTokensPerSecond: tokens / secondsPerStep, evalTokensPerSecond: tokens / evalSeconds })
+  }
+  return out
+}
 
 /** Runs one variant in this process (the child side); returns its result. */
 const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => {
@@ -294,25 +306,25 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
   if (spec.native === true && info.native === undefined) throw new Error(`no native products: ${(info.notes ?? []).join("; ")}`)
   const steps = Math.max(1, Math.round(request.steps * spec.stepsFactor))
   const slow = spec.stepsFactor < 1
-  const t = measureTraining(REFERENCE_MODEL, spec.warmup, steps, slow ? steps : Math.max(3, steps))
+  const t = await measureTraining(REFERENCE_MODEL, spec.warmup, steps, slow ? steps : Math.max(3, steps))
   const reps = spec.backend === "cpu" ? [1, 1] : slow ? [4, 2] : [10, 3]
-  const windows = spec.backend === "cpu" ? 1 : 3 // cpu: one 1024^3 product takes seconds
-  const matmulGflops512 = matmulGflops(512, reps[0], windows)
-  const matmulGflops1024 = matmulGflops(1024, reps[1], windows)
+  const windows = spec.backend === "cpu" || slow ? 1 : 3 // cpu: one 1024^3 product takes seconds
+  const matmulGflops512 = await matmulGflops(512, reps[0], windows)
+  const matmulGflops1024 = await matmulGflops(1024, reps[1], windows)
   const peakRssMiB = process.resourceUsage().maxRSS / 1024 // KiB -> MiB; before the extra measurements below
   let embedding: VariantResult["embedding"]
   if (request.embeddingComparison) {
     const n = Math.max(2, Math.round(steps / 2))
-    const gather = measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "gather" }, 1, n, 0)
-    const onehot = measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "onehot" }, 1, n, 0)
+    const gather = await measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "gather" }, 1, n, 0)
+    const onehot = await measureTraining({ ...REFERENCE_MODEL, vocab: 256, embedding: "onehot" }, 1, n, 0)
     embedding = { vocab: 256, gatherSecondsPerStep: gather.secondsPerStep, onehotSecondsPerStep: onehot.secondsPerStep }
   }
   const rssBeforeLong = process.resourceUsage().maxRSS / 1024 // the long evaluation runs next: its peak is the rise
-  const longEval = request.embeddingComparison ? measureLongEvaluation(REFERENCE_MODEL, 16, 256) : undefined
+  const longEval = request.embeddingComparison ? await measureLongEvaluation(REFERENCE_MODEL, 16, 256) : undefined
   const rssAfterLong = process.resourceUsage().maxRSS / 1024
   // CPU scales, last (mini's activations raise the peak RSS): all of them on the fast variants, nano alone (one
   // step) on the slow ones
-  const scales = request.scales === true ? measureScales(slow ? 1 : Math.max(2, Math.round(steps / 2)), slow ? ["nano"] : BENCH_SCALES) : undefined
+  const scales = request.scales === true ? await measureScales(slow ? 1 : Math.max(2, Math.round(steps / 2)), slow ? ["nano"] : BENCH_SCALES) : undefined
   const tokens = REFERENCE_MODEL.batch * REFERENCE_MODEL.seqLength
   return {
     variant: spec.name,
@@ -341,23 +353,23 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
  * Evaluation at `factor` x the training length (issue 7): one sequence, forward only, attention in query blocks
  * of `queryChunk` rows (reference-model.ts), so memory grows with chunk x length rather than length^2.
  */
-const measureLongEvaluation = (config: ReferenceModelConfig, factor: number, queryChunk: number) => {
+const measureLongEvaluation = async (config: ReferenceModelConfig, factor: number, queryChunk: number) => {
   const length = factor * config.seqLength
   const c = { ...config, batch: 1 }
   const model = ReferenceModel.create(c, 1)
   const rng = SeededRandom.create(1, "engine/bench/long-eval")
-  const forward = (): number => {
+  const forward = async (): Promise<number> => {
     const tokens = referenceBatch(rng, c, length)
     const l = model.loss(tokens, { queryChunk })
-    const v = l.dataSync()[0]
+    const v = (await l.data())[0]!
     tf.dispose([l, tokens])
     return v
   }
-  forward()
+  await forward()
   const reps = 2
   const t0 = now()
   let loss = NaN
-  for (let i = 0; i < reps; i++) loss = forward()
+  for (let i = 0; i < reps; i++) loss = await forward()
   const seconds = (now() - t0) / reps
   model.dispose()
   return { length, queryChunk, tokensPerSecond: length / seconds, loss }
@@ -410,7 +422,8 @@ const selectVariants = async (backends: ReadonlyArray<string> | undefined): Prom
   const groups: Record<string, string[]> = {
     cpu: ["cpu"],
     wasm: ["wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t"],
-    tensorflow: ["tensorflow"]
+    tensorflow: ["tensorflow"],
+    webgpu: ["webgpu", "webgpu-software"]
   }
   let names: string[]
   if (backends === undefined || backends.length === 0) names = all
@@ -423,6 +436,15 @@ const selectVariants = async (backends: ReadonlyArray<string> | undefined): Prom
       }
       for (const n of hit) if (!names.includes(n)) names.push(n)
     }
+  }
+  if (names.some((n) => n.startsWith("webgpu"))) {
+    // the variant that matches the adapter Dawn finds: "webgpu" on hardware, "webgpu-software" (fewer steps) else
+    const adapters = (await probeWebGpu()).adapters
+    const hardware = adapters.some((a) => !a.software)
+    const keep = adapters.length === 0 ? null : hardware ? "webgpu" : "webgpu-software"
+    names = names.filter((n) => !n.startsWith("webgpu") || n === keep)
+    if (keep === null) notes.push("webgpu: no adapter (`harness doctor` says why); skipped")
+    else if (!hardware) notes.push("webgpu: only a SOFTWARE adapter (Mesa llvmpipe on the CPU): measured for comparison, not a GPU figure")
   }
   const nativeGemm = loadNativeGemm()
   if (names.some((n) => n.startsWith("wasm-native")) && !nativeGemm.ok) {

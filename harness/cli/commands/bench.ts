@@ -22,7 +22,7 @@ const engine = Command.make(
       Flag.withDefault(false),
       Flag.withDescription("also train the reference model with PyTorch on this machine (needs python3 + torch: `apt-get install python3-torch`; installs nothing)")
     ),
-    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present)")),
+    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants or groups (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present, webgpu when Dawn finds an adapter)")),
     rounds: Flag.Int("rounds").pipe(
       Flag.withDefault(3),
       Flag.withDescription("with --with-torch: paired rounds of (fastest tfjs variant, PyTorch) back to back; the tfjs/PyTorch ratios are their medians")
