@@ -23,7 +23,11 @@ export const integrityProblems = (db: Database.Database): VerifyProblem[] => {
   let messages: string[]
   try {
     const rows = db.pragma(`integrity_check(${MAX_INTEGRITY_MESSAGES})`) as Array<{ integrity_check: string }>
-    messages = rows.map((r) => r.integrity_check).filter((m) => m !== "ok")
+    // one row can hold several lines, led by a "*** in database main ***" header that names no problem
+    messages = rows
+      .flatMap((r) => r.integrity_check.split("\n"))
+      .filter((m) => m !== "ok" && !/^\*\*\* in database /.test(m))
+      .slice(0, MAX_INTEGRITY_MESSAGES)
   } catch (e) {
     messages = [`the integrity check could not run: ${(e as Error).message}`]
   }
