@@ -548,7 +548,10 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     "tfjs_vs_torch.train.max": paired !== undefined && paired.rounds.length > 1 ? Math.max(...paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_matmul_vs_sgemm.1024": sgemm.ok ? ratio(bestMatmul, sgemm.value.gflops1024) : undefined,
     "native_matmul_vs_onednn_sgemm.1024": sgemmNative?.ok === true ? ratio(nativeBest?.matmulGflops1024, sgemmNative.value.gflops1024) : undefined,
-    "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep)
+    "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep),
+    // WebGPU (hardware, else the software adapter) against the tuned wasm engine of the same run
+    "webgpu_vs_wasm_tuned_1t.train": ratio((by("webgpu") ?? by("webgpu-software"))?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
+    "webgpu_vs_wasm_tuned_1t.eval": ratio((by("webgpu") ?? by("webgpu-software"))?.evalTokensPerSecond, by("wasm-tuned-1t")?.evalTokensPerSecond)
   }
   const ratios = Object.fromEntries(Object.entries(candidates).filter((e): e is [string, number] => e[1] !== undefined))
 
