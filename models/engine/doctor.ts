@@ -4,6 +4,7 @@
  */
 import * as os from "node:os"
 import { defaultThreads, initEngine, loadNative, type EngineInfo } from "./backend.js"
+import { describeNativeGemm, loadNativeGemm } from "./native-gemm.js"
 import { nvidiaSmi, type NvidiaGpu } from "./nvidia-smi.js"
 import { chooseAdapter, gpuDeviceNodes, hasSharedLibrary, probeWebGpu, vulkanIcdFiles, type WebGpuProbe } from "./webgpu.js"
 
@@ -49,6 +50,8 @@ export const diagnose = async (): Promise<DoctorReport> => {
   } catch (e) {
     wasm = { error: firstLine(e) }
   }
+  const nativeGemm = loadNativeGemm()
+  const products = nativeGemm.ok ? `matrix products on ${describeNativeGemm(nativeGemm.info)}` : `matrix products on the WebAssembly GEMM (native kernels: ${nativeGemm.reason})`
   const backends: BackendFinding[] = [
     {
       backend: "tensorflow",
@@ -69,9 +72,9 @@ export const diagnose = async (): Promise<DoctorReport> => {
     },
     {
       backend: "wasm",
-      needs: "nothing beyond npm ci (tfjs-backend-wasm ships its .wasm files)",
+      needs: "nothing beyond npm ci (tfjs-backend-wasm ships its .wasm files); optional native matrix products: libdnnl-dev (oneDNN), built by npm ci",
       here: !("error" in wasm),
-      detail: "error" in wasm ? wasm.error : `${wasm.simd ? "SIMD" : "no SIMD"}, ${wasm.threads} thread(s) now (default ${wasm.defaultThreads}, --threads up to ${wasm.maxThreads}), kernels ${wasm.kernelOverrides[0] ?? "stock"}`
+      detail: "error" in wasm ? wasm.error : `${wasm.simd ? "SIMD" : "no SIMD"}, ${wasm.threads} thread(s) now (default ${wasm.defaultThreads}, --threads up to ${wasm.maxThreads}), kernels ${wasm.kernelOverrides[0] ?? "stock"}; ${products}`
     },
     { backend: "cpu", needs: "nothing (pure JavaScript)", here: true, detail: "always available; the parity reference" }
   ]
