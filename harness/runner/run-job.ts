@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { Cause, Effect } from "effect"
 import type { Decoder } from "../../models/decoder.js"
 import { NonFiniteLossError, Trainer, type StepResult } from "../../models/train/index.js"
+import { readTrainingTiming } from "../../models/checkpoint/checkpoint.js"
 import type { MetricRecord } from "../../ledger/types.js"
 import type { Job } from "../plan/job.js"
 import { JobCrashed, TrainingDiverged } from "../errors.js"
@@ -40,7 +41,8 @@ export interface JobOutcome {
   readonly status: "done" | "failed"
   readonly metrics: ReadonlyArray<MetricRecord>
   readonly resumedFrom: number | null
-  readonly trainSeconds: number
+  /** the whole training time; undefined when resumed from a checkpoint saved without its training time */
+  readonly trainSeconds: number | undefined
   readonly evalSeconds: number
 }
 
@@ -85,7 +87,37 @@ const stepOnce = (trainer: Trainer, job: Job): Effect.Effect<StepResult, Trainin
   })
 
 /** A checkpoint, its tensors read back asynchronously first (see Trainer.checkpointAsync). */
-const checkpointOnce = (trainer: Trainer, dir: string) => Effect.promise(() => trainer.checkpointAsync(dir))
+const checkpointOnce = (trainer: Trainer, dir: string, timing: TrainingClock) => Effect.promise(() => trainer.checkpointAsync(dir, timing.soFar()))
+
+/**
+ * Training time across sessions: what the checkpoint carried in (unknown for a checkpoint saved without it) plus this
+ * session's training, evaluation excluded. Saved with every checkpoint, so Ctrl-C + resume and a job restored from
+ * an existing final checkpoint record the whole time.
+ */
+class TrainingClock {
+  private start = performance.now()
+  private end: number | undefined
+  steps = 0
+  constructor(readonly before: { readonly trainSeconds: number; readonly sessions: number } | undefined) {}
+  begin(): void {
+    this.start = performance.now()
+    this.end = undefined
+  }
+  stop(): void {
+    this.end ??= performance.now()
+  }
+  get sessionSeconds(): number {
+    return ((this.end ?? performance.now()) - this.start) / 1000
+  }
+  /** the whole training time, when the time before this session is known */
+  get totalSeconds(): number | undefined {
+    return this.before === undefined ? undefined : this.before.trainSeconds + this.sessionSeconds
+  }
+  soFar(): { trainSeconds: number; sessions: number } | undefined {
+    const total = this.totalSeconds
+    return total === undefined ? undefined : { trainSeconds: total, sessions: this.before!.sessions + (this.steps > 0 ? 1 : 0) }
+  }
+}
 
 export const checkpointDirectory = (root: string, key: string): string => join(root, key.slice(0, 24))
 
@@ -133,28 +165,36 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
 
   return yield* Effect.acquireUseRelease(acquire, ({ model, trainer }) => {
     const resumedFrom = resuming ? trainer.step : null
+    const clock = new TrainingClock(resuming ? readTrainingTiming(dir) : { trainSeconds: 0, sessions: 0 })
     const body = Effect.gen(function* () {
       if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
       mkdirSync(dir, { recursive: true })
 
-      const trainStart = performance.now()
+      clock.begin()
       let tokens = 0
-      let stepsThisSession = 0
       while (!trainer.done) {
         const r = yield* stepOnce(trainer, job)
         tokens += r.tokens
-        stepsThisSession++
-        const elapsed = (performance.now() - trainStart) / 1000
-        const eta = (t.steps - r.step) * (elapsed / stepsThisSession)
+        clock.steps++
+        const elapsed = clock.sessionSeconds
+        const eta = (t.steps - r.step) * (elapsed / clock.steps)
         const suite = ctx.total > 1 ? `  suite ETA ${formatDuration(suiteEta(ctx, elapsed, eta))}` : ""
         yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}${suite}`)
-        if (r.step % t.checkpointEvery === 0 && !trainer.done) yield* checkpointOnce(trainer, dir)
+        if (r.step % t.checkpointEvery === 0 && !trainer.done) yield* checkpointOnce(trainer, dir, clock)
         yield* yieldToEventLoop
       }
-      const trainSeconds = (performance.now() - trainStart) / 1000
+      clock.stop()
+      const sessionSeconds = clock.sessionSeconds
+      const trainSeconds = clock.totalSeconds
+      const restored = resumedFrom !== null && clock.steps === 0
       const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
-      const finalCheckpoint = yield* checkpointOnce(trainer, dir)
-      yield* progress.line(`${tag}: trained ${t.steps} steps in ${formatDuration(trainSeconds)}, final loss ${lastLoss.toFixed(4)}; evaluating`)
+      const finalCheckpoint = yield* checkpointOnce(trainer, dir, clock)
+      const took = trainSeconds === undefined ? "an unknown time (its checkpoint carries no training time)" : formatDuration(trainSeconds)
+      yield* progress.line(
+        restored
+          ? `${tag}: restored from its final checkpoint (${t.steps} steps, trained in ${took}), final loss ${lastLoss.toFixed(4)}; evaluating`
+          : `${tag}: trained ${t.steps} steps in ${took}${resumedFrom !== null ? ` (resumed at step ${resumedFrom})` : ""}, final loss ${lastLoss.toFixed(4)}; evaluating`
+      )
 
       const evalStart = performance.now()
       const evaluation = yield* evaluateJob(
@@ -168,9 +208,14 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
       const metrics: MetricRecord[] = [
         ...evaluation.metrics,
         { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
-        // throughput of this session's steps only (a resumed job measured fewer steps, that is fine for a rate)
-        ...(tokens > 0 ? [{ name: "train_tokens_per_s", value: tokens / trainSeconds, unit: "tokens/s", better: "higher" as const }] : []),
-        { name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" },
+        // the whole job's rate when its whole training time is known (resumed or restored included), else this session's
+        ...(resumedFrom !== null && trainSeconds !== undefined && trainSeconds > 0
+          ? [{ name: "train_tokens_per_s", value: (t.steps * t.batchSize * t.seqLength) / trainSeconds, unit: "tokens/s", better: "higher" as const }]
+          : tokens > 0
+            ? [{ name: "train_tokens_per_s", value: tokens / sessionSeconds, unit: "tokens/s", better: "higher" as const }]
+            : []),
+        // unknown only for a checkpoint saved without its training time: recorded as missing rather than as this session's
+        ...(trainSeconds !== undefined ? [{ name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" as const }] : []),
         { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
         // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
         ...evalThroughput(evaluation.metrics, evalSeconds),
@@ -184,17 +229,24 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
       yield* ledger.completeJob(jobId, {
         metrics,
         artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
-        timings: { train: trainSeconds, eval: evalSeconds, ...(resumedFrom !== null ? { resumedFromStep: resumedFrom } : {}) },
+        // a resumed or restored job says so: the step it continued from, this session's share, and restored = 1
+        timings: {
+          ...(trainSeconds !== undefined ? { train: trainSeconds } : {}),
+          eval: evalSeconds,
+          ...(resumedFrom !== null ? { resumedFromStep: resumedFrom, trainThisSession: sessionSeconds, sessions: clock.soFar()?.sessions ?? 0 } : {}),
+          ...(restored ? { restoredFromFinalCheckpoint: 1 } : {})
+        },
         reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
       })
-      yield* progress.line(`${tag}: done (train ${formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
+      yield* progress.line(`${tag}: done (train ${trainSeconds === undefined ? "unknown" : formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
       return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
     })
     return body.pipe(
       // Ctrl-C, in training or in evaluation: checkpoint, mark the job interrupted; the same command resumes it
       Effect.onInterrupt(() =>
         Effect.gen(function* () {
-          const saved = yield* checkpointOnce(trainer, dir)
+          clock.stop()
+          const saved = yield* checkpointOnce(trainer, dir, clock)
           yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
           yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
         }).pipe(Effect.orDie)

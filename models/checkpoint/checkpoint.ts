@@ -6,9 +6,13 @@
  *                          data fingerprint, resolved model configuration + embedding spec, loss history
  *   config.json            the resolved model configuration, for other tools (PyTorch, Hugging Face)
  *   manifest.json          sha256 of each file above; written last, verified on load
- * The checkpoint's hash is the sha256 of manifest.json. Nothing in it depends on wall-clock time, so two identical
- * runs write byte-identical checkpoints.
+ *   timing.json            wall-clock seconds of training so far, over every session (interrupt + resume)
+ * The checkpoint's hash is the sha256 of manifest.json. Nothing it covers depends on wall-clock time, so two identical
+ * runs write byte-identical checkpoints: timing.json, the one wall-clock fact, is saved beside them, outside the
+ * manifest, so that a resumed or restored job can record its whole training time.
  */
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
 import type { DecoderConfig } from "../decoder.js"
 import { INIT_STD, RMS_NORM_EPS, type Decoder } from "../decoder.js"
 import type { SamplerState } from "../train/batch-sampler.js"
@@ -22,6 +26,16 @@ export const OPTIMIZER_FILE = "optimizer.safetensors"
 export const STATE_FILE = "state.json"
 export const CONFIG_FILE = "config.json"
 export const STATE_FORMAT = "fope-harness/training-state@1"
+export const TIMING_FILE = "timing.json"
+export const TIMING_FORMAT = "fope-harness/training-timing@1"
+
+/** Wall-clock training time up to a checkpoint, summed over the sessions that trained it (evaluation excluded). */
+export interface TrainingTiming {
+  readonly format: typeof TIMING_FORMAT
+  readonly trainSeconds: number
+  /** how many processes trained it: 1, plus one per resume */
+  readonly sessions: number
+}
 
 export interface EmbeddingDescription {
   readonly name: string
@@ -91,14 +105,33 @@ export const saveTrainingCheckpoint = (
   dir: string,
   model: Decoder,
   optimizer: { step: number; tensors: ReadonlyArray<NamedArray> },
-  state: TrainingState
+  state: TrainingState,
+  timing?: Omit<TrainingTiming, "format">
 ): { path: string; sha256: string } =>
-  writeCheckpointFiles(dir, [
+  writeCheckpointFiles(
+    dir,
+    [
     [MODEL_FILE, encodeSafetensors(modelTensors(model), { format: "pt", producer: "fope-harness", weight_layout: "in_out", config: JSON.stringify(describeModel(model)) })],
     [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "pt", optimizer: "adamw", step: String(optimizer.step) })],
     [STATE_FILE, json(state)],
     [CONFIG_FILE, json(modelConfigJson(model))]
-  ])
+    ],
+    timing ? [[TIMING_FILE, json({ format: TIMING_FORMAT, ...timing })]] : []
+  )
+
+/**
+ * The training time saved with a checkpoint; undefined for a checkpoint saved without one (by an older harness) or
+ * an unreadable file: the time before it is then unknown, and the runner says so instead of guessing.
+ */
+export const readTrainingTiming = (dir: string): TrainingTiming | undefined => {
+  try {
+    const t = JSON.parse(readFileSync(join(dir, TIMING_FILE), "utf8")) as Partial<TrainingTiming>
+    const valid = t.format === TIMING_FORMAT && Number.isFinite(t.trainSeconds) && t.trainSeconds! >= 0 && Number.isInteger(t.sessions) && t.sessions! >= 1
+    return valid ? (t as TrainingTiming) : undefined
+  } catch {
+    return undefined
+  }
+}
 
 export interface LoadedCheckpoint {
   readonly sha256: string

@@ -28,7 +28,12 @@ export const sha256Hex = (bytes: Uint8Array | string): string => createHash("sha
  * staging -> dir). A crash between the renames leaves the retired copy, which `recoverCheckpoint` puts back.
  * Returns the manifest's sha256.
  */
-export const writeCheckpointFiles = (dir: string, files: ReadonlyArray<readonly [string, Uint8Array | string]>): { path: string; sha256: string } => {
+export const writeCheckpointFiles = (
+  dir: string,
+  files: ReadonlyArray<readonly [string, Uint8Array | string]>,
+  /** files saved with the checkpoint but outside its manifest and hash (wall-clock facts, not results) */
+  unhashed: ReadonlyArray<readonly [string, string]> = []
+): { path: string; sha256: string } => {
   const staging = `${dir}.staging-${process.pid}`
   const retired = `${dir}.retired-${process.pid}`
   fs.rmSync(staging, { recursive: true, force: true })
@@ -40,6 +45,7 @@ export const writeCheckpointFiles = (dir: string, files: ReadonlyArray<readonly 
       fs.writeFileSync(path.join(staging, name), bytes)
       entries[name] = { sha256: sha256Hex(bytes), bytes: bytes.length }
     }
+    for (const [name, content] of unhashed) fs.writeFileSync(path.join(staging, name), content)
     const manifest: Manifest = { format: MANIFEST_FORMAT, files: entries }
     const text = JSON.stringify(manifest, null, 2) + "\n"
     fs.writeFileSync(path.join(staging, MANIFEST_FILE), text)

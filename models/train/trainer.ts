@@ -12,6 +12,7 @@ import {
   loadTrainingCheckpoint,
   saveTrainingCheckpoint,
   STATE_FORMAT,
+  type TrainingTiming,
   type HistoryEntry,
   type TrainingState
 } from "../checkpoint/checkpoint.js"
@@ -253,14 +254,17 @@ export class Trainer {
    * checkpoint(), after reading every tensor it saves back asynchronously: tfjs-backend-webgpu then serves the
    * synchronous reads of the checkpoint writer from its CPU copies.
    */
-  async checkpointAsync(dir: string): Promise<{ path: string; sha256: string }> {
+  async checkpointAsync(dir: string, timing?: Omit<TrainingTiming, "format">): Promise<{ path: string; sha256: string }> {
     const fixed = Object.values(this.model.embedding.fixed)
     await Promise.all([...this.model.namedTrainable.map(([, v]) => v), ...fixed, ...this.optimizer.tensors()].map((t) => t.data()))
-    return this.checkpoint(dir)
+    return this.checkpoint(dir, timing)
   }
 
-  /** Saves everything a resume needs into `dir`; returns the directory and the checkpoint's sha256 (of its manifest). */
-  checkpoint(dir: string): { path: string; sha256: string } {
+  /**
+   * Saves everything a resume needs into `dir`; returns the directory and the checkpoint's sha256 (of its manifest).
+   * `timing`, the caller's wall clock, is saved beside the checkpoint, outside its hash.
+   */
+  checkpoint(dir: string, timing?: Omit<TrainingTiming, "format">): { path: string; sha256: string } {
     const state: TrainingState = {
       format: STATE_FORMAT,
       step: this.completed,
@@ -272,7 +276,7 @@ export class Trainer {
       model: describeModel(this.model),
       history: this.losses
     }
-    return saveTrainingCheckpoint(dir, this.model, this.optimizer.state(), state)
+    return saveTrainingCheckpoint(dir, this.model, this.optimizer.state(), state, timing)
   }
 
   /** Frees the optimizer's moments (the model belongs to the caller). */
