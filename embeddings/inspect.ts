@@ -3,11 +3,13 @@
  * against another implementation. A plain JSON-able object (full float32 precision as JS numbers):
  * resolved params, kept and clipped frequencies, coefficients or learned parameters at init, and for length T
  * the cos/sin tables (rotary family, read back through the queryKey hook itself), the bias matrix (bias family)
- * or the input signal (input family). `renderInspection` gives a readable summary.
+ * or the input signal (input family); for the attention family, the input-dependent bias of a seeded probe input
+ * and the weights its normalisation gives to all-zero logits. `renderInspection` gives a readable summary.
  */
 import * as tf from "@tensorflow/tfjs"
 import type { ExtensionSpec, PositionEmbedding, SpectrumDescription } from "./interface.js"
 import { createEmbedding } from "./registry.js"
+import { SeededRandom } from "./seeded-random.js"
 import { statsOf, type TensorStats } from "./tensor-stats.js"
 
 export interface InspectOptions {
@@ -61,6 +63,11 @@ export interface Inspection {
   readonly rotaryTables?: ReadonlyArray<{ readonly layer: number; readonly q: RotaryTableDump; readonly k?: RotaryTableDump }>
   /** bias family: per layer, [H][T][T] (only j <= i is used) */
   readonly bias?: ReadonlyArray<{ readonly layer: number; readonly values: number[][][] }>
+  /**
+   * attention family, per layer, head 0 of batch row 0: `bias` [T][T] from a seeded standard-normal attention input
+   * (inputBias), `weights` [T][T] that the method's normalisation gives to all-zero logits (normalise)
+   */
+  readonly attention?: ReadonlyArray<{ readonly layer: number; readonly bias?: number[][]; readonly weights?: number[][] }>
   /** input family: [T][dModel] */
   readonly input?: number[][]
   /** why a table could not be given (e.g. learned absolute beyond its table) */
@@ -141,12 +148,31 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
       trainable: Object.fromEntries(owner.trainable.map((v, i) => [names[i]!, namedArray(v)])),
       maxLength: owner.maxLength ?? null
     }
+    const attention =
+      embedding.inputBias || embedding.normalise
+        ? Array.from({ length: layers }, (_, layer) => ({
+            layer,
+            ...(embedding.inputBias
+              ? {
+                  bias: readInTidy(() => {
+                    const rng = SeededRandom.create(options.seed, "inspect/attention-input")
+                    const h = tf.tensor3d(rng.fill(T * shape.dModel, (r) => r.normal()), [1, T, shape.dModel])
+                    return embedding.inputBias!(h, layer)(0, T).slice([0, 0, 0, 0], [1, 1, T, T]).reshape([T, T])
+                  }) as number[][]
+                }
+              : {}),
+            ...(embedding.normalise
+              ? { weights: readInTidy(() => embedding.normalise!(tf.zeros([1, 1, T, T]) as tf.Tensor4D, 0, layer).reshape([T, T])) as number[][] }
+              : {})
+          }))
+        : undefined
+    if (attention && !embedding.queryKey) return { ...base, attention }
     if (embedding.queryKey) {
       const rotaryTables = Array.from({ length: layers }, (_, layer) => {
         const { q, k } = probeRotaryTables(embedding, T, layer)
         return sameTables(q, k) ? { layer, q } : { layer, q, k }
       })
-      return { ...base, rotaryTables }
+      return { ...base, rotaryTables, ...(attention ? { attention } : {}) }
     }
     if (embedding.scoreBias) {
       const bias = Array.from({ length: layers }, (_, layer) => ({
@@ -219,6 +245,14 @@ export const renderInspection = (ins: Inspection, rows = 4): string => {
     const T = m.length
     const picks = T <= rows ? [...m.keys()] : [...Array.from({ length: rows - 1 }, (_, i) => i), T - 1]
     for (const i of picks) lines.push(`      i=${i}: ${fmtList(m[i]!.slice(0, i + 1), 8)}`)
+  }
+  for (const layer of ins.attention ?? []) {
+    for (const [label, m] of [["input-dependent bias, seeded probe input", layer.bias], ["weights for zero logits", layer.weights]] as const) {
+      if (!m) continue
+      lines.push(`  layer ${layer.layer} ${label} (head 0, row i, columns j <= i):`)
+      const picks = m.length <= rows ? [...m.keys()] : [...Array.from({ length: rows - 1 }, (_, i) => i), m.length - 1]
+      for (const i of picks) lines.push(`      i=${i}: ${fmtList(m[i]!.slice(0, i + 1), 8)}`)
+    }
   }
   if (ins.input) showRows(`input signal [T, dModel]`, ins.input)
   if (ins.notApplicable) lines.push(`  not applicable: ${ins.notApplicable}`)

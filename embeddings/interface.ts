@@ -2,11 +2,15 @@
  * The one interface every position-embedding method implements, so that the decoder never
  * switches on a method's name (see ../shared/docs/architecture.md, "One position-embedding interface").
  *
- * A method uses some of three hooks:
+ * A method uses some of five hooks:
  *   - input:     a [T, dModel] signal added to the token embeddings (sinusoidal, learned absolute);
  *   - queryKey:  q and k transformed at positions 0..T-1 (RoPE, FoPE, xPos, p-RoPE, PI / NTK / YaRN);
  *   - scoreBias: an [H, T, T] bias added to the attention logits before the causal mask (ALiBi, KERPLE, FIRE, T5);
- * or none (NoPE).
+ *   - inputBias: a bias that depends on the layer's input, given per block of query rows (the Forgetting
+ *                Transformer's forget gate);
+ *   - normalise: attention weights from the logits in place of the softmax (stick-breaking attention);
+ * or none (NoPE). The last two act inside attention, which the decoder computes in blocks of query rows: a hook
+ * is asked for one block [start, end) at a time and never for the whole [T, T], so long evaluations stay bounded.
  *
  * Memory contract: hooks are called inside `tf.tidy` / a gradient tape by the decoder. Tensors a hook returns
  * belong to the caller's scope unless they are cached tables: a method may cache tables that do not depend on
@@ -16,7 +20,14 @@
  */
 import type * as tf from "@tensorflow/tfjs-core"
 
-export type EmbeddingFamily = "none" | "input" | "rotary" | "bias"
+/** "attention": acts inside attention through inputBias / normalise (FoX, stick-breaking), possibly with a rotation */
+export type EmbeddingFamily = "none" | "input" | "rotary" | "bias" | "attention"
+
+/**
+ * An input-dependent bias of one layer and forward pass: the bias of query rows [start, end) against keys
+ * 0..end-1, [B, H, end - start, end], added to the logits (values above the diagonal are masked away).
+ */
+export type BlockBias = (start: number, end: number) => tf.Tensor4D
 
 /** The model shape a method is built for. */
 export interface EmbeddingShape {
@@ -72,6 +83,18 @@ export interface PositionEmbedding {
   readonly queryKey?: (q: tf.Tensor4D, k: tf.Tensor4D, layer: number, positions?: ReadonlyArray<number>) => readonly [tf.Tensor4D, tf.Tensor4D]
   /** score hook: [H, T, T] added to the attention logits of layer `layer` (only j <= i is used) */
   readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
+  /**
+   * input-dependent score hook: called once per layer and forward pass with the layer's attention input
+   * h [B, T, dModel] (after its norm, what q, k and v are projected from); the returned BlockBias is then asked
+   * for each block of query rows. Computed in the caller's scope, so gradients reach the method's variables.
+   */
+  readonly inputBias?: (h: tf.Tensor3D, layer: number) => BlockBias
+  /**
+   * replaces the softmax: logits [B, H, rows, end] of query rows [start, start + rows) against keys 0..end-1
+   * (scaled q.k plus any bias, WITHOUT the causal mask) -> weights of the same shape, zero wherever key j > query
+   * i; the attention output is weights @ v. The method enforces causality itself.
+   */
+  readonly normalise?: (logits: tf.Tensor4D, start: number, layer: number) => tf.Tensor4D
 
   /**
    * The positions of training step `step` (1-based) at length T when the method trains at positions other than

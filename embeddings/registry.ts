@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { alibi } from "./alibi.js"
 import { fire } from "./fire.js"
 import { fope } from "./fope.js"
+import { forgettingTransformer } from "./forgetting-transformer.js"
 import { hope } from "./hope.js"
 import { EmbeddingError, type EmbeddingModule, type EmbeddingShape, type ParamSpec, type PositionEmbedding } from "./interface.js"
 import { kerpleLog } from "./kerple-log.js"
@@ -16,11 +17,12 @@ import { pRope } from "./p-rope.js"
 import { RANDOM_POSITIONS_PARAM, withRandomizedPositions } from "./randomized-positions.js"
 import { rope } from "./rope.js"
 import { sinusoidal } from "./sinusoidal.js"
+import { stickBreaking } from "./stick-breaking.js"
 import { t5 } from "./t5-bias.js"
 import { xpos } from "./xpos.js"
 
 export const EMBEDDINGS: Readonly<Record<string, EmbeddingModule>> = Object.fromEntries(
-  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope].map((m) => [m.name, m])
+  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope, forgettingTransformer, stickBreaking].map((m) => [m.name, m])
 )
 
 export const listEmbeddings = (): ReadonlyArray<EmbeddingModule> => Object.values(EMBEDDINGS)

@@ -8,6 +8,19 @@ import { dynamicNtkBase, LLAMA3_DEFAULTS, llama3Frequencies, ntkBase, piFrequenc
 
 export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "llama3"] as const
 
+/** Every extension with its parameters, for `harness list` (the formulas are in rotary-frequencies.ts). */
+export const EXTENSION_CATALOGUE: ReadonlyArray<{ readonly name: string; readonly parameters: string; readonly description: string }> = [
+  { name: "pi", parameters: "-", description: "Position Interpolation: w' = w/s, s = L'/L" },
+  { name: "ntk", parameters: "-", description: "NTK-aware: base b' = b*s^(d/(d-2))" },
+  { name: "dynamic-ntk", parameters: "-", description: "NTK with the base of the current length l: b*((s*l/L) - (s-1))^(d/(d-2))" },
+  { name: "yarn", parameters: "temperature=true", description: "NTK-by-parts over the pair index (beta 32 / 1) and attention temperature 0.1*ln(s) + 1" },
+  {
+    name: "llama3",
+    parameters: "factor=s lowFreqFactor=1 highFreqFactor=4",
+    description: "Llama 3: keep pairs with wavelength < L/high, divide by factor above L/low, smooth ramp in L/wavelength between"
+  }
+]
+
 /** What an extension gives at length T: pair frequencies (d/2), the factor on C and S, and a cache key. */
 export interface ExtendedFrequencies {
   readonly w: Float64Array
@@ -121,6 +134,8 @@ export const viewOf = (embedding: PositionEmbedding): PositionEmbedding => {
     ...(embedding.input ? { input: embedding.input } : {}),
     ...(embedding.queryKey ? { queryKey: embedding.queryKey } : {}),
     ...(embedding.scoreBias ? { scoreBias: embedding.scoreBias } : {}),
+    ...(embedding.inputBias ? { inputBias: embedding.inputBias } : {}),
+    ...(embedding.normalise ? { normalise: embedding.normalise } : {}),
     ...(embedding.maxLength !== undefined ? { maxLength: embedding.maxLength } : {}),
     trainable: embedding.trainable,
     ...(embedding.trainableNames ? { trainableNames: embedding.trainableNames } : {}),

@@ -15,6 +15,9 @@ export interface StaticParts {
   readonly shape: EmbeddingShape
   readonly input?: (T: number, positions?: ReadonlyArray<number>) => tf.Tensor2D
   readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
+  readonly queryKey?: PositionEmbedding["queryKey"]
+  readonly inputBias?: PositionEmbedding["inputBias"]
+  readonly normalise?: PositionEmbedding["normalise"]
   readonly maxLength?: number
   /** named trainable variables, in a stable order */
   readonly variables?: ReadonlyArray<readonly [string, tf.Variable]>
@@ -32,6 +35,9 @@ export const staticEmbedding = (parts: StaticParts): PositionEmbedding => {
     shape: parts.shape,
     ...(parts.input ? { input: parts.input } : {}),
     ...(parts.scoreBias ? { scoreBias: parts.scoreBias } : {}),
+    ...(parts.queryKey ? { queryKey: parts.queryKey } : {}),
+    ...(parts.inputBias ? { inputBias: parts.inputBias } : {}),
+    ...(parts.normalise ? { normalise: parts.normalise } : {}),
     ...(parts.maxLength !== undefined ? { maxLength: parts.maxLength } : {}),
     trainable: variables.map(([, v]) => v),
     trainableNames: variables.map(([n]) => n),

@@ -11,7 +11,7 @@
  * F ffnHidden.
  */
 import * as tf from "@tensorflow/tfjs"
-import { EmbeddingError, type PositionEmbedding } from "../embeddings/interface.js"
+import { type BlockBias, EmbeddingError, type PositionEmbedding } from "../embeddings/interface.js"
 import { SeededRandom } from "../embeddings/seeded-random.js"
 import { chunkedCrossEntropy } from "./train/chunked-loss.js"
 
@@ -322,7 +322,12 @@ export class Decoder {
     onQueryKey?.(layer, { q: q0, k: k0 }, { q, k })
 
     const bias = embedding.scoreBias ? embedding.scoreBias(T, layer) : undefined // [H, T, T]
-    const attended = this.attend(q.mul(1 / Math.sqrt(hd)) as tf.Tensor4D, k, v, bias, attention.mask, attention.queryChunk) // [B, H, T, hd]
+    // hooks acting inside attention (data-dependent bias, another normalisation), asked per block of query rows
+    const inside: AttentionInside = {
+      ...(embedding.inputBias ? { blockBias: embedding.inputBias(h.reshape([B, T, d]) as tf.Tensor3D, layer) } : {}),
+      ...(embedding.normalise ? { normalise: (logits: tf.Tensor4D, start: number) => embedding.normalise!(logits, start, layer) } : {})
+    }
+    const attended = this.attend(q.mul(1 / Math.sqrt(hd)) as tf.Tensor4D, k, v, bias, attention.mask, attention.queryChunk, inside) // [B, H, T, hd]
     const merged = attended.transpose([0, 2, 1, 3]).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
     const x1 = x.add(tf.matMul(merged, w.o)) as tf.Tensor2D // [B*T, d]
 
@@ -340,6 +345,9 @@ export class Decoder {
    * before being broadcast over the batch: one [B, H, rows, keys] addition instead of two.
    * With queryChunk < T, query rows go in blocks [start, end), each against keys 0..end-1 only (the ones it may
    * see), each block in its own tidy: peak memory O(B H chunk T) instead of O(B H T^2).
+   * A method's input-dependent bias is added per block after the mask; a method's own normalisation replaces the
+   * softmax and gets the logits without the mask (it enforces causality itself). Without those hooks the operations
+   * are exactly the plain softmax path's, in the same order (same bits).
    */
   private attend(
     q: tf.Tensor4D, // [B, H, T, hd], scaled
@@ -347,13 +355,24 @@ export class Decoder {
     v: tf.Tensor4D, // [B, H, T, hd]
     bias: tf.Tensor3D | undefined, // [H, T, T]
     cachedMask: tf.Tensor2D | undefined, // [T, T]
-    queryChunk: number
+    queryChunk: number,
+    inside: AttentionInside = {}
   ): tf.Tensor4D {
     const [B, H, T, hd] = q.shape
+    // attention weights of query rows [start, end) from their scores [B, H, rows, end]
+    const weights = (scores: tf.Tensor4D, start: number, end: number, staticBias: tf.Tensor | undefined, mask: () => tf.Tensor2D): tf.Tensor4D => {
+      const dynamic = inside.blockBias?.(start, end) // [B, H, rows, end]
+      if (inside.normalise) {
+        const withStatic = staticBias ? (scores.add(staticBias) as tf.Tensor4D) : scores
+        return inside.normalise(dynamic ? (withStatic.add(dynamic) as tf.Tensor4D) : withStatic, start) // [B, H, rows, end]
+      }
+      const m = mask()
+      const masked = scores.add(staticBias ? staticBias.add(m) : m) // [B, H, rows, end]
+      return tf.softmax(dynamic ? masked.add(dynamic) : masked, -1) as tf.Tensor4D // [B, H, rows, end]
+    }
     if (queryChunk >= T) {
-      const mask = cachedMask ?? causalMaskBlock(0, T, T) // [T, T]
-      const scores = tf.matMul(q, k, false, true) // [B, H, T, T]
-      const probs = tf.softmax(scores.add(bias ? bias.add(mask) : mask), -1) // [B, H, T, T]
+      const scores = tf.matMul(q, k, false, true) as tf.Tensor4D // [B, H, T, T]
+      const probs = weights(scores, 0, T, bias, () => cachedMask ?? causalMaskBlock(0, T, T)) // [B, H, T, T]
       return tf.matMul(probs, v) // [B, H, T, hd]
     }
     const blocks: tf.Tensor4D[] = []
@@ -365,10 +384,9 @@ export class Decoder {
           const qc = q.slice([0, 0, start, 0], [B, H, rows, hd]) // [B, H, rows, hd]
           const kc = k.slice([0, 0, 0, 0], [B, H, end, hd]) // [B, H, end, hd]
           const vc = v.slice([0, 0, 0, 0], [B, H, end, hd]) // [B, H, end, hd]
-          const mask = causalMaskBlock(start, end, end) // [rows, end]
-          const blockBias = bias ? bias.slice([0, start, 0], [H, rows, end]).add(mask) : mask // [H, rows, end] or [rows, end]
-          const scores = tf.matMul(qc, kc, false, true) // [B, H, rows, end]
-          return tf.matMul(tf.softmax(scores.add(blockBias), -1), vc) as tf.Tensor4D // [B, H, rows, hd]
+          const blockBias = bias ? bias.slice([0, start, 0], [H, rows, end]) : undefined // [H, rows, end]
+          const scores = tf.matMul(qc, kc, false, true) as tf.Tensor4D // [B, H, rows, end]
+          return tf.matMul(weights(scores, start, end, blockBias, () => causalMaskBlock(start, end, end)), vc) as tf.Tensor4D // [B, H, rows, hd]
         })
       )
     }
@@ -388,6 +406,13 @@ export class Decoder {
   private assertLive(): void {
     if (this.disposed) throw new Error("this Decoder was disposed; create a new one (or load a checkpoint)")
   }
+}
+
+/** What a position embedding does inside attention besides a static bias (embeddings/interface.ts). */
+interface AttentionInside {
+  readonly blockBias?: BlockBias
+  /** logits [B, H, rows, end] of query rows from `start`, unmasked -> weights */
+  readonly normalise?: (logits: tf.Tensor4D, start: number) => tf.Tensor4D
 }
 
 /** Rows start..end-1 of the additive causal mask over `keys` keys: [end - start, keys], MASKED where key j > query i. */

@@ -10,6 +10,11 @@
  *     loss = sum(p^2); gradients w.r.t. S and the method's parameters.
  *   - input (sinusoidal, learned): y = x + input(T) for x [1, T, dModel]; loss = sum(y^2); gradients w.r.t. x
  *     and the method's parameters.
+ *   - attention (fox, stick-breaking): for logits S [1, H, T, T] and an attention input h [1, T, dModel],
+ *     p = softmax(S + causal mask + inputBias(h)) (FoX) or p = normalise(S) (stick-breaking, no softmax);
+ *     loss = sum(p^2); gradients w.r.t. S, h and the method's parameters. Like the bias family, it times the work
+ *     the mechanism does on the scores (FoX's optional rotation is not included).
+ * Every method's time is also given as a ratio to RoPE's at the same T, from the same run.
  * So the FoPE/RoPE ratio compares like with like; ALiBi/RoPE compares a bias + softmax with a rotation (as the
  * issue asks), which is not the same work: read it as "what each hook adds", not as attention cost.
  *
@@ -62,6 +67,8 @@ export interface MicrobenchRatio {
   readonly length: number
   readonly fopeOverRope: number | null
   readonly alibiOverRope: number | null
+  /** every timed method's mean over RoPE's at this T (RoPE itself omitted) */
+  readonly overRope: Readonly<Record<string, number>>
 }
 
 export interface FopeTableMemory {
@@ -102,6 +109,7 @@ const seeded = (shape: number[], seed: number, purpose: string): tf.Tensor => {
 
 /** Rough peak float32 elements of one timed call (forward + backward), to skip what cannot fit. */
 const estimatedElements = (e: PositionEmbedding, T: number, H: number, hd: number): number => {
+  if (e.family === "attention") return T * T * 12 * H
   if (e.family === "bias") {
     const width = e.name === "fire" ? Number(e.params["width"] ?? 32) : 0
     return T * T * (6 * H + 3 * width)
@@ -127,7 +135,21 @@ const workload = (e: PositionEmbedding, T: number, seed: number): Workload => {
   }
   let loss: () => tf.Scalar
   let vars: tf.Variable[]
-  if (e.family === "bias") {
+  if (e.family === "attention") {
+    const S = variable([1, H, T, T], "bench/logits") // [1, H, T, T]
+    const h = variable([1, T, dModel], "bench/h") // [1, T, dModel]
+    const maskValues = new Float32Array(T * T)
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[i * T + j] = -1e9
+    const mask = tf.tensor2d(maskValues, [T, T]) // [T, T]
+    owned.push(mask)
+    loss = () => {
+      const logits = S as unknown as tf.Tensor4D
+      if (e.normalise) return tf.sum(tf.square(e.normalise(logits, 0, 0)))
+      const bias = e.inputBias!(h as unknown as tf.Tensor3D, 0)(0, T) // [1, H, T, T]
+      return tf.sum(tf.square(tf.softmax(tf.add(tf.add(logits, mask), bias), -1)))
+    }
+    vars = [S, h, ...e.trainable]
+  } else if (e.family === "bias") {
     const S = variable([1, H, T, T], "bench/logits") // [1, H, T, T]
     const maskValues = new Float32Array(T * T)
     for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[i * T + j] = -1e9
@@ -199,8 +221,9 @@ const renderTable = (rows: ReadonlyArray<MicrobenchRow>, ratios: ReadonlyArray<M
     )
   }
   const ratio = (x: number | null) => (x === null ? "-" : x.toFixed(3))
-  lines.push(pad("fope/rope", 14) + lengths.map((T) => pad(ratio(ratios.find((r) => r.length === T)?.fopeOverRope ?? null), 26)).join(""))
-  lines.push(pad("alibi/rope", 14) + lengths.map((T) => pad(ratio(ratios.find((r) => r.length === T)?.alibiOverRope ?? null), 26)).join(""))
+  for (const m of methods.filter((x) => x !== "rope")) {
+    lines.push(pad(`${m}/rope`, 14) + lengths.map((T) => pad(ratio(ratios.find((r) => r.length === T)?.overRope[m] ?? null), 26)).join(""))
+  }
   return lines.join("\n")
 }
 
@@ -260,7 +283,17 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
     const y = mean(b, T)
     return x === undefined || y === undefined ? null : x / y
   }
-  const ratios = lengths.map((T) => ({ length: T, fopeOverRope: ratioOf("fope", "rope", T), alibiOverRope: ratioOf("alibi", "rope", T) }))
+  const ratios = lengths.map((T) => ({
+    length: T,
+    fopeOverRope: ratioOf("fope", "rope", T),
+    alibiOverRope: ratioOf("alibi", "rope", T),
+    overRope: Object.fromEntries(
+      methods.filter((m) => m !== "rope").flatMap((m) => {
+        const r = ratioOf(m, "rope", T)
+        return r === null ? [] : [[m, r] as const]
+      })
+    )
+  }))
 
   let memory: FopeTableMemory | null = null
   if (options.memory !== false) {
@@ -275,7 +308,11 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
     ...rows.map((r) => ({ name: `time_ms.${r.method}`, value: r.meanMs, unit: "ms", better: "lower" as const, length: r.length })),
     ...ratios.flatMap((r) => [
       ...(r.fopeOverRope === null ? [] : [{ name: "ratio.fope_over_rope", value: r.fopeOverRope, unit: "x", better: "lower" as const, length: r.length }]),
-      ...(r.alibiOverRope === null ? [] : [{ name: "ratio.alibi_over_rope", value: r.alibiOverRope, unit: "x", better: "none" as const, length: r.length }])
+      ...(r.alibiOverRope === null ? [] : [{ name: "ratio.alibi_over_rope", value: r.alibiOverRope, unit: "x", better: "none" as const, length: r.length }]),
+      // the other methods against RoPE from the same run (fope and alibi keep their names above)
+      ...Object.entries(r.overRope)
+        .filter(([m]) => m !== "fope" && m !== "alibi")
+        .map(([m, value]) => ({ name: `ratio.${m}_over_rope`, value, unit: "x", better: "none" as const, length: r.length }))
     ]),
     ...(memory
       ? [

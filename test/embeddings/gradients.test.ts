@@ -26,6 +26,12 @@ const hookLoss = (e: PositionEmbedding, q: tf.Tensor4D, k: tf.Tensor4D): tf.Scal
       const lower = tf.linalg.bandPart(randomTensor([shape.heads, T, T], layer, "wb"), -1, 0)
       terms.push(tf.sum(tf.mul(e.scoreBias(T, layer), lower)))
     }
+    if (e.inputBias) {
+      // the input-dependent bias of a block of rows, from a fixed input h [1, T, dModel]
+      const block = e.inputBias(randomTensor([1, T, shape.dModel], layer, "h") as tf.Tensor3D, layer)(2, T)
+      const lower = tf.linalg.bandPart(randomTensor([shape.heads, T, T], layer, "wib"), -1, 0).slice([0, 2, 0], [shape.heads, T - 2, T])
+      terms.push(tf.sum(tf.mul(block, lower)))
+    }
   }
   if (e.input) terms.push(tf.sum(tf.mul(e.input(T), randomTensor([T, shape.dModel], 3, "wi"))))
   return terms.length === 0 ? tf.scalar(0) : (tf.addN(terms) as tf.Scalar)
@@ -42,7 +48,7 @@ describe("gradients", () => {
     const e = createEmbedding({ name, params }, shape, 3)
     const q = randomTensor([1, shape.heads, T, shape.headDim], 1, "q") as tf.Tensor4D
     const k = randomTensor([1, shape.heads, T, shape.headDim], 2, "k") as tf.Tensor4D
-    const expectedTrainable = ["learned", "kerple-log", "kerple-power", "fire", "t5"].includes(name) || params["learnable"] === true
+    const expectedTrainable = ["learned", "kerple-log", "kerple-power", "fire", "t5", "fox"].includes(name) || params["learnable"] === true
     expect(e.trainable.length > 0).toBe(expectedTrainable)
     expect(e.trainableNames).toHaveLength(e.trainable.length)
     if (e.trainable.length > 0) {

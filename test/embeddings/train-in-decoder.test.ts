@@ -20,7 +20,9 @@ const batch = (step: number): tf.Tensor2D => {
 
 const methods: Array<[string, Record<string, unknown>]> = [
   ...listEmbeddings().map((m) => [m.name, {}] as [string, Record<string, unknown>]),
-  ["fope", { learnable: true }]
+  ["fope", { learnable: true }],
+  ["fox", { rope: true }],
+  ["rope", { randomPositions: 64 }]
 ]
 
 describe.each(["cpu", "wasm"])("training inside the decoder on %s", (backend) => {
@@ -37,7 +39,7 @@ describe.each(["cpu", "wasm"])("training inside the decoder on %s", (backend) =>
     let tensorsAfterFirst = 0
     for (let step = 0; step < 3; step++) {
       const tokens = batch(step)
-      const loss = optimizer.minimize(() => model.loss(tokens), true, [...model.trainableVariables])!
+      const loss = optimizer.minimize(() => model.loss(tokens, { trainingStep: step + 1 }), true, [...model.trainableVariables])!
       losses.push(loss.dataSync()[0]!)
       tf.dispose([loss, tokens])
       if (step === 0) tensorsAfterFirst = tf.memory().numTensors

@@ -1,13 +1,15 @@
 /** `harness list`: what can go in a suite — suites, embeddings (with parameters), scales, backends. */
 import { Console } from "effect"
 import { Command, Flag } from "effect/cli"
+import { RANDOM_POSITIONS_PARAM } from "../../../embeddings/randomized-positions.js"
 import { EMBEDDINGS } from "../../../embeddings/registry.js"
+import { EXTENSION_CATALOGUE } from "../../../embeddings/rotary-extensions.js"
 import { SCALES } from "../../../models/scales.js"
 import { BACKEND_CHOICES } from "../../../suites/schema.js"
 import { listSuiteNames, loadSuite } from "../../suite/load-suite.js"
 import { renderTable } from "../../table.js"
 
-const WHAT = ["all", "suites", "embeddings", "scales", "backends"] as const
+const WHAT = ["all", "suites", "embeddings", "extensions", "scales", "backends"] as const
 
 const backendNotes: Record<(typeof BACKEND_CHOICES)[number], string> = {
   auto: "tensorflow when @tensorflow/tfjs-node(-gpu) loads, else webgpu on a hardware adapter, else wasm",
@@ -42,10 +44,16 @@ export const listText = (what: (typeof WHAT)[number]): string => {
           Object.values(EMBEDDINGS).map((m) => [
             m.name,
             m.family,
-            m.params.map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-",
+            [...m.params, ...(m.takesPositions ? [RANDOM_POSITIONS_PARAM] : [])].map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-",
             m.description
           ])
         )
+    )
+  }
+  if (what === "all" || what === "extensions") {
+    parts.push(
+      "EXTENSIONS (inference-time, rotary family; evaluation.extensions in a suite, --extension in harness eval)\n" +
+        renderTable(["name", "parameters (default)", "description"], EXTENSION_CATALOGUE.map((e) => [e.name, e.parameters, e.description]))
     )
   }
   if (what === "all" || what === "scales") {
