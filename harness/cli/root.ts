@@ -11,6 +11,7 @@ import { benchCommand } from "./commands/bench.js"
 import { inspectCommand } from "./commands/inspect.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { resultsCommand } from "./commands/results.js"
+import { exportCommand } from "./commands/export.js"
 
 export const VERSION = "0.1.0"
 
@@ -20,5 +21,5 @@ export const rootCommand = Command.make("harness").pipe(
       "evaluate them beyond their training length, and record every result, seeded and hash-verified, in a SQLite ledger. " +
       "Start with `harness run quickstart`; `harness list` shows what a suite can name."
   ),
-  Command.withSubcommands([runCommand, listCommand, inspectCommand, evalCommand, checkCliCommand, ledgerCommand, reproduceCommand, reportCommand, resultsCommand, benchCommand, doctorCommand])
+  Command.withSubcommands([runCommand, listCommand, inspectCommand, evalCommand, checkCliCommand, ledgerCommand, reproduceCommand, reportCommand, resultsCommand, exportCommand, benchCommand, doctorCommand])
 )

@@ -13,6 +13,7 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
+import { fopePlan } from "../../embeddings/fope.js"
 import type { DecoderConfig } from "../decoder.js"
 import { INIT_STD, RMS_NORM_EPS, type Decoder } from "../decoder.js"
 import type { SamplerState } from "../train/batch-sampler.js"
@@ -81,19 +82,50 @@ export const describeModel = (model: Decoder): ModelDescription => ({
   }
 })
 
-/** config.json: what another tool needs to rebuild the network from model.safetensors. */
+/** What the harness's weights are and how the forward pass uses them, said in config.json and the safetensors metadata. */
+export const WEIGHT_LAYOUT = "[in, out]: y = x @ W. torch.nn.Linear stores [out, in]: transpose each matrix, or use `harness export --format llama`"
+
+/** FoPE's frequency plan (kept and clipped frequencies at full precision, output width, padding), for config.json. */
+const positionDetails = (model: Decoder): Record<string, unknown> => {
+  const e = model.embedding
+  if (e.name !== "fope") return {}
+  const plan = fopePlan(e.params, e.shape)
+  return {
+    fope: {
+      keptFrequencies: plan.kept,
+      clippedFrequencies: plan.clipped,
+      dOut: plan.dOut,
+      padCos: 1,
+      padSin: e.params.padSin,
+      coefficients: "pos.fope.layer<l>.{cos,sin}Coef (or pos.fope.trainable.<i> when learnable), [heads, K kept, dOut]; divided by their sums over K when normalize",
+      tables:
+        "per layer, head h, position t, pair j < headDim/2: C = sum_k cos(t w_k) cosCoef[h,k,j], S = sum_k sin(t w_k) sinCoef[h,k,j] for j < dOut; " +
+        "C = padCos, S = padSin for dOut <= j < headDim/2; the d/2 values repeat for both halves of the head"
+    }
+  }
+}
+
+/** config.json: what another tool needs to rebuild the network from model.safetensors (docs/checkpoint-format.md). */
 export const modelConfigJson = (model: Decoder): Record<string, unknown> => ({
   architecture: "fope-harness-decoder",
   ...model.config,
   headDim: model.config.dModel / model.config.heads,
-  norm: { type: "rmsnorm", eps: RMS_NORM_EPS, gain: true, placement: "pre" },
+  norm: { type: "rmsnorm", eps: RMS_NORM_EPS, gain: true, placement: "pre", formula: "x / sqrt(mean(x^2) + eps) * gain" },
   activation: "swiglu",
+  feedForward: "down(silu(x @ gate) * (x @ up)): the SiLU is on the gate matrix's output",
+  attention: {
+    heads: "head h takes columns [h*headDim, (h+1)*headDim) of x @ q, x @ k, x @ v; merged heads are concatenated in that order before o",
+    scale: "1/sqrt(headDim) on the scores, causal mask, softmax",
+    rotary:
+      "half-split pairs (GPT-NeoX / HF Llama rotate_half): pair k is dimensions (k, k + headDim/2) of a head; " +
+      "x' = x*cos + concat(-x[headDim/2:], x[:headDim/2])*sin, applied to q and k after the projection, before the scale"
+  },
   bias: false,
   tiedEmbeddings: false,
   initStd: INIT_STD,
   dtype: "float32",
-  weightLayout: "[in, out]: y = x @ W (transpose for torch.nn.Linear, which stores [out, in])",
-  positionEmbedding: describeModel(model).embedding,
+  weightLayout: WEIGHT_LAYOUT,
+  positionEmbedding: { ...describeModel(model).embedding, ...positionDetails(model) },
   seed: model.seed,
   parameters: { total: model.parameterCount(), withoutEmbeddings: model.parameterCount({ includeEmbeddings: false }) },
   tensors: modelTensors(model).map((t) => ({ name: t.name, shape: t.shape }))
@@ -111,8 +143,9 @@ export const saveTrainingCheckpoint = (
   writeCheckpointFiles(
     dir,
     [
-    [MODEL_FILE, encodeSafetensors(modelTensors(model), { format: "pt", producer: "fope-harness", weight_layout: "in_out", config: JSON.stringify(describeModel(model)) })],
-    [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "pt", optimizer: "adamw", step: String(optimizer.step) })],
+    // "format" names the layout, not PyTorch's ("pt" would invite loading [in, out] matrices into nn.Linear)
+    [MODEL_FILE, encodeSafetensors(modelTensors(model), { format: "fope-harness", producer: "fope-harness", weight_layout: WEIGHT_LAYOUT, config: JSON.stringify(describeModel(model)) })],
+    [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "fope-harness", optimizer: "adamw", step: String(optimizer.step) })],
     [STATE_FILE, json(state)],
     [CONFIG_FILE, json(modelConfigJson(model))]
     ],
