@@ -3,6 +3,7 @@
  * checked against the formulas (YaRN's temperature on the tables, dynamic NTK following the current length).
  */
 import { describe, expect, it } from "vitest"
+import { EXTENSION_METHODS } from "../../embeddings/rotary-extensions.js"
 import { harness } from "./helpers.js"
 
 interface Dump {
@@ -62,5 +63,15 @@ describe("harness inspect --extension", () => {
     expect(param.err).toMatch(/extension "pi" takes no parameters/)
     const bare = await harness("inspect", "rope", "--eval-length", "512")
     expect(bare.err).toMatch(/--eval-length and --extension-param apply to an extension/)
+  })
+})
+
+describe("harness list --what extensions", () => {
+  it("names every registered extension with its parameters and points at inspect", async () => {
+    const r = await harness("list", "--what", "extensions")
+    expect(r.exitCode, r.err).toBe(0)
+    for (const method of EXTENSION_METHODS.filter((m) => m !== "none")) expect(r.out).toMatch(new RegExp(`^${method}\\s`, "m"))
+    expect(r.out).toMatch(/^yarn\s+temperature=true/m)
+    expect(r.out).toContain("harness inspect rope --extension yarn --eval-length 1024")
   })
 })

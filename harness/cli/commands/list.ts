@@ -52,7 +52,7 @@ export const listText = (what: (typeof WHAT)[number]): string => {
   }
   if (what === "all" || what === "extensions") {
     parts.push(
-      "EXTENSIONS (inference-time, rotary family; evaluation.extensions in a suite, --extension in harness eval)\n" +
+      "EXTENSIONS (inference-time, rotary family; evaluation.extensions in a suite, --extension in harness eval; their tables: harness inspect rope --extension yarn --eval-length 1024)\n" +
         renderTable(["name", "parameters (default)", "description"], EXTENSION_CATALOGUE.map((e) => [e.name, e.parameters, e.description]))
     )
   }
