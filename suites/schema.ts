@@ -85,7 +85,10 @@ export const Extension = Schema.Union([
 ])
 export type Extension = typeof Extension.Type
 
-export const TASKS = ["perplexity", "loss-curve", "passkey", "spectrum"] as const
+export const TASKS = ["perplexity", "loss-curve", "passkey", "spectrum", "synthetic"] as const
+
+/** The synthetic length-generalization tasks (models/data/synthetic-tasks.ts; a test keeps the two lists equal). */
+export const SYNTHETIC_TASK_NAMES = ["flip-flop", "mqar", "needle-multikey", "needle-multivalue", "variable-tracking", "copy", "reverse"] as const
 export const Task = Schema.Literals(TASKS)
 export type Task = typeof Task.Type
 
@@ -140,7 +143,12 @@ export const Data = Schema.Struct({
   /** "none": a token corpus whose tokenizer the harness does not have (no passkey then) */
   tokenizer: Schema.Literals(["bytes", "gpt2", "none"]),
   /** fraction of training rows replaced by synthetic passkey examples */
-  passkeyFraction: Schema.optionalKey(Fraction)
+  passkeyFraction: Schema.optionalKey(Fraction),
+  /**
+   * train on synthetic tasks instead: every training row is one generated example of one of these tasks, drawn
+   * uniformly (the corpus then serves only validation); evaluate with the task "synthetic" (accuracy by length)
+   */
+  synthetic: Schema.optionalKey(Schema.NonEmptyArray(Schema.Literals(SYNTHETIC_TASK_NAMES)))
 })
 export type Data = typeof Data.Type
 
@@ -150,6 +158,7 @@ export const Evaluation = Schema.Struct({
   tasks: Schema.NonEmptyArray(Task),
   /** at most this many non-overlapping windows per length for perplexity */
   maxWindows: Schema.optionalKey(IntIn(LIMITS.maxWindows)),
+  /** examples per length for passkey and for the synthetic tasks */
   passkeyTrials: Schema.optionalKey(IntIn(LIMITS.passkeyTrials)),
   lossBuckets: Schema.optionalKey(IntIn(LIMITS.lossBuckets)),
   /** evaluate each trained model under each of these (default: none) */

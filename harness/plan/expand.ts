@@ -84,6 +84,7 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
       tokenizer: suite.data.tokenizer,
       validFraction: typeof suite.data.corpus === "object" ? (suite.data.corpus.validFraction ?? 0.1) : 0.1,
       passkeyFraction: suite.data.passkeyFraction ?? 0,
+      ...(suite.data.synthetic ? { synthetic: suite.data.synthetic } : {}),
       contentHash: dataHash
     },
     evaluation: {

@@ -5,9 +5,11 @@
  */
 import type { DecoderConfig } from "../../models/decoder.js"
 import type { TrainSpec } from "../../models/train/index.js"
-import type { Extension, Task } from "../../suites/schema.js"
+import type { Extension, SYNTHETIC_TASK_NAMES, Task } from "../../suites/schema.js"
 import type { CorpusSource } from "../../models/data/corpus-source.js"
 import type { TokenizerName } from "../../models/data/tokenizer.js"
+
+type SyntheticTaskName = (typeof SYNTHETIC_TASK_NAMES)[number]
 
 export interface ResolvedEmbedding {
   readonly name: string
@@ -32,6 +34,8 @@ export interface ResolvedData {
   readonly tokenizer: TokenizerName
   readonly validFraction: number
   readonly passkeyFraction: number
+  /** the synthetic tasks the training rows are drawn from (absent: the corpus) */
+  readonly synthetic?: ReadonlyArray<SyntheticTaskName>
   /** sha256 of the corpus files, split rule and tokenizer (and the passkey protocol when mixed in) */
   readonly contentHash: string
 }

@@ -1,6 +1,6 @@
 /**
  * The corpus as a service: the shipped SOTU text or a suite's declared source, tokenized once per process, shared
- * by every job, with the optional passkey mixture for training. Its content hash goes into every job key. A corpus
+ * by every job, with the optional passkey mixture or synthetic task for training. Its content hash goes into every job key. A corpus
  * that cannot be used (missing, empty, not text, not UTF-8, ...) fails as a SuiteError naming the fix, before any
  * job starts.
  */
@@ -11,6 +11,7 @@ import { DataError } from "../../models/data/errors.js"
 import { canonicalJson, sha256Hex } from "../../ledger/canonical.js"
 import { SuiteError } from "../errors.js"
 import { makePasskeyTrainingRow, passkeyProtocolHash } from "../../models/data/passkey.js"
+import { SYNTHETIC_PROTOCOL, trainingGenerator, type SyntheticTask } from "../../models/data/synthetic-tasks.js"
 import type { ResolvedData } from "../plan/job.js"
 
 export interface JobData {
@@ -20,6 +21,8 @@ export interface JobData {
   /** content hash of the corpus split and tokenizer, plus the mixture when there is one */
   readonly hash: string
   readonly mixer?: { readonly fraction: number; make(rng: SeededRandom, length: number): Int32Array }
+  /** the synthetic tasks the rows come from (then `mixer` makes every row), for their evaluation */
+  readonly synthetic?: ReadonlyArray<SyntheticTask>
 }
 
 /** What to load: the resolved data spec, before its content hash is known. */
@@ -30,10 +33,27 @@ export interface CorpusShape {
 }
 
 const loadJobData = (data: DataSpec, cache: Map<string, JobData>): JobData => {
-  const id = canonicalJson([data.corpus, data.tokenizer, data.validFraction, data.passkeyFraction])
+  const id = canonicalJson([data.corpus, data.tokenizer, data.validFraction, data.passkeyFraction, data.synthetic ?? null])
   const hit = cache.get(id)
   if (hit) return hit
   const corpus = loadCorpus({ corpus: data.corpus, tokenizer: data.tokenizer, validFraction: data.validFraction })
+  const tasks = data.synthetic
+  if (tasks !== undefined) {
+    // byte generators: every training row is one example of one task (drawn uniformly), exactly the row's length
+    if (data.tokenizer !== "bytes") throw new DataError(`data.synthetic makes byte sequences; set data.tokenizer to "bytes"`)
+    if (data.passkeyFraction > 0) throw new DataError(`data.synthetic replaces every training row; drop data.passkeyFraction`)
+    const makers = tasks.map(trainingGenerator)
+    const jobData: JobData = {
+      corpus,
+      train: corpus.train,
+      valid: corpus.valid,
+      hash: sha256Hex(`${corpus.hash}+synthetic:${SYNTHETIC_PROTOCOL}/${tasks.join(",")}`),
+      mixer: { fraction: 1, make: (rng: SeededRandom, length: number) => makers[rng.int(makers.length)]!(rng, length).tokens },
+      synthetic: tasks
+    }
+    cache.set(id, jobData)
+    return jobData
+  }
   const mixed = data.passkeyFraction > 0
   const jobData: JobData = {
     corpus,

@@ -25,9 +25,9 @@ export interface JobCost {
   readonly evalSeconds: number
 }
 
-type Task = "perplexity" | "loss curve" | "passkey" | "spectrum"
+type Task = "perplexity" | "loss curve" | "passkey" | "spectrum" | "synthetic"
 const taskOf = (what: string): Task | null =>
-  what.startsWith("perplexity") ? "perplexity" : what.startsWith("loss curve") ? "loss curve" : what.startsWith("passkey") ? "passkey" : what.startsWith("spectrum") ? "spectrum" : null
+  what.startsWith("perplexity") ? "perplexity" : what.startsWith("loss curve") ? "loss curve" : what.startsWith("passkey") ? "passkey" : what.startsWith("spectrum") ? "spectrum" : what.startsWith("synthetic") ? "synthetic" : null
 
 /** Seconds per task of one evaluation call, split at the runner's status lines (one per task). */
 const timedEvaluation = async (run: (status: (what: string) => Effect.Effect<void>) => Promise<unknown>): Promise<Map<Task, number>> => {
@@ -78,6 +78,7 @@ export const probeJobCost = async (config: JobConfig, data: JobData): Promise<Jo
       const windows = windowStarts(data.valid.length, length, { maxWindows: e.maxWindows }).length
       evalSeconds += (times.get("perplexity") ?? 0) * windows
       evalSeconds += (times.get("passkey") ?? 0) * e.passkeyTrials
+      evalSeconds += (times.get("synthetic") ?? 0) * e.passkeyTrials // one example per variant and trial: linear in trials
       if (length === maxLength) {
         evalSeconds += (times.get("loss curve") ?? 0) * windows
         evalSeconds += times.get("spectrum") ?? 0

@@ -8,6 +8,7 @@ import { Effect } from "effect"
 import type { ExtensionSpec } from "../../embeddings/interface.js"
 import type { Decoder } from "../../models/decoder.js"
 import { lossCurve, passkeyAccuracy, perplexityByLength, spectrumDamage } from "../../models/eval/index.js"
+import { syntheticAccuracy } from "../../models/eval/synthetic-accuracy.js"
 import type { MetricRecord } from "../../ledger/types.js"
 import type { Extension } from "../../suites/schema.js"
 import type { ResolvedEvaluation } from "../plan/job.js"
@@ -73,6 +74,16 @@ export const evaluateJob = Effect.fn("evaluateJob")(function* (
       passkeyAccuracy(model, data.corpus.tokenizer, e.lengths, { trials: e.passkeyTrials, seed: settings.seed })
     )
     metrics.push(...result.metrics)
+  }
+  if (e.tasks.includes("synthetic")) {
+    const tasks = data.synthetic
+    if (tasks === undefined) throw new Error('the evaluation task "synthetic" needs data.synthetic (the tasks the model was trained on) in the suite')
+    for (const task of tasks) {
+      const result = yield* run(`synthetic ${task} at ${e.lengths.join(", ")}`, (signal) =>
+        syntheticAccuracy(model, task, e.lengths, { trials: e.passkeyTrials, seed: settings.seed, signal })
+      )
+      metrics.push(...result.metrics)
+    }
   }
   if (e.tasks.includes("spectrum") && rotary) {
     const result = yield* run("spectrum analysis", (signal) => spectrumDamage(model, data.valid, settings.trainLength, { signal }))

@@ -48,7 +48,13 @@ export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options
   const corpus = yield* CorpusService
   const first = suite.data
   const validFraction = typeof first.corpus === "object" ? (first.corpus.validFraction ?? 0.1) : 0.1
-  const data = yield* corpus.load({ corpus: first.corpus, tokenizer: first.tokenizer, validFraction, passkeyFraction: first.passkeyFraction ?? 0 })
+  const data = yield* corpus.load({
+    corpus: first.corpus,
+    tokenizer: first.tokenizer,
+    validFraction,
+    passkeyFraction: first.passkeyFraction ?? 0,
+    ...(first.synthetic ? { synthetic: first.synthetic } : {})
+  })
   // a declared corpus may be too short for one training window or the longest evaluation; both are named at once
   const short = corpusLengthProblems(data.corpus, suite.training.length, suite.training.length * Math.max(...suite.evaluation.lengthMultiples))
   if (short.length > 0) return yield* new SuiteError({ message: `suite "${suite.name}": ${short.join("; ")}` })
