@@ -57,7 +57,7 @@ const embeddings = Command.make(
       lengths: f.lengths.split(",").map(Number),
       ...(f.methods._tag === "Some" ? { methods: f.methods.value.split(",") } : {})
     })
-).pipe(Command.withDescription("Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench), FoPE/RoPE and ALiBi/RoPE ratios from the same run, and FoPE's table memory at 16x."))
+).pipe(Command.withDescription("Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench), every method's time ratio to RoPE from the same run, and FoPE's table memory at 16x."))
 
 const ledger = Command.make(
   "ledger",
