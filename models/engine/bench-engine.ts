@@ -378,7 +378,7 @@ const measureLongEvaluation = async (config: ReferenceModelConfig, factor: numbe
 /** The compiled script to spawn (children must run JavaScript: under vitest this module is TypeScript). */
 const compiledScript = (): string => {
   const self = fileURLToPath(import.meta.url)
-  if (self.endsWith(".js")) return self
+  if (self.endsWith(".js") || self.endsWith(".mjs")) return self // compiled, or bundled (scripts/bundle-harness.mjs)
   const dist = path.resolve(path.dirname(self), "../../dist/models/engine/bench-engine.js")
   if (!fs.existsSync(dist)) throw new Error(`bench children need the compiled script ${dist}: run \`npm run build\` first.`)
   return dist
