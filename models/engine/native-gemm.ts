@@ -67,6 +67,10 @@ const tryLoad = (): NativeGemmLoad => {
   if (!fs.existsSync(file)) {
     return { ok: false, reason: `addon not built (${ADDON} missing: install libdnnl-dev, then \`npm run build:native\`)` }
   }
+  // OpenMP's threads spin at a barrier by default; on a shared machine a spinning thread holds the core its
+  // descheduled partner needs. Measured here (2 threads, load ~23, the model's products): 133-226 ms spinning,
+  // 18-19 ms sleeping. libgomp reads this once, when the addon loads it; a user's own setting is kept.
+  process.env.OMP_WAIT_POLICY ??= "PASSIVE"
   try {
     const addon = createRequire(import.meta.url)(file) as NativeGemmAddon
     const raw = addon.info()
