@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { alibi } from "./alibi.js"
+import { clippedRope } from "./clipped-rope.js"
 import { fire } from "./fire.js"
 import { fope } from "./fope.js"
 import { forgettingTransformer } from "./forgetting-transformer.js"
@@ -22,7 +23,7 @@ import { t5 } from "./t5-bias.js"
 import { xpos } from "./xpos.js"
 
 export const EMBEDDINGS: Readonly<Record<string, EmbeddingModule>> = Object.fromEntries(
-  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope, forgettingTransformer, stickBreaking].map((m) => [m.name, m])
+  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope, clippedRope, forgettingTransformer, stickBreaking].map((m) => [m.name, m])
 )
 
 export const listEmbeddings = (): ReadonlyArray<EmbeddingModule> => Object.values(EMBEDDINGS)

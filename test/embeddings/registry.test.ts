@@ -16,12 +16,12 @@ const messageOf = (f: () => unknown): string => {
 }
 
 describe("registry", () => {
-  it("holds the fifteen methods, each with its family", () => {
+  it("holds the sixteen methods, each with its family", () => {
     expect(listEmbeddings().map((m) => m.name)).toEqual([
-      "nope", "sinusoidal", "learned", "rope", "fope", "alibi", "kerple-log", "kerple-power", "fire", "t5", "xpos", "p-rope", "hope", "fox", "stick-breaking"
+      "nope", "sinusoidal", "learned", "rope", "fope", "alibi", "kerple-log", "kerple-power", "fire", "t5", "xpos", "p-rope", "hope", "cope", "fox", "stick-breaking"
     ])
     expect(Object.fromEntries(listEmbeddings().map((m) => [m.name, m.family]))).toMatchObject({
-      nope: "none", sinusoidal: "input", learned: "input", rope: "rotary", fope: "rotary", alibi: "bias", t5: "bias", "p-rope": "rotary", hope: "rotary", fox: "attention", "stick-breaking": "attention"
+      nope: "none", sinusoidal: "input", learned: "input", rope: "rotary", fope: "rotary", alibi: "bias", t5: "bias", "p-rope": "rotary", hope: "rotary", cope: "rotary", fox: "attention", "stick-breaking": "attention"
     })
   })
 
