@@ -143,11 +143,11 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
   // micro-batches and a chunked loss where the engine's memory needs them (checked before the run started)
   const execution = stepExecution(jobMemoryPlan(job, engine))
   // the model and its trainer (AdamW moments) live exactly as long as the job: released however it ends
-  const acquire = Effect.sync(() => {
+  const acquire = Effect.promise(async () => {
     const model = buildModel(job.config)
     try {
       const trainer = resuming
-        ? Trainer.resume(dir, model, data.train, data.mixer, execution)
+        ? await Trainer.resumeAsync(dir, model, data.train, data.mixer, execution)
         : Trainer.create(model, data.train, t, job.config.seed, data.mixer, execution)
       return { model, trainer }
     } catch (e) {

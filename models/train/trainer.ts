@@ -112,6 +112,15 @@ export class Trainer {
    * history are restored, so the following steps are the ones the uninterrupted run would have made. `model` must be
    * built with the checkpoint's configuration and embedding (state.json: model); `data` must be the same tokens.
    */
+  /**
+   * resume(), after reading the model's fixed tensors back asynchronously: on a GPU backend (no synchronous read in
+   * Node) the checkpoint's fixed tensors are then compared with these CPU copies.
+   */
+  static async resumeAsync(checkpointDir: string, model: Decoder, data: Int32Array, mixer?: Mixer, execution?: StepExecution): Promise<Trainer> {
+    await Promise.all(Object.values(model.embedding.fixed).map((t) => t.data()))
+    return Trainer.resume(checkpointDir, model, data, mixer, execution)
+  }
+
   static resume(checkpointDir: string, model: Decoder, data: Int32Array, mixer?: Mixer, execution?: StepExecution): Trainer {
     const loaded = loadTrainingCheckpoint(checkpointDir)
     const state = loaded.state
