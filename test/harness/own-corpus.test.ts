@@ -3,7 +3,7 @@
  * when the data is unusable, keys that follow the content and not the location, and the two shipped example
  * suites (JSON Lines and nanoGPT token files) trained and recorded.
  */
-import { cpSync, readFileSync, writeFileSync } from "node:fs"
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Effect, Layer } from "effect"
@@ -89,6 +89,13 @@ describe("the shipped example suites train and record", () => {
         for (const j of done) expect(store.metrics(j.id).some((m) => m.name === "perplexity" && Number.isFinite(m.value))).toBe(true)
       } finally {
         store.close()
+      }
+      if (file === "tokens-suite.json") {
+        // harness eval reads the shipped text, which a 257-id model cannot: refused, not crashed
+        const [checkpoint] = readdirSync(join(dir, "ckpt"))
+        const evaluated = await harness("eval", join(dir, "ckpt", checkpoint!), "--ledger", ledger, "--multiples", "1")
+        expect(evaluated.exitCode).not.toBe(0)
+        expect(evaluated.err).toMatch(/has a vocabulary of 257 ids \(trained on a declared token corpus\): harness eval evaluates on the shipped SOTU text/)
       }
     }, 120_000)
   }

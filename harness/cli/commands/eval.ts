@@ -64,6 +64,14 @@ export const evalCommand = Command.make(
         const described = loaded.state.model
         const c = described.config
         try {
+          // evaluation reads the shipped corpus, through the tokenizer the vocabulary size names
+          if (c.vocabSize !== 256 && c.vocabSize !== 50257) {
+            return yield* new UsageError({
+              message:
+                `${f.checkpoint} has a vocabulary of ${c.vocabSize} ids (trained on a declared token corpus): harness eval evaluates on the shipped ` +
+                `SOTU text, as bytes (256) or GPT-2 tokens (50257), which this model cannot read. Evaluate it in its own suite (evaluation.lengthMultiples, evaluation.extensions)`
+            })
+          }
           const tokenizer = c.vocabSize === 256 ? ("bytes" as const) : ("gpt2" as const)
           const corpus = yield* CorpusService
           const data = yield* corpus.load({ corpus: "sotu", tokenizer, validFraction: 0.1, passkeyFraction: 0 })
