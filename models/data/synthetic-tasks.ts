@@ -246,5 +246,16 @@ export const evaluationVariants = (task: SyntheticTask): ReadonlyArray<Synthetic
       ]
     : [{ variant: task, make: trainingGenerator(task) }]
 
+/** Every task with its fixed parameters and what is scored, for `harness list`. */
+export const SYNTHETIC_CATALOGUE: ReadonlyArray<{ readonly name: SyntheticTask; readonly parameters: string; readonly description: string }> = [
+  { name: "flip-flop", parameters: "p=0.8 (eval also 0.98 sparse, 0.1 dense)", description: "write / ignore / read bits; a read repeats the last write (Liu et al. 2023)" },
+  { name: "mqar", parameters: "pairs=8", description: "key-value pairs, then each key queried once in filler; the value is the answer (Zoology MQAR)" },
+  { name: "needle-multikey", parameters: "needles=4 digits=4", description: "RULER: 4 keyed needles in random filler, one key asked" },
+  { name: "needle-multivalue", parameters: "values=3 digits=4", description: "RULER: one key with 3 values in random filler, all asked in order" },
+  { name: "variable-tracking", parameters: "chain=3 distractor=2", description: "RULER: which names hold the digit through a chain of copies" },
+  { name: "copy", parameters: "|s|=floor((n-2)/2)", description: "repeat a random string (Ruoss et al. 2023)" },
+  { name: "reverse", parameters: "|s|=floor((n-2)/2)", description: "reverse a random string (Ruoss et al. 2023)" }
+]
+
 /** Names the generators' definitions, hashed into a job's data hash (change a generator: change this). */
 export const SYNTHETIC_PROTOCOL = "fope-harness/synthetic/v1: flip-flop p=0.8 (eval 0.8, 0.98, 0.1); mqar 8 pairs; needles 4 keys / 3 values / 3+2 chain; copy, reverse"

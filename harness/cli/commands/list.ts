@@ -4,12 +4,13 @@ import { Command, Flag } from "effect/cli"
 import { RANDOM_POSITIONS_PARAM } from "../../../embeddings/randomized-positions.js"
 import { EMBEDDINGS } from "../../../embeddings/registry.js"
 import { EXTENSION_CATALOGUE } from "../../../embeddings/rotary-extensions.js"
+import { SYNTHETIC_CATALOGUE } from "../../../models/data/synthetic-tasks.js"
 import { SCALES } from "../../../models/scales.js"
 import { BACKEND_CHOICES } from "../../../suites/schema.js"
 import { listSuiteNames, loadSuite } from "../../suite/load-suite.js"
 import { renderTable } from "../../table.js"
 
-const WHAT = ["all", "suites", "embeddings", "extensions", "scales", "backends"] as const
+const WHAT = ["all", "suites", "embeddings", "extensions", "tasks", "scales", "backends"] as const
 
 const backendNotes: Record<(typeof BACKEND_CHOICES)[number], string> = {
   auto: "tensorflow when @tensorflow/tfjs-node(-gpu) loads, else webgpu on a hardware adapter, else wasm",
@@ -54,6 +55,12 @@ export const listText = (what: (typeof WHAT)[number]): string => {
     parts.push(
       "EXTENSIONS (inference-time, rotary family; evaluation.extensions in a suite, --extension in harness eval; their tables: harness inspect rope --extension yarn --eval-length 1024)\n" +
         renderTable(["name", "parameters (default)", "description"], EXTENSION_CATALOGUE.map((e) => [e.name, e.parameters, e.description]))
+    )
+  }
+  if (what === "all" || what === "tasks") {
+    parts.push(
+      "SYNTHETIC TASKS (data.synthetic: the training mixture; evaluation task \"synthetic\": accuracy.<task> and exact.<task> by length)\n" +
+        renderTable(["name", "parameters", "description"], SYNTHETIC_CATALOGUE.map((t) => [t.name, t.parameters, t.description]))
     )
   }
   if (what === "all" || what === "scales") {

@@ -33,8 +33,12 @@ const fake = (pick: (tokens: Int32Array, t: number) => number): EvaluableModel =
 }
 
 describe("synthetic accuracy", () => {
-  it("the schema's task names are the generators'", () => {
+  it("the schema's task names are the generators', and harness list shows each with its parameters", async () => {
     expect([...SYNTHETIC_TASK_NAMES]).toEqual([...SYNTHETIC_TASKS])
+    const { listText } = await import("../../../harness/cli/commands/list.js")
+    const text = listText("tasks")
+    for (const task of SYNTHETIC_TASKS) expect(text).toMatch(new RegExp(`^${task}\\s`, "m"))
+    expect(text).toContain("p=0.8")
   })
 
   it("an oracle (the true next token) scores 1 everywhere; a constant model scores what its constant matches", async () => {
