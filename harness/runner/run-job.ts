@@ -78,16 +78,21 @@ const evalThroughput = (metrics: ReadonlyArray<MetricRecord>, seconds: number): 
  * The loss is read back asynchronously (a GPU backend in Node has no synchronous read); same bits as a sync read.
  */
 const stepOnce = (trainer: Trainer, job: Job): Effect.Effect<StepResult, TrainingDiverged | JobCrashed> =>
-  Effect.tryPromise({
-    try: () => trainer.nextAsync(),
-    catch: (e) =>
-      e instanceof NonFiniteLossError
-        ? new TrainingDiverged({ message: e.message, step: e.step })
-        : new JobCrashed({ message: explainCrash(e, job), step: trainer.step })
-  })
+  // uninterruptible: an interrupt waits for the step to finish (the loop yields between steps), so a checkpoint
+  // never sees a step half made (its batch drawn, its update not applied)
+  Effect.uninterruptible(
+    Effect.tryPromise({
+      try: () => trainer.nextAsync(),
+      catch: (e) =>
+        e instanceof NonFiniteLossError
+          ? new TrainingDiverged({ message: e.message, step: e.step })
+          : new JobCrashed({ message: explainCrash(e, job), step: trainer.step })
+    })
+  )
 
-/** A checkpoint, its tensors read back asynchronously first (see Trainer.checkpointAsync). */
-const checkpointOnce = (trainer: Trainer, dir: string, timing: TrainingClock) => Effect.promise(() => trainer.checkpointAsync(dir, timing.soFar()))
+/** A checkpoint, its tensors read back asynchronously first (see Trainer.checkpointAsync); never cut off midway. */
+const checkpointOnce = (trainer: Trainer, dir: string, timing: TrainingClock) =>
+  Effect.uninterruptible(Effect.promise(() => trainer.checkpointAsync(dir, timing.soFar())))
 
 /**
  * Training time across sessions: what the checkpoint carried in (unknown for a checkpoint saved without it) plus this
