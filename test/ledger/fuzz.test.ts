@@ -14,7 +14,8 @@
  * result must either decode into a suite within every bound, or be refused by a SuiteError whose lines each name
  * a path. Any other exception is a failure.
  *
- * The counts are printed; CI runs this file with the rest (about 20 s here).
+ * The counts are printed; CI runs this file with the rest (37 s measured on 2 cores at a load average of 30). The mutations are seeded; the ledger's run ids and timestamps are not, so how many byte
+ * overwrites land in free space varies by a few from run to run, never the verdict on the others.
  */
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -74,11 +75,11 @@ const realLedger = (dir: string): string => {
   const imported = importCommand({ ledger: path, from: join(import.meta.dirname, "../../baselines/smoke.jsonl") })
   expect(imported.exitCode, imported.text).toBe(0)
   const store = LedgerStore.open(path)
-  for (const r of [0, 1, 2]) {
+  for (const r of [0, 1]) {
     writeRun(
       store,
       ["rope", "fope", "alibi", "nope"].flatMap((cell, c) =>
-        [0, 1, 2].map((seed) => ({ cell, seed, metrics: lossAt([32, 64, 128, 256], (l) => 2 + c / 10 + seed / 100 + r / 1000 + l / 1e4) }))
+        [0, 1].map((seed) => ({ cell, seed, metrics: lossAt([32, 64, 128, 256], (l) => 2 + c / 10 + seed / 100 + r / 1000 + l / 1e4) }))
       ),
       { suite: "fuzz" }
     )
