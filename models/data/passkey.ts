@@ -1,6 +1,6 @@
 /**
  * Synthetic passkey retrieval (landmark attention, Mohtashami & Jaggi 2023; used by the FoPE paper, Hua et al.
- * 2025), exactly as ../shared/docs/position-embeddings.md states it. Lines joined by "\n":
+ * 2025), in the landmark-attention prompt format. Lines joined by "\n":
  *
  *   There is an important info hidden inside a lot of irrelevant text. Find it and memorize them. I will quiz you about the important information there.
  *   <filler[0 : a]>

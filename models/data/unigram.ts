@@ -1,6 +1,6 @@
 /**
  * Unigram baselines: the loss a model that ignores context entirely would get. A trained language model must
- * beat these clearly, or it has learned nothing about context (the sanity check of issue 4's acceptance).
+ * beat these clearly, or it has learned nothing about context (a sanity check on every trained model).
  */
 
 const counts = (tokens: ArrayLike<number>, vocabSize: number): Float64Array => {
