@@ -39,18 +39,14 @@ uname -a
 if command -v nvidia-smi >/dev/null; then nvidia-smi; else echo "nvidia-smi: not found"; fi
 
 stage "Vulkan and EGL loaders"
-# Debian's loader packages, unpacked only where the image lacks the library; into / as root, else beside the run
+# Debian's loader packages, only where the image lacks the library: unpacked beside the run (never into /, so the
+# machine is left as it was) and found through LD_LIBRARY_PATH
 for lib in libvulkan.so.1 libEGL.so.1; do
   if ! ldconfig -p 2>/dev/null | grep -q "$lib"; then
-    echo "$lib missing: unpacking the carried Debian packages"
-    if [ "$(id -u)" = "0" ]; then
-      for deb in "$run"/debs/*.deb; do dpkg -x "$deb" /; done
-      ldconfig
-    else
-      mkdir -p "$run/sysroot"
-      for deb in "$run"/debs/*.deb; do dpkg -x "$deb" "$run/sysroot"; done
-      export LD_LIBRARY_PATH="$PWD/$run/sysroot/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
-    fi
+    echo "$lib missing: unpacking the carried Debian packages into $run/sysroot"
+    mkdir -p "$run/sysroot"
+    for deb in "$run"/debs/*.deb; do dpkg -x "$deb" "$run/sysroot"; done
+    export LD_LIBRARY_PATH="$PWD/$run/sysroot/usr/lib/x86_64-linux-gnu:${LD_LIBRARY_PATH:-}"
     break
   fi
 done
