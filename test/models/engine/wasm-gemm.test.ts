@@ -210,7 +210,7 @@ const sameBits = (x: Float32Array, y: Float32Array): boolean => x.length === y.l
 
 describe.each([1, 2])("batched BatchMatMul on wasm (%i thread(s)): SIMD GEMM without fma == XNNPACK, bitwise", (threads) => {
   beforeAll(async () => {
-    const info = await initEngine({ backend: "wasm", threads, tuned: true })
+    const info = await initEngine({ backend: "wasm", threads, tuned: true, native: false }) // the WebAssembly GEMM, not the native products
     if (threads === 2 && info.threads !== 2) console.info("threaded build unavailable: the 2-thread case ran on 1 thread")
     setGemmFma(false) // XNNPACK multiplies then adds: compare like with like
   })
