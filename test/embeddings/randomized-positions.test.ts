@@ -98,3 +98,26 @@ describe("randomized positions", () => {
     plain.dispose()
   })
 })
+
+describe("randomized positions through the Trainer", () => {
+  it("the Trainer's steps run at the drawn positions: losses differ from plain RoPE's from step 1, the same on a rerun", async () => {
+    const { Trainer } = await import("../../models/train/index.js")
+    const config = { vocabSize: 16, dModel: 16, heads: 2, layers: 1, ffnHidden: 32, trainLength: 16 }
+    const shape = { dModel: 16, heads: 2, headDim: 8, layers: 1, trainLength: 16 }
+    const rng = SeededRandom.create(2, "trainer-data")
+    const data = Int32Array.from({ length: 400 }, () => rng.int(16))
+    const spec = { steps: 2, batchSize: 2, seqLength: 16, learningRate: 1e-3, warmupSteps: 1, minLrRatio: 0.1, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, gradClip: 1 }
+    const losses = (params: Record<string, unknown>): number[] => {
+      const model = Decoder.create(config, createEmbedding({ name: "rope", params }, shape, 1), 1)
+      const trainer = Trainer.create(model, data, spec, 3)
+      const out = [trainer.next().loss, trainer.next().loss]
+      trainer.dispose()
+      model.dispose()
+      return out
+    }
+    const plain = losses({})
+    const random = losses({ randomPositions: 512 })
+    expect(random[0]).not.toBe(plain[0]) // same weights and batch, other positions
+    expect(losses({ randomPositions: 512 })).toEqual(random) // seeded by (seed, step)
+  })
+})
