@@ -4,12 +4,12 @@ import { REFERENCE_MODEL } from "../../../models/engine/reference-model.js"
 
 describe("engine benchmark plumbing (no benchmark is run here)", () => {
   it("has the issue-7 variants, each measured in its own child process", () => {
-    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t", "tensorflow"])
+    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t", "tensorflow", "webgpu", "webgpu-software"])
   })
 
   it("rejects an unknown backend name, listing the valid ones", async () => {
-    await expect(runEngineBenchmark({ backends: ["webgpu"] })).rejects.toThrow(
-      /Unknown bench backend "webgpu": use cpu, wasm, tensorflow, wasm-stock-1t, wasm-tuned-1t, wasm-tuned-2t/
+    await expect(runEngineBenchmark({ backends: ["opengl"] })).rejects.toThrow(
+      /Unknown bench backend "opengl": use cpu, wasm, tensorflow, webgpu, wasm-stock-1t, wasm-tuned-1t, wasm-tuned-2t, wasm-native-1t/
     )
   })
 
