@@ -3,9 +3,11 @@
  * marks it interrupted; the ledger still verifies; the next run resumes from the checkpoint and finishes with
  * the same numbers as an uninterrupted run. And --shard 1/2 + 2/2, merged, equal the unsharded job set.
  */
+import { readdirSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
+import { readTrainingTiming } from "../../models/checkpoint/checkpoint.js"
 import { runHarness, scratch, tinySuite, writeSuite } from "./helpers.js"
 
 const qualityMetrics = (ledger: string) => {
@@ -43,12 +45,20 @@ describe("interruption and resume (child processes)", () => {
     expect(store.metrics(job!.id)).toEqual([])
     expect(store.verify().ok).toBe(true)
     store.close()
+    // the interrupted checkpoint carries the training time so far, for the resumed job's record
+    const [checkpoint] = readdirSync(join(dir, "ckpt-a"))
+    const before = readTrainingTiming(join(dir, "ckpt-a", checkpoint!))
+    expect(before).toMatchObject({ sessions: 1 })
+    expect(before!.trainSeconds).toBeGreaterThan(0)
 
     const second = await runHarness(args)
     expect(second.code).toBe(0)
     expect(second.stderr).toMatch(/resuming from the checkpoint at step (1[5-9]|[2-3]\d)\/40/)
     const after = LedgerStore.open(ledger)
     expect(after.jobs().map((j) => j.status)).toEqual(["done"])
+    const timings = after.jobs()[0]!.timings as Record<string, number>
+    expect(timings.sessions).toBe(2)
+    expect(timings.train).toBeCloseTo(before!.trainSeconds + timings.trainThisSession!, 6)
     expect(after.verify().ok).toBe(true)
     after.close()
 
