@@ -34,10 +34,13 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
   const head = records.at(-1)
   const generatedAt = head ? `${head.at} (the ledger's last record)` : "(empty ledger)"
   const suites = [...new Set(CLAIMS.map((c) => c.suite))]
+  const planned: Record<string, number> = {}
   const inputs = suites.map((suite) => {
     let description = ""
     try {
-      description = loadSuite(suite).suite.description
+      const loaded = loadSuite(suite).suite
+      description = loaded.description
+      planned[suite] = loaded.embeddings.length * loaded.scales.length * loaded.seeds.length
     } catch {
       description = ""
     }
@@ -53,7 +56,7 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
   }
   const resultsDir = dirname(resultsPath)
   const plotFolder = (suite: string) => relative(resultsDir, join(plotsRoot, suite)).split("\\").join("/")
-  const { markdown } = renderResults({ suites: inputs, ledgerHeadHash: head?.hash ?? "", recordCount: records.length, provenance, plotFolder })
+  const { markdown } = renderResults({ suites: inputs, ledgerHeadHash: head?.hash ?? "", recordCount: records.length, provenance, plotFolder, planned })
   const files: ResultsFile[] = [{ path: resultsPath, content: markdown }]
   for (const input of inputs) {
     if (input.jobs.length === 0) continue

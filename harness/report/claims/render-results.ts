@@ -35,6 +35,8 @@ export interface ResultsInput {
   readonly provenance: ReadonlyArray<{ suite: string; gitCommit: string | null; codeVersion: string | null; engine: string }>
   /** where the per-suite reports (plots) were written, relative to RESULTS.md */
   readonly plotFolder: (suite: string) => string
+  /** jobs each suite plans (embeddings x scales x seeds), when its file is known */
+  readonly planned?: Readonly<Record<string, number>>
 }
 
 const seriesOfSuite = (input: ResultsInput, suite: string): { series: ReadonlyArray<Series>; report: ReportInput | undefined } => {
@@ -163,7 +165,13 @@ export const renderResults = (input: ResultsInput): { markdown: string; outcomes
     const { series, report } = seriesOfSuite(input, claim.suite)
     const trainLength = trainLengthOf(report)
     parts.push(`## ${claim.id}. ${claim.title}: ${outcome.verdict}`, "", `*Claim.* ${escapeMarkdownText(claim.statement)}`, "")
-    parts.push(`Suite ${markdownCode(claim.suite)}; ${series.reduce((n, s) => n + s.jobs.length, 0)} finished job(s).`, "")
+    const finished = series.reduce((n, s) => n + s.jobs.length, 0)
+    const planned = input.planned?.[claim.suite]
+    parts.push(
+      `Suite ${markdownCode(claim.suite)}: ${finished}${planned !== undefined ? ` of its ${planned} planned` : ""} job(s) finished` +
+        (planned !== undefined && finished < planned ? ` (the rest were not run: \`harness run ${claim.suite}\` resumes, skipping what is done).` : "."),
+      ""
+    )
     for (const line of claimTables(claim, series, trainLength)) parts.push(line)
     if (claim.id === 5) parts.push(spectrumTable(series))
     parts.push("", markdownTable(COMPARISON_HEADER, comparisonRows(outcome.comparisons), ["left", "left", "right", "left", "right", "right", "right", "right", "left"]), "")
