@@ -7,11 +7,12 @@ import { initEngine, type BackendRequest, type EngineInfo } from "../../models/e
 import { UsageError } from "../errors.js"
 
 export class Engine extends Context.Service<Engine, EngineInfo>()("fope-harness/Engine") {
-  static readonly layer = (backend: BackendRequest, threads?: number) =>
+  /** `native`: tuned wasm's matrix products on the native library (default: when its addon loads) or not */
+  static readonly layer = (backend: BackendRequest, threads?: number, native?: boolean) =>
     Layer.effect(
       Engine,
       Effect.tryPromise({
-        try: () => initEngine(threads === undefined ? { backend } : { backend, threads }),
+        try: () => initEngine({ backend, ...(threads !== undefined ? { threads } : {}), ...(native !== undefined ? { native } : {}) }),
         catch: (e) => new UsageError({ message: (e as Error).message })
       })
     )

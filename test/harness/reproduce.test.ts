@@ -5,6 +5,7 @@
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
+import { loadNativeGemm } from "../../models/engine/native-gemm.js"
 import { runHarness, scratch, tinySuite, writeSuite } from "./helpers.js"
 
 describe("harness reproduce", () => {
@@ -26,5 +27,23 @@ describe("harness reproduce", () => {
     expect(after.verify().ok).toBe(true)
     after.close()
 
+  })
+
+  // Where the native products are built, the engine takes them by default; a job recorded on the WebAssembly GEMM
+  // (here: HARNESS_NATIVE=off) must be rerun on it, or its last bits differ.
+  it.runIf(loadNativeGemm().ok)("reruns on the product path the job was recorded with (WebAssembly GEMM, native built)", async () => {
+    const dir = scratch()
+    const suite = writeSuite(dir, tinySuite({ name: "repro-gemm", embeddings: ["rope"] }))
+    const ledger = join(dir, "harness.db")
+    const off = { env: { HARNESS_NATIVE: "off" } }
+    const run = await runHarness(["run", suite, "--ledger", ledger, "--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"], off)
+    expect(run.code).toBe(0)
+    const store = LedgerStore.open(ledger)
+    const [job] = store.jobs({ status: "done" })
+    store.close()
+    const ok = await runHarness(["reproduce", job!.key.slice(0, 10), "--ledger", ledger])
+    expect(ok.stdout).toMatch(/products on the WebAssembly GEMM as recorded/)
+    expect(ok.stdout).toMatch(/CERTIFIED: \d+ metrics compared, max \|difference\| 0\.000e\+0 \(bitwise\)/)
+    expect(ok.code).toBe(0)
   })
 })

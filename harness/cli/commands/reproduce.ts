@@ -50,7 +50,10 @@ export const reproduceCommand = Command.make(
         const recorded = yield* Effect.try({ try: () => findJob(store, f.job), catch: (e) => e as UsageError })
         if (recorded.status !== "done") return yield* new UsageError({ message: `job ${recorded.id} is ${recorded.status}, not done: only finished jobs can be reproduced` })
         const run = store.run(recorded.runId)
-        const env = (run?.environment ?? {}) as { engine?: { backend?: string; threads?: number } }
+        const env = (run?.environment ?? {}) as { engine?: { backend?: string; threads?: number; kernelOverrides?: ReadonlyArray<string>; native?: unknown } }
+        // The matrix products run on the path the job was recorded with (native library or WebAssembly GEMM): the two
+        // differ in the last bits, so a bitwise certificate needs the same one.
+        const recordedNative = env.engine?.native !== undefined || (env.engine?.kernelOverrides ?? []).some((k) => k.startsWith("BatchMatMul(oneDNN"))
         const backend = Option.getOrElse(f.backend, () => (env.engine?.backend === "cpu" ? "cpu" : env.engine?.backend === "wasm" ? "wasm" : "auto") as (typeof BACKEND_CHOICES)[number])
         const threads = Option.getOrElse(f.threads, () => env.engine?.threads ?? 1)
         const config = recorded.config as JobConfig
@@ -61,14 +64,14 @@ export const reproduceCommand = Command.make(
           key: recorded.key
         }
         const reproducibility = recorded.reproducibility ?? { mode: "tolerance" as const, tolerance: REPRODUCE_TOLERANCE }
-        yield* Console.log(`reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s); expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`)
+        yield* Console.log(`reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s)${backend === "wasm" ? `, products on ${recordedNative ? "the native library" : "the WebAssembly GEMM"} as recorded` : ""}; expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`)
         const scratchLedger = join(scratch, "rerun.db")
         const rerun = yield* Effect.gen(function* () {
           const runId = yield* beginSuiteRun({ suite: config.suite, codeVersion: codeVersion(), git: gitFacts(), environment: {} })
           yield* runJob(job, { runId, checkpointRoot: join(scratch, "checkpoints"), index: 1, total: 1 })
           const done = yield* findDone(job.key)
           return done!.metrics
-        }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer)))
+        }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads, recordedNative), Progress.layer)))
         const certificate = compareForCertificate(recorded.id, store.metrics(recorded.id), rerun, reproducibility)
         store.recordCertificate(certificate)
         yield* Console.log(
