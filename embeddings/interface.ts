@@ -1,6 +1,6 @@
 /**
  * The one interface every position-embedding method implements, so that the decoder never
- * switches on a method's name (see ../shared/docs/architecture.md, "One position-embedding interface").
+ * switches on a method's name: a method changes attention only through the hooks below.
  *
  * A method uses some of five hooks:
  *   - input:     a [T, dModel] signal added to the token embeddings (sinusoidal, learned absolute);

@@ -1,6 +1,6 @@
 /**
  * Frequency grids of the rotary family and the inference-time extensions that rescale them
- * (../shared/docs/position-embeddings.md, "RoPE" and "Inference-time extensions"). Plain numbers
+ * (docs/mechanisms.md states each definition). Plain numbers
  * (float64), no tensors: tables are built from these.
  */
 

@@ -1,5 +1,5 @@
 /**
- * The ledger's data shapes: what producers hand it (MetricRecord, the contract in /tmp/contracts.md) and
+ * The ledger's data shapes: what producers hand it (MetricRecord: the runner's metrics) and
  * what it hands back (rows). The ledger stores numbers and JSON; it knows nothing of models.
  */
 

@@ -76,7 +76,7 @@ export interface EngineFacts {
 }
 
 /**
- * Rough sustained training throughput per backend, GFLOP/s, from ../shared/docs/engine-facts.md
+ * Rough sustained training throughput per backend, GFLOP/s, as measured by `harness bench engine`
  * (2.9 GFLOP per step: cpu 9.3 s, wasm with the BatchMatMul override about 0.25-0.3 s). Only used to
  * tell a user how long a step would take; never to decide anything.
  */

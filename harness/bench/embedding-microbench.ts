@@ -1,5 +1,5 @@
 /**
- * Micro-benchmark of the position embeddings (issue 3, "Performance"): tinybench times forward + backward of each
+ * Micro-benchmark of the position embeddings: tinybench times forward + backward of each
  * method's hook(s) at T = 128, 512, 2048, with tables built beforehand, so that FoPE vs RoPE compares the
  * per-token cost (FoPE's tables have the same shape per head as RoPE's; position-embeddings.md, "FoPE", step 8).
  *

@@ -7,7 +7,7 @@
  *   webgpu      tfjs-backend-webgpu on Dawn (webgpu.ts): a hardware adapter when there is one, else a software one
  *               (Mesa llvmpipe: correct, slow; the engine record and the run's notes say so)
  *   wasm        tfjs-backend-wasm (XNNPACK), tuned by default: BatchMatMul override + threads (see
- *               wasm-kernels.ts, wasm-threads.ts and shared/docs/engine-facts.md)
+ *               wasm-kernels.ts and wasm-threads.ts; measurements in the README)
  *   cpu         tfjs-backend-cpu (pure JS, ~20x slower than tuned wasm; a reference for parity tests)
  *
  * PINNED: the wasm tuning relies on internals of tfjs 4.22.0 (pinned exactly in package.json).

@@ -1,5 +1,5 @@
 /**
- * Engine benchmark (issue 7): the reference model (reference-model.ts; 2 layers, d=128, 4 heads, vocab 64,
+ * Engine benchmark: the reference model (reference-model.ts; 2 layers, d=128, 4 heads, vocab 64,
  * batch 8 x 128 tokens, ~2.9 GFLOP a step) trained and evaluated per backend variant, plus float32 matmul
  * GFLOP/s at 512^3 and 1024^3, peak RSS and the machine's load.
  *
@@ -350,7 +350,7 @@ const runVariantHere = async (request: ChildRequest): Promise<VariantResult> => 
 }
 
 /**
- * Evaluation at `factor` x the training length (issue 7): one sequence, forward only, attention in query blocks
+ * Evaluation at `factor` x the training length: one sequence, forward only, attention in query blocks
  * of `queryChunk` rows (reference-model.ts), so memory grows with chunk x length rather than length^2.
  */
 const measureLongEvaluation = async (config: ReferenceModelConfig, factor: number, queryChunk: number) => {

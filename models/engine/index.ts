@@ -1,4 +1,4 @@
-/** The compute engine: backend choice and the tuned wasm path. See backend.ts and shared/docs/engine-facts.md. */
+/** The compute engine: backend choice and the tuned wasm path. See backend.ts and the README's engine tables. */
 export {
   BACKENDS,
   type BackendRequest,

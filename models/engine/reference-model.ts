@@ -1,5 +1,5 @@
 /**
- * The engine benchmark's reference model (issue 7, shared/docs/engine-facts.md): a pre-LayerNorm decoder,
+ * The engine benchmark's reference model (the same model as its PyTorch peer): a pre-LayerNorm decoder,
  * 2 layers, d = 128, 4 heads, MLP 4d (ReLU), no position embedding (NoPE: causal attention alone), untied
  * output projection, vocab 64 (or 256), trained on batch 8 x 128 tokens with Adam.
  * About 2.9 GFLOP per training step (3x the forward; see trainStepFlops).

@@ -9,7 +9,7 @@
  * 1. BatchMatMul (simd gemm). The stock kernel (src/cc/kernels/BatchMatMul.cc) uses XNNPACK's fully-connected
  *    operator only when transposeA = transposeB = false and the batch is 1; every other case (all the transposed
  *    products autodiff makes, every 4-D attention product) runs a scalar loop, which was 2.0 of 2.2 s per training
- *    step of the reference model (shared/docs/engine-facts.md). This kernel runs every float32 product on the
+ *    step of the reference model (measured with tf.profile). This kernel runs every float32 product on the
  *    WebAssembly SIMD GEMM of wasm-gemm.ts, straight on the wasm heap (simdProduct below):
  *      - A is read through strides, so a transposed A costs no copy; a transposed B is copied once by a JS
  *        transpose (the GEMM's vector loads run along B's rows);

@@ -5,7 +5,7 @@
  * which package.json pins exactly. If tfjs is upgraded, re-read that file and rerun
  * test/models/engine (the thread test reports what actually ran).
  *
- * Why a shim is needed (tfjs issue 3830):
+ * Why a shim is needed (a known tfjs-backend-wasm limitation in Node):
  *  - the flag WASM_HAS_MULTITHREAD_SUPPORT is hard-coded `false` when IS_NODE, so the threaded-SIMD binary is
  *    never chosen: we set the flag to true ourselves;
  *  - the threaded build's Emscripten glue starts its pthreads with `new Worker(URL.createObjectURL(blob))` and

@@ -1,5 +1,5 @@
 /**
- * The per-position loss curve (issue 4, evaluation 2): mean next-token loss of the positions in each of
+ * The per-position loss curve: mean next-token loss of the positions in each of
  * `buckets` equal ranges [from, to) of an evaluation window of `length` predictions. Position p predicts token
  * p+1 from a context of p+1 tokens, so the curve shows where, past the training length, extrapolation breaks.
  * Same windows as the perplexity (windows.ts).

@@ -1,5 +1,5 @@
 /**
- * Passkey retrieval accuracy per length (issue 4, evaluation 3; the FoPE paper's Fig. 1a, protocol of landmark
+ * Passkey retrieval accuracy per length (the FoPE paper's Fig. 1a, protocol of landmark
  * attention, models/data/passkey.ts): for each length, `trials` prompts of exactly that many tokens, greedy
  * decoding of 10 tokens, correct when the first integer in the decoded output equals the key.
  *

@@ -1,5 +1,5 @@
 /**
- * Perplexity by evaluation length (issue 4, evaluation 1; the ALiBi paper's Table / the FoPE paper's Fig. 1b):
+ * Perplexity by evaluation length (the ALiBi paper's Table / the FoPE paper's Fig. 1b):
  * for each length L, the mean next-token loss over non-overlapping windows of L+1 tokens from the start of the
  * validation stream (windows.ts), perplexity = exp(mean loss), and the number of tokens evaluated.
  * A length the position embedding has no values for (learned absolute beyond its table, an extension the

@@ -1,5 +1,5 @@
 /**
- * Spectrum damage of rotary-family models (issue 4, evaluation 4), after the FoPE paper (Hua et al. 2025,
+ * Spectrum damage of rotary-family models, after the FoPE paper (Hua et al. 2025,
  * arXiv 2412.17739, Sec. 3 "spectrum damage"): RoPE gives rotary pair k of q and k a single frequency w_k, so that
  * attention is a (non-uniform) Fourier transform over relative position; linear layers and activations outside
  * attention mix frequencies between dimensions (spectral leakage, harmonics), so in a trained model a pair
