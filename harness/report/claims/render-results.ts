@@ -65,6 +65,19 @@ export const judgeClaim = (claim: Claim, series: ReadonlyArray<Series>): ClaimOu
   else if (contradicted === comparisons.length) verdict = "not reproduced"
   else if (holds > 0 && contradicted > 0) verdict = "partly reproduced"
   else verdict = "inconclusive"
+  // descriptive, not part of the verdict: a mean over 2x-16x can hide a reversal between short and long lengths
+  for (const c of comparisons) {
+    if (c.spec.a.stat.kind !== "beyond" || c.spec.b.stat.kind !== "beyond") continue
+    const metric = c.spec.a.stat.metric
+    const jobs = series.find((x) => x.label === c.spec.a.series)?.jobs ?? []
+    const multiples = jobs.flatMap((j) => j.metrics.filter((m) => m.name === metric && typeof m.length === "number").map((m) => (m.length as number) / j.trainLength))
+    if (multiples.length === 0) continue
+    const longest = Math.max(...multiples)
+    const at = (side: typeof c.spec.a) => ({ ...side, stat: { kind: "at" as const, metric, multiple: longest, log: c.spec.a.stat.kind === "beyond" && c.spec.a.stat.log } })
+    const r = compare({ ...c.spec, a: at(c.spec.a), b: at(c.spec.b) }, series)
+    if (r.pairs.length > 0)
+      reasons.push(`descriptive, not part of the verdict: at the longest length alone (${longest}x L), "${c.spec.text}" ${r.verdict} (${r.agreeing}/${r.pairs.length} seeds agreeing, one-sided p ${pText(r.pClaim)})`)
+  }
   for (const c of comparisons) {
     if (c.pairs.length < 5) reasons.push(`"${c.spec.text}": ${c.pairs.length} paired seed(s), fewer than the 5 a one-sided exact test needs to reach p ≤ ${ALPHA}`)
   }

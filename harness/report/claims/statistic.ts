@@ -16,7 +16,7 @@ export type Statistic =
   | { readonly kind: "at"; readonly metric: string; readonly multiple: number; readonly log: boolean }
   /** how much worse beyond L than at L: mean log value beyond L minus log value at L */
   | { readonly kind: "degradation"; readonly metric: string }
-  /** a metric with no length (spectrum damage) */
+  /** a metric measured once per job, whatever length it names (spectrum damage) */
   | { readonly kind: "scalar"; readonly metric: string }
 
 const atLength = (job: ReportJob, metric: string, length: number): number | undefined =>
@@ -32,7 +32,8 @@ export const statisticOf = (stat: Statistic, job: ReportJob): number | null => {
   const L = job.trainLength
   switch (stat.kind) {
     case "scalar": {
-      const m = job.metrics.find((x) => x.name === stat.metric && (x.length === null || x.length === undefined))
+      // measured once per job (spectrum damage is recorded at the training length): the first record of that name
+      const m = job.metrics.find((x) => x.name === stat.metric)
       return m ? m.value : null
     }
     case "at": {

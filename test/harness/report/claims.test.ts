@@ -37,6 +37,8 @@ describe("per-seed statistics", () => {
     expect(statisticOf({ kind: "degradation", metric: "perplexity" }, j)).toBeCloseTo(Math.log(4), 12)
     expect(statisticOf({ kind: "at", metric: "perplexity", multiple: 16, log: false }, j)).toBeNull()
     expect(statisticOf({ kind: "scalar", metric: "spectrum_damage" }, j)).toBeNull()
+    const withSpectrum = job("s", "rope", 0, growth(10, 2, 1), [{ name: "spectrum_damage", value: 0.25, unit: "fraction", better: "lower", length: L }])
+    expect(statisticOf({ kind: "scalar", metric: "spectrum_damage" }, withSpectrum)).toBe(0.25) // recorded at the training length
   })
 })
 
