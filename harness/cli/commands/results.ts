@@ -10,6 +10,8 @@ import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { LedgerStore } from "../../../ledger/store.js"
 import { CLAIMS } from "../../report/claims/claims.js"
+import { learningRateAt } from "../../../models/train/schedule.js"
+import type { JobConfig } from "../../plan/job.js"
 import { renderResults, type ResultsInput } from "../../report/claims/render-results.js"
 import { renderReport } from "../../report/render.js"
 import { loadSuite } from "../../suite/load-suite.js"
@@ -46,6 +48,15 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
     }
     return { ...reportInputFromLedger(store, suite, description, generatedAt), ledgerPath: "results/claims.jsonl (imported)" }
   })
+  // what decoupled weight decay does to a parameter no gradient holds up: prod over steps of (1 - lr(s) * wd)
+  const decayFactor: Record<string, number> = {}
+  for (const suite of suites) {
+    const t = (store.jobs({ suite })[0]?.config as JobConfig | undefined)?.training
+    if (!t) continue
+    let factor = 1
+    for (let step = 1; step <= t.steps; step++) factor *= 1 - learningRateAt(t, step) * t.weightDecay
+    decayFactor[suite] = factor
+  }
   const provenance: ResultsInput["provenance"][number][] = []
   for (const suite of suites) {
     const runs = store.runs().filter((r) => r.suite === suite)
@@ -56,7 +67,7 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
   }
   const resultsDir = dirname(resultsPath)
   const plotFolder = (suite: string) => relative(resultsDir, join(plotsRoot, suite)).split("\\").join("/")
-  const { markdown } = renderResults({ suites: inputs, ledgerHeadHash: head?.hash ?? "", recordCount: records.length, provenance, plotFolder, planned })
+  const { markdown } = renderResults({ suites: inputs, ledgerHeadHash: head?.hash ?? "", recordCount: records.length, provenance, plotFolder, planned, decayFactor })
   const files: ResultsFile[] = [{ path: resultsPath, content: markdown }]
   for (const input of inputs) {
     if (input.jobs.length === 0) continue

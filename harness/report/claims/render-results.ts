@@ -37,6 +37,8 @@ export interface ResultsInput {
   readonly plotFolder: (suite: string) => string
   /** jobs each suite plans (embeddings x scales x seeds), when its file is known */
   readonly planned?: Readonly<Record<string, number>>
+  /** per suite: the product over the training steps of (1 - lr x weight decay): what decay leaves of a parameter no gradient holds up */
+  readonly decayFactor?: Readonly<Record<string, number>>
 }
 
 const seriesOfSuite = (input: ResultsInput, suite: string): { series: ReadonlyArray<Series>; report: ReportInput | undefined } => {
@@ -227,12 +229,19 @@ const contextSection = (input: ResultsInput): string[] => {
     if (rows.length) out.push(`- Passkey accuracy at the training length (how much of the task each model learned): ${rows.join("; ")}.`)
   }
   out.push("")
+  const decay = input.decayFactor?.["claims-perplexity"]
   out.push(
     "**Where this recipe differs from the FoPE code's configurations.** Scale: byte-level models of 0.2M parameters (nano: d 64, " +
       "4 heads, 3 layers) trained for 600 steps on State of the Union addresses, against OLMo-style models of 60M-1.2B parameters " +
-      "trained on C4 with the GPT-2 vocabulary at 512 tokens. Weight decay: this harness decays only the weight matrices; the FoPE " +
-      "code decays norms and embeddings too; at 600 steps and a weight decay of 0.1 that difference shrinks the embeddings by well " +
-      "under 1% and is not expected to move any verdict. FoPE's sigma is its default 0.3; the paper's 60M config uses 0.3 too. " +
+      "trained on C4 with the GPT-2 vocabulary at 512 tokens. Weight decay: this harness decays the decoder's weight matrices (token " +
+      "embedding and output projection included) but not the RMSNorm gains or position-embedding parameters; the FoPE code decays " +
+      "every parameter. " +
+      (decay !== undefined
+        ? `Over this schedule decay alone multiplies a parameter by ${formatSignificant(decay, 3)} (the product of 1 - lr x weight decay over the steps), ` +
+          `so decaying the norm gains too would pull them toward zero by at most ${formatSignificant(100 * (1 - decay), 2)}% (less where their gradient resists); `
+        : "") +
+      "among the embeddings compared only T5's bias table has parameters the FoPE code would decay and this harness does not. " +
+      "Whether this moves a verdict was not measured. FoPE's sigma is its default 0.3; the paper's 60M config uses 0.3 too. " +
       "Head dimension: 16 here against 64-128 in the paper, so the floor clip keeps far fewer frequencies (above), which is the most " +
       "likely reason a verdict differs from the paper's."
   )
