@@ -5,8 +5,7 @@
  * in the comment can be traced to the ledger (`harness ledger export` lists the hashes).
  */
 import type { CheckRow, Verdict } from "./check.js"
-import { metricLabel, showThreshold, shownRows, verdictCounts, type CheckReport, type JobRecord } from "./check-report.js"
-import { formatNumber, formatP, formatPercent, formatSigned } from "./table.js"
+import { comparisonCells, metricLabel, shownRows, verdictCounts, type CheckReport, type JobRecord } from "./check-report.js"
 
 /** GitHub renders these; a plain-text reader still sees the verdict word beside them. */
 const MARK: Partial<Record<Verdict, string>> = {
@@ -62,14 +61,7 @@ export const renderCheckMarkdown = (report: CheckReport, options: { all?: boolea
         rows.map((r) => [
           verdictText(r.verdict),
           metricLabel(r),
-          formatNumber(r.baseline),
-          formatNumber(r.candidate),
-          formatSigned(r.change),
-          formatPercent(r.relativeChange),
-          showThreshold(r.threshold),
-          String(r.n),
-          formatP(r.pAdjusted),
-          r.test?.test ?? r.kind
+          ...comparisonCells(r)
         ])
       ),
       ""

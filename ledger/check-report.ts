@@ -7,6 +7,7 @@
 import type { CheckResult, CheckRow, Threshold, Verdict } from "./check.js"
 import { cellOf, type Side } from "./sides.js"
 import type { LedgerStore } from "./store.js"
+import { formatNumber, formatP, formatPercent, formatSigned } from "./table.js"
 
 /** One job of a cell, named by its `job.done` record (null only for a ledger whose chain lacks it). */
 export interface JobRecord {
@@ -56,6 +57,18 @@ export const showThreshold = (t: Threshold): string =>
   [t.relative !== undefined ? `${(t.relative * 100).toFixed(1)}%` : null, t.absolute !== undefined ? `${t.absolute}` : null]
     .filter((x) => x !== null)
     .join(" & ") || "any"
+
+/** The cells every check rendering shows after its own leading columns: baseline .. test, in the table's order. */
+export const comparisonCells = (r: CheckRow): string[] => [
+  formatNumber(r.baseline),
+  formatNumber(r.candidate),
+  formatSigned(r.change),
+  formatPercent(r.relativeChange),
+  showThreshold(r.threshold),
+  String(r.n),
+  formatP(r.pAdjusted),
+  r.test?.test ?? r.kind
+]
 
 /** job id -> hash of its `job.done` record. One pass over the chain: the tables do not keep record hashes. */
 export const doneRecordHashes = (store: LedgerStore): Map<string, string> => {

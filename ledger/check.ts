@@ -20,8 +20,8 @@
 import { pairedBySeed } from "./diff.js"
 import { compareMetricKeys, groupCells, isMeasurementUnit, type MetricSeries, type Side } from "./sides.js"
 import { holmAdjust, mannWhitneyU, mean, welchTTest, type TestResult } from "./stats.js"
-import { formatNumber, formatP, formatPercent, formatSigned, renderFixedWidth } from "./table.js"
-import { showThreshold, shownRows } from "./check-report.js"
+import { renderFixedWidth } from "./table.js"
+import { comparisonCells, shownRows } from "./check-report.js"
 
 export interface Threshold {
   /** fraction of the baseline value, e.g. 0.05 */
@@ -233,14 +233,7 @@ export const renderCheck = (result: CheckResult, options: { all?: boolean } = {}
           r.cell,
           r.metric,
           r.length === null ? "-" : String(r.length),
-          formatNumber(r.baseline),
-          formatNumber(r.candidate),
-          formatSigned(r.change),
-          formatPercent(r.relativeChange),
-          showThreshold(r.threshold),
-          String(r.n),
-          formatP(r.pAdjusted),
-          r.test?.test ?? r.kind
+          ...comparisonCells(r)
         ]),
         [0, 1, 2, 11]
       )

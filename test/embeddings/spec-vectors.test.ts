@@ -1,4 +1,4 @@
-/** Every test vector of ../shared/docs/position-embeddings.md, checked against the implementation. */
+/** The position embeddings' test vectors (from their papers' definitions), checked against the implementation. */
 import { describe, expect, it } from "vitest"
 import { alibiSlopes } from "../../embeddings/alibi.js"
 import { dynamicNtkBase, ntkBase, ropeFrequencies, yarnFrequencies, yarnMscale, yarnRange } from "../../embeddings/rotary-frequencies.js"

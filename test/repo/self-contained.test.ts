@@ -7,7 +7,7 @@ import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 
 const root = join(import.meta.dirname, "..", "..")
-const FOLDERS = ["embeddings", "models", "ledger", "harness", "suites", "docs"]
+const FOLDERS = ["embeddings", "models", "ledger", "harness", "suites", "docs", "test"]
 const FORBIDDEN = /shared\/docs|\.\.\/shared\/(?!-)|\/tmp\/[a-z]+\.md|\bissue [0-9]+\b/i
 
 const files = (dir: string): string[] =>

@@ -6,7 +6,7 @@
  * transposes (the BatchMatMul override's main case), causal softmax, output projection, cross-entropy.
  *
  * Tolerances, stated: loss |wasm - cpu| <= 1e-5 * |cpu|; each gradient max|wasm - cpu| <= 1e-4 * max|cpu|
- * (float32, different summation orders through ~10 chained ops; shared/docs/engine-facts.md measured backends
+ * (float32, different summation orders through ~10 chained ops; measured: backends
  * agreeing to about 4 decimals on the loss after 22 steps).
  */
 import * as tf from "@tensorflow/tfjs"
