@@ -6,8 +6,8 @@
  *   tensorflow  the native binding, or an error that says how to get it
  *   webgpu      tfjs-backend-webgpu on Dawn (webgpu.ts): a hardware adapter when there is one, else a software one
  *               (Mesa llvmpipe: correct, slow; the engine record and the run's notes say so)
- *   wasm        tfjs-backend-wasm (XNNPACK), tuned by default: BatchMatMul override + threads (see
- *               wasm-kernels.ts and wasm-threads.ts; measurements in the README)
+ *   wasm        tfjs-backend-wasm (XNNPACK), tuned by default: kernel overrides + threads (see
+ *               kernels/override-table.ts and wasm-threads.ts; measurements in the README)
  *   cpu         tfjs-backend-cpu (pure JS, ~20x slower than tuned wasm; a reference for parity tests)
  *
  * PINNED: the wasm tuning relies on internals of tfjs 4.22.0 (pinned exactly in package.json).
@@ -16,32 +16,8 @@ import * as os from "node:os"
 import * as tf from "@tensorflow/tfjs"
 import "@tensorflow/tfjs-backend-cpu"
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm"
-import {
-  BATCH_MATMUL_OVERRIDE,
-  SEGMENT_SUM_KERNEL,
-  installBatchMatMulOverride,
-  areReductionAndGatherOverridden,
-  GATHER_OVERRIDE,
-  IDENTITY_OVERRIDE,
-  installOneHotFix,
-  installReductionAndGatherOverrides,
-  installSegmentSumKernel,
-  ONE_HOT_KERNEL,
-  restoreStockReductionAndGather,
-  SUM_OVERRIDE,
-  TRANSPOSE_OVERRIDE,
-  CAST_OVERRIDE,
-  SLICE_OVERRIDE,
-  isBatchMatMulOverridden,
-  restoreStockBatchMatMul,
-  FUSED_ADAMW_KERNEL,
-  hasFusedAdamW,
-  installFusedAdamW,
-  removeFusedAdamW,
-  setGemmThreads,
-  batchMatMulLabel,
-  setNativeGemm
-} from "./wasm-kernels.js"
+import { setGemmThreads, setNativeGemm } from "./kernels/products.js"
+import { installedOverrideLabels, installOverrides, restoreOverrides } from "./kernels/override-table.js"
 import { loadNativeGemm, type NativeGemmInfo } from "./native-gemm.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
 import { describeAdapter, gpuDeviceNodes, startWebGpu, type WebGpuAdapterRecord } from "./webgpu.js"
@@ -190,17 +166,10 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     await tf.setBackend("wasm")
     await tf.ready()
   }
-  installSegmentSumKernel() // missing kernel: without it a gather embedding cannot train
-  installOneHotFix() // correctness fix, installed in stock mode too
-  if (tuned) {
-    installBatchMatMulOverride()
-    installReductionAndGatherOverrides()
-    installFusedAdamW()
-  } else {
-    restoreStockBatchMatMul()
-    restoreStockReductionAndGather()
-    removeFusedAdamW()
-  }
+  // UnsortedSegmentSum (without it a gather embedding cannot train) and the OneHot dtype fix, in stock mode too
+  installOverrides("always")
+  if (tuned) installOverrides("tuned")
+  else restoreOverrides("tuned")
   const live = wasmThreadsLive as { threads: number; xnnpack: number } | null
   const threads = live?.threads ?? 1
   setGemmThreads(threads)
@@ -218,13 +187,7 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
     backendVersion: tfWasm.version_wasm,
     threads,
     simd,
-    kernelOverrides: [
-      ...(isBatchMatMulOverridden() ? [batchMatMulLabel()] : []),
-      ...(areReductionAndGatherOverridden() ? [SUM_OVERRIDE, GATHER_OVERRIDE, IDENTITY_OVERRIDE, TRANSPOSE_OVERRIDE, CAST_OVERRIDE, SLICE_OVERRIDE] : []),
-      SEGMENT_SUM_KERNEL,
-      ONE_HOT_KERNEL,
-      ...(hasFusedAdamW("wasm") ? [FUSED_ADAMW_KERNEL] : [])
-    ],
+    kernelOverrides: installedOverrideLabels(),
     gpu: false,
     // Measured: same seed + same threads gives bitwise-identical loss sequences (test/models/engine), on the
     // WebAssembly GEMM and on the native one (for a fixed library, CPU kernel and thread count).

@@ -18,23 +18,15 @@ export {
   type WebGpuProbe
 } from "./webgpu.js"
 export {
-  BATCH_MATMUL_OVERRIDE,
-  SEGMENT_SUM_KERNEL,
-  installBatchMatMulOverride,
-  GATHER_OVERRIDE,
-  IDENTITY_OVERRIDE,
-  TRANSPOSE_OVERRIDE,
-  CAST_OVERRIDE,
-  SLICE_OVERRIDE,
-  installOneHotFix,
-  installReductionAndGatherOverrides,
-  installSegmentSumKernel,
-  ONE_HOT_KERNEL,
-  isBatchMatMulOverridden,
-  restoreStockBatchMatMul,
-  restoreStockReductionAndGather,
-  SUM_OVERRIDE,
-  FUSED_ADAMW_KERNEL,
-  FUSED_ADAMW_KERNEL_NAME,
-  hasFusedAdamW
-} from "./wasm-kernels.js"
+  installedOverrideLabels,
+  installOverride,
+  installOverrides,
+  isOverrideInstalled,
+  type KernelOverride,
+  OVERRIDES,
+  type OverrideSet,
+  restoreOverride,
+  restoreOverrides
+} from "./kernels/override-table.js"
+export { FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME, hasFusedAdamW } from "./kernels/fused-adamw.js"
+export { batchMatMulLabel } from "./kernels/products.js"

@@ -5,8 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { FUSED_ADAMW_KERNEL, hasFusedAdamW, initEngine } from "../../models/engine/index.js"
-import { installFusedAdamW, removeFusedAdamW } from "../../models/engine/wasm-kernels.js"
+import { FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME, hasFusedAdamW, initEngine, installOverride, restoreOverride } from "../../models/engine/index.js"
 import { AdamW } from "../../models/train/adamw.js"
 import { seededArray } from "./engine/engine-helpers.js"
 
@@ -16,8 +15,8 @@ const CONFIG = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
 
 /** Four updates from the same start with the same gradients; returns every parameter and moment, as bits. */
 const runUpdates = (fused: boolean, backend: "wasm" | "cpu" = "wasm"): Buffer[] => {
-  if (fused) installFusedAdamW()
-  else removeFusedAdamW()
+  if (fused) installOverride(FUSED_ADAMW_KERNEL_NAME)
+  else restoreOverride(FUSED_ADAMW_KERNEL_NAME)
   expect(hasFusedAdamW("wasm")).toBe(fused)
   expect(tf.getBackend()).toBe(backend)
   const variables = SHAPES.map((shape, i) =>
@@ -44,7 +43,7 @@ describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
     const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
     expect(info.kernelOverrides).toContain(FUSED_ADAMW_KERNEL)
   })
-  afterAll(() => installFusedAdamW())
+  afterAll(() => installOverride(FUSED_ADAMW_KERNEL_NAME))
 
   it("parameters and both moments after 4 updates (decay on some, a clipped step, sizes 3..3072)", () => {
     const ops = runUpdates(false)
@@ -72,7 +71,7 @@ describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
   })
 
   it("keeps the tensor count constant across updates", () => {
-    installFusedAdamW()
+    installOverride(FUSED_ADAMW_KERNEL_NAME)
     const variable = tf.variable(tf.zeros([33]), true, "adamw-fused/count")
     const optimizer = new AdamW([{ name: "x", variable, decay: true }], CONFIG)
     const counts: number[] = []
@@ -88,7 +87,7 @@ describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
   })
 
   it("rejects a gradient of the wrong size with the sizes in the message", () => {
-    installFusedAdamW()
+    installOverride(FUSED_ADAMW_KERNEL_NAME)
     const variable = tf.variable(tf.zeros([4]), true, "adamw-fused/wrong")
     const optimizer = new AdamW([{ name: "x", variable, decay: false }], CONFIG)
     const g = tf.ones([5])

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs"
-import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
+import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
 import { describe, expect, it } from "vitest"
 import { BACKENDS, describeEngine, initEngine, type BackendRequest } from "../../../models/engine/index.js"
 

@@ -11,7 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, describe, expect, it } from "vitest"
-import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
+import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { initEngine } from "../../../models/engine/index.js"
 import { GEMM_PATHS, maxRelativeError } from "./engine-helpers.js"

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { initEngine } from "../../../models/engine/index.js"
 import { DEFAULT_BLOCKING, GEMM_ARGS, GemmTeam, gemmModuleBytes, instantiateGemm, type GemmBlocking } from "../../../models/engine/wasm-gemm.js"
 import { relaxedSimd } from "../../../models/engine/wasm-assembler.js"
-import { batchMatMulLabel, gemmUsesFusedMadd, setGemmFma, setSimdGemmPolicy } from "../../../models/engine/wasm-kernels.js"
+import { batchMatMulLabel, gemmUsesFusedMadd, setGemmFma, setSimdGemmPolicy } from "../../../models/engine/kernels/products.js"
 import { seededArray, sizeOf } from "./engine-helpers.js"
 
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer } } }).WebAssembly

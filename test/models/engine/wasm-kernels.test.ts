@@ -1,5 +1,5 @@
 /**
- * Parity of the wasm kernel overrides (models/engine/wasm-kernels.ts) with the cpu backend.
+ * Parity of the wasm kernel overrides (models/engine/kernels/) with the cpu backend.
  *
  * Tolerance for BatchMatMul, stated: for every output element,
  *     |wasm - cpu| <= 1e-5 * (|A| |B|)_ij
@@ -11,8 +11,8 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
-import { batchMatMulLabel } from "../../../models/engine/wasm-kernels.js"
-import { initEngine, isBatchMatMulOverridden } from "../../../models/engine/index.js"
+import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
+import { initEngine, isOverrideInstalled } from "../../../models/engine/index.js"
 import { GEMM_PATHS, maxRelativeError, onBackend, seededArray, sizeOf } from "./engine-helpers.js"
 
 const MATMUL_TOLERANCE = 1e-5
@@ -77,7 +77,7 @@ for (const path of GEMM_PATHS) {
     })
 
     it("is the registered wasm BatchMatMul kernel", () => {
-      expect(isBatchMatMulOverridden()).toBe(true)
+      expect(isOverrideInstalled("BatchMatMul")).toBe(true)
     })
 
     for (const ta of [false, true]) {

@@ -1,0 +1,105 @@
+/**
+ * The one table of this engine's wasm kernels: which tfjs kernel each replaces or adds, the label the engine record
+ * gives it, and the set it belongs to; installing and restoring them.
+ *
+ *   set "always"  installed on every wasm engine, stock included: kernels wasm lacks or gets wrong
+ *                 (UnsortedSegmentSum, OneHot)
+ *   set "tuned"   the tuned engine's kernels (speed), removed again for stock measurements and parity baselines
+ *
+ *   how "replace" the stock kernel is saved (stock-kernels.ts: restore puts it back, delegate hands it cases)
+ *       "add"     tfjs has no such kernel: registered only when none is, unregistered on restore
+ *
+ * The engine record lists the labels of the installed kernels in table order, each label once (Slice, SplitV and
+ * Concat share one); results recorded with a label set are reproducible on that set. A new kernel goes in OVERRIDES.
+ */
+import * as tf from "@tensorflow/tfjs"
+import { castShared, CAST_OVERRIDE, concatRows, gatherRows, GATHER_OVERRIDE, identityShared, IDENTITY_OVERRIDE, sliceRows, SLICE_OVERRIDE, splitVRows, transposeMatrixSwaps, TRANSPOSE_OVERRIDE } from "./copies.js"
+import { fusedAdamW, FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME } from "./fused-adamw.js"
+import { ONE_HOT_KERNEL, oneHotHonouringDtype } from "./one-hot.js"
+import { batchMatMulLabel, batchMatMulOnGemm } from "./products.js"
+import { SEGMENT_SUM_KERNEL, SUM_OVERRIDE, sumLeadingAxes, unsortedSegmentSum } from "./reductions.js"
+import { saveStockKernel, stockKernel } from "./stock-kernels.js"
+
+export type OverrideSet = "always" | "tuned"
+
+export interface KernelOverride {
+  /** the tfjs kernel name registered on "wasm" */
+  readonly kernelName: string
+  readonly kernelFunc: tf.KernelFunc
+  /** what the engine record names (BatchMatMul's depends on the GEMM in use: a function) */
+  readonly label: string | (() => string)
+  readonly set: OverrideSet
+  readonly how: "replace" | "add"
+}
+
+export const OVERRIDES: ReadonlyArray<KernelOverride> = [
+  { kernelName: "BatchMatMul", kernelFunc: batchMatMulOnGemm, label: batchMatMulLabel, set: "tuned", how: "replace" },
+  { kernelName: "Sum", kernelFunc: sumLeadingAxes, label: SUM_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "GatherV2", kernelFunc: gatherRows, label: GATHER_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Identity", kernelFunc: identityShared, label: IDENTITY_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Transpose", kernelFunc: transposeMatrixSwaps, label: TRANSPOSE_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Cast", kernelFunc: castShared, label: CAST_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Slice", kernelFunc: sliceRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "SplitV", kernelFunc: splitVRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Concat", kernelFunc: concatRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "UnsortedSegmentSum", kernelFunc: unsortedSegmentSum, label: SEGMENT_SUM_KERNEL, set: "always", how: "add" },
+  { kernelName: "OneHot", kernelFunc: oneHotHonouringDtype, label: ONE_HOT_KERNEL, set: "always", how: "replace" },
+  { kernelName: FUSED_ADAMW_KERNEL_NAME, kernelFunc: fusedAdamW, label: FUSED_ADAMW_KERNEL, set: "tuned", how: "add" }
+]
+
+const entry = (kernelName: string): KernelOverride => {
+  const found = OVERRIDES.find((o) => o.kernelName === kernelName)
+  if (found === undefined) throw new Error(`no wasm kernel override for ${kernelName}`)
+  return found
+}
+
+const install = (o: KernelOverride): void => {
+  const current = tf.getKernel(o.kernelName, "wasm")
+  if (current?.kernelFunc === o.kernelFunc) return
+  if (current !== undefined) {
+    if (o.how === "add") return // tfjs has one after all: keep it
+    saveStockKernel(o.kernelName, current)
+    tf.unregisterKernel(o.kernelName, "wasm")
+  }
+  tf.registerKernel({ kernelName: o.kernelName, backendName: "wasm", kernelFunc: o.kernelFunc })
+}
+
+const restore = (o: KernelOverride): void => {
+  if (tf.getKernel(o.kernelName, "wasm")?.kernelFunc !== o.kernelFunc) return
+  if (o.how === "add") {
+    tf.unregisterKernel(o.kernelName, "wasm")
+    return
+  }
+  const stock = stockKernel(o.kernelName)
+  if (stock === undefined) return
+  tf.unregisterKernel(o.kernelName, "wasm")
+  tf.registerKernel(stock)
+  // The stock setupFunc cwraps against one backend instance and only runs when a backend initialises: run it
+  // for the live instance, which may have been re-created (thread change) while the stock kernel was out.
+  const live = tf.findBackend("wasm")
+  if (live != null) stock.setupFunc?.(live)
+}
+
+/** Installs every kernel of `set` (idempotent). */
+export const installOverrides = (set: OverrideSet): void => {
+  for (const o of OVERRIDES) if (o.set === set) install(o)
+}
+/** Puts the stock kernels of `set` back and removes its additions (for "wasm stock" measurements and parity baselines). */
+export const restoreOverrides = (set: OverrideSet): void => {
+  for (const o of OVERRIDES) if (o.set === set) restore(o)
+}
+/** Installs one kernel of the table, by tfjs kernel name (tests that compare it with the stock path). */
+export const installOverride = (kernelName: string): void => install(entry(kernelName))
+/** Restores one kernel of the table, by tfjs kernel name. */
+export const restoreOverride = (kernelName: string): void => restore(entry(kernelName))
+
+/** Whether this table's kernel for `kernelName` is the one registered on wasm. */
+export const isOverrideInstalled = (kernelName: string): boolean => tf.getKernel(kernelName, "wasm")?.kernelFunc === entry(kernelName).kernelFunc
+
+/** The labels of the installed kernels, in table order, each once (and only when every kernel sharing it is
+ * installed): what the engine record lists. */
+export const installedOverrideLabels = (): string[] => {
+  const labelled = OVERRIDES.map((o) => ({ label: typeof o.label === "string" ? o.label : o.label(), installed: isOverrideInstalled(o.kernelName) }))
+  const labels = [...new Set(labelled.map((o) => o.label))]
+  return labels.filter((label) => labelled.every((o) => o.label !== label || o.installed))
+}
