@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
+import { LedgerTampered } from "./errors.js"
 import { LedgerStore } from "./store.js"
 import type { MetricRecord } from "./types.js"
 
@@ -49,7 +50,7 @@ export const runLedgerBenchmark = (options: LedgerBenchmarkOptions = {}): Metric
     const t1 = performance.now()
     const report = store.verify()
     const verifySeconds = (performance.now() - t1) / 1000
-    if (!report.ok) throw new Error(`benchmark ledger failed verification: ${report.firstBad?.reason}`)
+    if (!report.ok) throw new LedgerTampered({ file, message: `benchmark ledger failed verification: ${report.firstBad?.reason}` })
     const baseline = plainSqliteBaseline(`${file}.plain`, jobs, metricsPerJob, lengths)
     return [
       { name: "ledger.baseline.plain_sqlite_records_per_second", value: baseline.recordsPerSecond, unit: "records/s", better: "none" },

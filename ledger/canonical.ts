@@ -14,16 +14,7 @@
  * - bigint, functions, symbols, Dates, Maps, class instances: rejected (convert them explicitly first).
  */
 import { createHash } from "node:crypto"
-
-export class CanonicalJsonError extends Error {
-  override readonly name = "CanonicalJsonError"
-  constructor(
-    readonly path: string,
-    problem: string
-  ) {
-    super(`cannot canonicalise ${path}: ${problem}`)
-  }
-}
+import { CanonicalJsonError } from "./errors.js"
 
 const isPlainObject = (v: object): boolean => {
   const proto = Object.getPrototypeOf(v)
@@ -40,10 +31,10 @@ const write = (value: unknown, path: string, out: string[]): void => {
       return
     case "number":
       if (!Number.isFinite(value)) {
-        throw new CanonicalJsonError(
+        throw new CanonicalJsonError({
           path,
-          `${value} is not a finite number; record a diverged or failed computation as a failed job (failJob) instead of a metric`
-        )
+          problem: `${value} is not a finite number; record a diverged or failed computation as a failed job (failJob) instead of a metric`
+        })
       }
       out.push(Object.is(value, -0) ? "0" : String(value))
       return
@@ -57,18 +48,18 @@ const write = (value: unknown, path: string, out: string[]): void => {
         for (let i = 0; i < value.length; i++) {
           if (i > 0) out.push(",")
           const item = value[i]
-          if (item === undefined) throw new CanonicalJsonError(`${path}[${i}]`, "undefined inside an array; use null")
+          if (item === undefined) throw new CanonicalJsonError({ path: `${path}[${i}]`, problem: "undefined inside an array; use null" })
           write(item, `${path}[${i}]`, out)
         }
         out.push("]")
         return
       }
       if (ArrayBuffer.isView(value)) {
-        throw new CanonicalJsonError(path, "a typed array; convert it with Array.from first")
+        throw new CanonicalJsonError({ path, problem: "a typed array; convert it with Array.from first" })
       }
       if (!isPlainObject(value)) {
         const kind = (value as object).constructor?.name ?? "object"
-        throw new CanonicalJsonError(path, `a ${kind} instance; convert it to plain JSON data first`)
+        throw new CanonicalJsonError({ path, problem: `a ${kind} instance; convert it to plain JSON data first` })
       }
       const record = value as Record<string, unknown>
       const keys = Object.keys(record)
@@ -84,9 +75,9 @@ const write = (value: unknown, path: string, out: string[]): void => {
       return
     }
     case "undefined":
-      throw new CanonicalJsonError(path, "undefined at the top level")
+      throw new CanonicalJsonError({ path, problem: "undefined at the top level" })
     default:
-      throw new CanonicalJsonError(path, `a ${typeof value}, which JSON cannot represent`)
+      throw new CanonicalJsonError({ path, problem: `a ${typeof value}, which JSON cannot represent` })
   }
 }
 

@@ -11,7 +11,7 @@ import { renderCheckJunit } from "./check-format-junit.js"
 import { renderCheckMarkdown } from "./check-format-markdown.js"
 import { buildCheckReport, doneRecordHashes } from "./check-report.js"
 import { diffSides, renderDiff } from "./diff.js"
-import { LedgerStoreError } from "./errors.js"
+import { isLedgerError, ledgerError, ledgerExitCode } from "./errors.js"
 import { exportBmf, exportCsv, exportJsonl, importJsonl } from "./export.js"
 import { mergeLedgers } from "./merge.js"
 import { loadSide, resolveRef, type Side } from "./sides.js"
@@ -24,8 +24,8 @@ export interface CommandResult {
 }
 
 const failure = (e: unknown): CommandResult => {
-  if (e instanceof LedgerStoreError) {
-    return { exitCode: e.code === "tampered" ? 1 : 2, text: e.message, json: { error: e.code, file: e.file, message: e.message } }
+  if (isLedgerError(e)) {
+    return { exitCode: ledgerExitCode(e), text: e.message, json: { error: e.code, file: e.file, message: e.message } }
   }
   throw e
 }
@@ -47,7 +47,7 @@ const isLedgerFile = (ref: string): boolean => existsSync(ref) && statSync(ref).
 const openSide = (ledger: string | undefined, ref: string, open: (path: string) => LedgerStore): Side => {
   if (isLedgerFile(ref)) return loadSide(open(ref), { kind: "all" }, `ledger ${ref}`)
   if (ledger === undefined) {
-    throw new LedgerStoreError("invalid", ref, `"${ref}" is not a ledger file, and no --ledger was given to look it up in`)
+    throw ledgerError("invalid", ref, `"${ref}" is not a ledger file, and no --ledger was given to look it up in`)
   }
   const store = open(ledger)
   return loadSide(store, resolveRef(store, ref))
@@ -191,7 +191,7 @@ export const exportCommand = (input: ExportCommandInput): CommandResult => {
 export const importCommand = (input: { readonly ledger: string; readonly from: string }): CommandResult => {
   let store: LedgerStore | undefined
   try {
-    if (!existsSync(input.from)) throw new LedgerStoreError("invalid", input.from, `${input.from} does not exist: check the path`)
+    if (!existsSync(input.from)) throw ledgerError("invalid", input.from, `${input.from} does not exist: check the path`)
     const text = readFileSync(input.from, "utf8")
     store = LedgerStore.open(input.ledger)
     const n = importJsonl(store, text, input.from)

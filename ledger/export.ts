@@ -9,7 +9,7 @@
  *    repeats, lower/upper = min/max; final-step values only.
  */
 import { canonicalJson, chainHash, GENESIS_HASH } from "./canonical.js"
-import { LedgerStoreError } from "./errors.js"
+import { ledgerError } from "./errors.js"
 import { groupCells, loadSide } from "./sides.js"
 import { mean } from "./stats.js"
 import type { LedgerStore } from "./store.js"
@@ -77,7 +77,7 @@ export const importJsonl = (store: LedgerStore, text: string, source = "export")
   const parsed = parseJsonl(text, source)
   if (parsed.problems.length > 0) {
     const p = parsed.problems[0]
-    throw new LedgerStoreError("tampered", source, `refusing to import ${source}: ${p.reason} (${p.table} ${p.id}); nothing was written`)
+    throw ledgerError("tampered", source, `refusing to import ${source}: ${p.reason} (${p.table} ${p.id}); nothing was written`)
   }
   const head = store.head()
   const have = head?.seq ?? 0
@@ -86,7 +86,7 @@ export const importJsonl = (store: LedgerStore, text: string, source = "export")
   if (head) {
     const theirs = parsed.records[have - 1]
     if (theirs === undefined || theirs.hash !== head.hash) {
-      throw new LedgerStoreError(
+      throw ledgerError(
         "invalid",
         store.file,
         `${source} does not extend ${store.file} (record ${have} differs); import into a new ledger file, or use harness ledger merge`

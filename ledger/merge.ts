@@ -6,7 +6,7 @@
  * attempt (their failures are history). The chosen records are re-chained in the target (new seq and
  * hashes, original time and payload) in ONE transaction: a merge is all or nothing.
  */
-import { LedgerStoreError } from "./errors.js"
+import { ledgerError } from "./errors.js"
 import type { LedgerStore } from "./store.js"
 import type { RecordKind } from "./types.js"
 
@@ -29,7 +29,7 @@ const assertIntact = (store: LedgerStore, role: string): void => {
   const report = store.verify()
   if (!report.ok) {
     const bad = report.firstBad!
-    throw new LedgerStoreError(
+    throw ledgerError(
       "tampered",
       store.file,
       `refusing to merge: ${role} ${store.file} fails verification at ${bad.table} ${bad.id}: ${bad.reason}. Nothing was written; run harness ledger verify ${store.file}`

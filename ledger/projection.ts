@@ -17,22 +17,19 @@
  */
 import type Database from "better-sqlite3"
 import { canonicalJson } from "./canonical.js"
+import { ProjectionError } from "./errors.js"
 import type { ArtifactRecord, JobStatus, MetricRecord, Reproducibility } from "./types.js"
-
-export class ProjectionError extends Error {
-  override readonly name = "ProjectionError"
-}
 
 type Data = Record<string, unknown>
 
 const str = (d: Data, k: string): string => {
   const v = d[k]
-  if (typeof v !== "string") throw new ProjectionError(`field "${k}" must be a string, got ${JSON.stringify(v)}`)
+  if (typeof v !== "string") throw new ProjectionError({ message: `field "${k}" must be a string, got ${JSON.stringify(v)}` })
   return v
 }
 const num = (d: Data, k: string): number => {
   const v = d[k]
-  if (typeof v !== "number") throw new ProjectionError(`field "${k}" must be a number, got ${JSON.stringify(v)}`)
+  if (typeof v !== "number") throw new ProjectionError({ message: `field "${k}" must be a number, got ${JSON.stringify(v)}` })
   return v
 }
 const optNum = (d: Data, k: string): number | null => (d[k] === undefined || d[k] === null ? null : num(d, k))
@@ -84,11 +81,11 @@ export class Projector {
 
   private requireStatus(jobId: string, allowed: ReadonlyArray<JobStatus>, action: string): void {
     const row = this.s.jobStatus.get(jobId) as { status: JobStatus } | undefined
-    if (!row) throw new ProjectionError(`cannot ${action} job ${jobId}: no such job`)
+    if (!row) throw new ProjectionError({ message: `cannot ${action} job ${jobId}: no such job` })
     if (!allowed.includes(row.status)) {
-      throw new ProjectionError(
-        `cannot ${action} job ${jobId}: it is '${row.status}' (only ${allowed.map((s) => `'${s}'`).join(" or ")} jobs can be)`
-      )
+      throw new ProjectionError({
+        message: `cannot ${action} job ${jobId}: it is '${row.status}' (only ${allowed.map((s) => `'${s}'`).join(" or ")} jobs can be)`
+      })
     }
   }
 
@@ -112,14 +109,14 @@ export class Projector {
       case "run.finish": {
         const runId = str(data, "runId")
         const row = this.s.runExists.get(runId) as { finishedAt: string | null } | undefined
-        if (!row) throw new ProjectionError(`cannot finish run ${runId}: no such run`)
-        if (row.finishedAt !== null) throw new ProjectionError(`run ${runId} is already finished`)
+        if (!row) throw new ProjectionError({ message: `cannot finish run ${runId}: no such run` })
+        if (row.finishedAt !== null) throw new ProjectionError({ message: `run ${runId} is already finished` })
         this.s.finishRun.run(at, runId)
         return
       }
       case "job.start": {
         const runId = str(data, "runId")
-        if (!this.s.runExists.get(runId)) throw new ProjectionError(`cannot start a job in run ${runId}: no such run`)
+        if (!this.s.runExists.get(runId)) throw new ProjectionError({ message: `cannot start a job in run ${runId}: no such run` })
         this.s.insertJob.run(
           str(data, "jobId"),
           runId,
@@ -177,7 +174,7 @@ export class Projector {
       }
       case "certificate": {
         const jobId = str(data, "jobId")
-        if (!this.s.jobStatus.get(jobId)) throw new ProjectionError(`certificate for job ${jobId}: no such job`)
+        if (!this.s.jobStatus.get(jobId)) throw new ProjectionError({ message: `certificate for job ${jobId}: no such job` })
         this.s.insertCertificate.run(
           str(data, "certificateId"),
           jobId,
@@ -193,7 +190,7 @@ export class Projector {
         return
       }
       default:
-        throw new ProjectionError(`unknown record kind "${kind}" (written by a newer harness?)`)
+        throw new ProjectionError({ message: `unknown record kind "${kind}" (written by a newer harness?)` })
     }
   }
 }

@@ -4,8 +4,8 @@
  * error channel holds tagged errors the CLI can print and map to exit codes. Errors that are not ledger
  * errors (bugs) are defects.
  */
-import { Context, Effect, Layer, Schema } from "effect"
-import { LedgerStoreError } from "./errors.js"
+import { Context, Effect, Layer } from "effect"
+import { isLedgerError, LedgerTampered, type LedgerError } from "./errors.js"
 import { LedgerStore, type LedgerOpenOptions } from "./store.js"
 import type {
   CertificateInput,
@@ -20,69 +20,13 @@ import type {
   VerifyReport
 } from "./types.js"
 
-/** Not a SQLite database, not a ledger, or damaged. */
-export class LedgerCorrupt extends Schema.TaggedError<LedgerCorrupt>()("LedgerCorrupt", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-/** The hash chain, or a table, disagrees with what was recorded. */
-export class LedgerTampered extends Schema.TaggedError<LedgerTampered>()("LedgerTampered", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-/** Another process held the write lock past the busy timeout. */
-export class LedgerBusy extends Schema.TaggedError<LedgerBusy>()("LedgerBusy", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-/** SQLITE_FULL: nothing was written (the transaction rolled back); free space and rerun. */
-export class LedgerDiskFull extends Schema.TaggedError<LedgerDiskFull>()("LedgerDiskFull", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-/** Written by a newer harness. */
-export class LedgerSchemaTooNew extends Schema.TaggedError<LedgerSchemaTooNew>()("LedgerSchemaTooNew", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-/** A call that does not fit the ledger's state (unknown job or run, completing a finished job, bad metric). */
-export class LedgerInvalid extends Schema.TaggedError<LedgerInvalid>()("LedgerInvalid", {
-  file: Schema.String,
-  message: Schema.String
-}) {}
-
-export type LedgerError = LedgerCorrupt | LedgerTampered | LedgerBusy | LedgerDiskFull | LedgerSchemaTooNew | LedgerInvalid
-
-export const toLedgerError = (e: LedgerStoreError): LedgerError => {
-  const fields = { file: e.file, message: e.message }
-  switch (e.code) {
-    case "corrupt":
-      return new LedgerCorrupt(fields)
-    case "tampered":
-      return new LedgerTampered(fields)
-    case "busy":
-      return new LedgerBusy(fields)
-    case "disk-full":
-      return new LedgerDiskFull(fields)
-    case "schema-too-new":
-      return new LedgerSchemaTooNew(fields)
-    case "invalid":
-      return new LedgerInvalid(fields)
-  }
-}
-
-/** Runs a synchronous store call: LedgerStoreError -> tagged failure, anything else -> defect. */
+/** Runs a synchronous store call: a ledger error -> its tagged failure, anything else -> defect. */
 export const attempt = <A>(f: () => A): Effect.Effect<A, LedgerError> =>
   Effect.suspend(() => {
     try {
       return Effect.succeed(f())
     } catch (e) {
-      return e instanceof LedgerStoreError ? Effect.fail(toLedgerError(e)) : Effect.die(e)
+      return isLedgerError(e) ? Effect.fail(e) : Effect.die(e)
     }
   })
 

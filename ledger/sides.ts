@@ -10,7 +10,7 @@
  *   latest                                      the most recent run
  *   all                                         every done job in the ledger (latest per key)
  */
-import { LedgerStoreError } from "./errors.js"
+import { ledgerError } from "./errors.js"
 import type { LedgerStore } from "./store.js"
 import type { JobRow, MetricRecord, RunRow } from "./types.js"
 
@@ -66,7 +66,7 @@ export const resolveRef = (store: LedgerStore, text: string): SideRef => {
   }
   if (store.runs().some((r) => r.suite === t)) return { kind: "suite", suite: t }
   const why = runs.length + keys.size > 1 ? `is ambiguous (${runs.length} runs and ${keys.size} job keys start with it)` : "matches no run id, job key or suite"
-  throw new LedgerStoreError(
+  throw ledgerError(
     "invalid",
     store.file,
     `reference "${text}" ${why} in ${store.file}: use a longer prefix, run:<id>, key:<job key>, suite:<name>[@<commit>], latest or all`
@@ -80,14 +80,14 @@ export const loadSide = (store: LedgerStore, ref: SideRef, label?: string): Side
   switch (ref.kind) {
     case "run": {
       const run = store.run(ref.runId)
-      if (!run) throw new LedgerStoreError("invalid", store.file, `run ${ref.runId} is not in ${store.file}; list runs with harness ledger runs`)
+      if (!run) throw ledgerError("invalid", store.file, `run ${ref.runId} is not in ${store.file}; list runs with harness ledger runs`)
       jobs = latestPerKey(store.jobs({ runId: ref.runId, status: "done" }))
       name = `run ${ref.runId.slice(0, 8)}`
       break
     }
     case "key": {
       const job = store.findDoneJob(ref.key)
-      if (!job) throw new LedgerStoreError("invalid", store.file, `no done job with key ${ref.key} in ${store.file}`)
+      if (!job) throw ledgerError("invalid", store.file, `no done job with key ${ref.key} in ${store.file}`)
       jobs = [job]
       name = `job ${ref.key.slice(0, 12)}`
       break
@@ -101,12 +101,12 @@ export const loadSide = (store: LedgerStore, ref: SideRef, label?: string): Side
       )
       jobs = latestPerKey(store.jobs({ status: "done" }).filter((j) => runIds.has(j.runId)))
       name = ref.commit ? `${ref.suite}@${ref.commit}` : `suite ${ref.suite}`
-      if (jobs.length === 0) throw new LedgerStoreError("invalid", store.file, `no done jobs of suite ${name} in ${store.file}`)
+      if (jobs.length === 0) throw ledgerError("invalid", store.file, `no done jobs of suite ${name} in ${store.file}`)
       break
     }
     case "latest": {
       const run = store.latestRun()
-      if (!run) throw new LedgerStoreError("invalid", store.file, `${store.file} holds no runs yet`)
+      if (!run) throw ledgerError("invalid", store.file, `${store.file} holds no runs yet`)
       return loadSide(store, { kind: "run", runId: run.id }, label)
     }
     case "all":

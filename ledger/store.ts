@@ -13,9 +13,9 @@ import { randomUUID } from "node:crypto"
 import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs"
 import { hostname } from "node:os"
 import { canonicalJson, chainHash, chainHashOfText, GENESIS_HASH } from "./canonical.js"
-import { LedgerStoreError, translateSqliteError } from "./errors.js"
+import { ledgerError, ProjectionError, translateSqliteError } from "./errors.js"
 import { LATEST_SCHEMA_VERSION, LEDGER_APPLICATION_ID, migrate, schemaVersion } from "./migrations.js"
-import { ProjectionError, Projector } from "./projection.js"
+import { Projector } from "./projection.js"
 import type {
   ArtifactRecord,
   ArtifactRow,
@@ -61,7 +61,7 @@ const assertSqliteFile = (file: string): void => {
   }
   if (head.toString("latin1") !== SQLITE_HEADER) {
     const shown = JSON.stringify(head.toString("latin1").replace(/[^\x20-\x7e]/g, "."))
-    throw new LedgerStoreError(
+    throw ledgerError(
       "corrupt",
       file,
       `${file} is not a SQLite database (it starts with ${shown}, not "SQLite format 3"), so not a ledger; ` +
@@ -77,11 +77,11 @@ const assertSqliteFile = (file: string): void => {
  */
 const assertReadableLedgerFile = (file: string): void => {
   if (!existsSync(file)) {
-    throw new LedgerStoreError("invalid", file, `ledger ${file} does not exist: check the path (a run creates the ledger; this command only reads)`)
+    throw ledgerError("invalid", file, `ledger ${file} does not exist: check the path (a run creates the ledger; this command only reads)`)
   }
-  if (!statSync(file).isFile()) throw new LedgerStoreError("invalid", file, `ledger ${file} is not a file: check the path`)
+  if (!statSync(file).isFile()) throw ledgerError("invalid", file, `ledger ${file} is not a file: check the path`)
   if (statSync(file).size === 0) {
-    throw new LedgerStoreError(
+    throw ledgerError(
       "corrupt",
       file,
       `${file} is empty (0 bytes), not a fope-harness ledger; it was left as it was. ` +
@@ -164,21 +164,21 @@ const METRIC_COLUMNS = "id, job_id AS jobId, ordinal, name, value, unit, better,
 const normaliseMetric = (m: MetricRecord, i: number, file: string): MetricRecord => {
   const where = `metric #${i} (${JSON.stringify(m?.name)})`
   if (typeof m?.name !== "string" || m.name.length === 0) {
-    throw new LedgerStoreError("invalid", file, `${where}: name must be a non-empty string`)
+    throw ledgerError("invalid", file, `${where}: name must be a non-empty string`)
   }
   if (typeof m.value !== "number" || !Number.isFinite(m.value)) {
-    throw new LedgerStoreError(
+    throw ledgerError(
       "invalid",
       file,
       `${where}: value ${m.value} is not a finite number; a diverged computation is recorded with failJob, not as a metric`
     )
   }
   if (m.better !== "lower" && m.better !== "higher" && m.better !== "none") {
-    throw new LedgerStoreError("invalid", file, `${where}: better must be "lower", "higher" or "none", got ${JSON.stringify(m.better)}`)
+    throw ledgerError("invalid", file, `${where}: better must be "lower", "higher" or "none", got ${JSON.stringify(m.better)}`)
   }
   const intOrNull = (v: number | null | undefined, field: string): number | null => {
     if (v === undefined || v === null) return null
-    if (!Number.isInteger(v)) throw new LedgerStoreError("invalid", file, `${where}: ${field} must be an integer or null, got ${v}`)
+    if (!Number.isInteger(v)) throw ledgerError("invalid", file, `${where}: ${field} must be an integer or null, got ${v}`)
     return v
   }
   return {
@@ -234,7 +234,7 @@ export class LedgerStore {
   }
 
   /**
-   * Opens (creating and migrating when needed) the ledger at `file`. Throws LedgerStoreError:
+   * Opens (creating and migrating when needed) the ledger at `file`. Throws the ledger's tagged errors (errors.ts):
    * "corrupt" for a file that is not a SQLite database or not a ledger, "schema-too-new" for one written by
    * a newer harness, "busy" when another process holds it past the timeout. With `readonly` the file is never
    * created, migrated or written: a missing file is "invalid", an empty file or empty database "corrupt".
@@ -247,7 +247,7 @@ export class LedgerStore {
       db.close()
       // the store prepares its statements against the tables: a renamed or dropped column fails here
       if ((e as { code?: unknown }).code === "SQLITE_ERROR") {
-        throw new LedgerStoreError(
+        throw ledgerError(
           "corrupt",
           file,
           `ledger ${file}: its tables are not the ledger's schema (${(e as Error).message}): they were changed behind the harness's back. ` +
@@ -287,7 +287,7 @@ export class LedgerStore {
       const tables = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n
       if (appId !== LEDGER_APPLICATION_ID && (tables > 0 || version > 0 || options.readonly)) {
         // a reader never turns an empty database into a ledger: it says what the file is and leaves it alone
-        throw new LedgerStoreError(
+        throw ledgerError(
           "corrupt",
           file,
           tables === 0 && version === 0
@@ -298,7 +298,7 @@ export class LedgerStore {
         )
       }
       if (version > LATEST_SCHEMA_VERSION) {
-        throw new LedgerStoreError(
+        throw ledgerError(
           "schema-too-new",
           file,
           `ledger ${file} has schema version ${version}, but this harness knows versions up to ${LATEST_SCHEMA_VERSION}: ` +
@@ -313,7 +313,7 @@ export class LedgerStore {
         db.pragma("foreign_keys = ON")
         migrate(db)
       } else if (version < LATEST_SCHEMA_VERSION) {
-        throw new LedgerStoreError(
+        throw ledgerError(
           "invalid",
           file,
           `ledger ${file} has schema version ${version} (current ${LATEST_SCHEMA_VERSION}); open it once read-write to migrate it`
@@ -329,11 +329,11 @@ export class LedgerStore {
   // ---------------------------------------------------------------- writing
 
   private write<T>(fn: () => T): T {
-    if (this.closed) throw new LedgerStoreError("invalid", this.file, `ledger ${this.file} is closed`)
+    if (this.closed) throw ledgerError("invalid", this.file, `ledger ${this.file} is closed`)
     try {
       return this.immediate(fn) as T
     } catch (e) {
-      if (e instanceof ProjectionError) throw new LedgerStoreError("invalid", this.file, `ledger ${this.file}: ${e.message}`, { cause: e })
+      if (e instanceof ProjectionError) throw ledgerError("invalid", this.file, `ledger ${this.file}: ${e.message}`, { cause: e })
       throw translateSqliteError(e, this.file)
     }
   }
@@ -378,7 +378,7 @@ export class LedgerStore {
     const jobId = randomUUID()
     this.write(() => {
       const run = this.run(input.runId)
-      if (!run) throw new LedgerStoreError("invalid", this.file, `cannot start job "${input.name}": run ${input.runId} is not in ledger ${this.file}`)
+      if (!run) throw ledgerError("invalid", this.file, `cannot start job "${input.name}": run ${input.runId} is not in ledger ${this.file}`)
       this.appendInTransaction("job.start", {
         jobId,
         runId: input.runId,
@@ -497,7 +497,7 @@ export class LedgerStore {
         const expectedSeq = (last?.seq ?? 0) + 1
         const expectedPrev = last?.hash ?? GENESIS_HASH
         if (r.seq !== expectedSeq || r.prevHash !== expectedPrev) {
-          throw new LedgerStoreError(
+          throw ledgerError(
             "invalid",
             this.file,
             `cannot import record ${r.seq} into ${this.file}: it does not continue this ledger's chain (expected record ${expectedSeq} after hash ${expectedPrev.slice(0, 12)}…). ` +
@@ -506,7 +506,7 @@ export class LedgerStore {
         }
         const hash = chainHash(r.prevHash, { seq: r.seq, kind: r.kind, at: r.at, data: r.data })
         if (hash !== r.hash) {
-          throw new LedgerStoreError("tampered", this.file, `record ${r.seq} does not match its hash: the export was edited`)
+          throw ledgerError("tampered", this.file, `record ${r.seq} does not match its hash: the export was edited`)
         }
         this.insertRecord.run(r.seq, r.kind, r.at, canonicalJson(r.data), r.prevHash, r.hash)
         this.projector.apply(r.seq, r.kind, r.at, r.data as Record<string, unknown>)

@@ -14,7 +14,8 @@
 import Database from "better-sqlite3"
 import { chainHashOfText, GENESIS_HASH } from "./canonical.js"
 import { migrate, PROJECTED_TABLES } from "./migrations.js"
-import { ProjectionError, Projector } from "./projection.js"
+import { ProjectionError } from "./errors.js"
+import { Projector } from "./projection.js"
 import type { VerifyProblem, VerifyReport } from "./types.js"
 import { integrityProblems, schemaProblems, versionProblems } from "./verify-schema.js"
 

@@ -5,7 +5,8 @@
  */
 import { existsSync } from "node:fs"
 import type { Layer } from "effect"
-import { Ledger, type LedgerError } from "../../ledger/service.js"
+import type { LedgerError } from "../../ledger/errors.js"
+import { Ledger } from "../../ledger/service.js"
 
 export const dryRunLedgerLayer = (path: string): Layer.Layer<Ledger, LedgerError> =>
   existsSync(path) ? Ledger.layer(path, { readonly: true }) : Ledger.layer(":memory:")

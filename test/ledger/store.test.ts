@@ -1,18 +1,18 @@
 import { writeFileSync } from "node:fs"
 import Database from "better-sqlite3"
 import { describe, expect, it } from "vitest"
-import { canonicalJson, chainHash, CanonicalJsonError, GENESIS_HASH, sha256Hex } from "../../ledger/canonical.js"
-import { LedgerStoreError } from "../../ledger/errors.js"
+import { canonicalJson, chainHash, GENESIS_HASH, sha256Hex } from "../../ledger/canonical.js"
+import { CanonicalJsonError, type LedgerError } from "../../ledger/errors.js"
 import { LATEST_SCHEMA_VERSION } from "../../ledger/migrations.js"
 import { LedgerStore } from "../../ledger/store.js"
 import { verifyCommand } from "../../ledger/commands.js"
 import { lossAt, runInfo, tempLedgerPath, writeRun } from "./helpers.js"
 
-const openErr = (path: string): LedgerStoreError => {
+const openErr = (path: string): LedgerError => {
   try {
     LedgerStore.open(path).close()
   } catch (e) {
-    return e as LedgerStoreError
+    return e as LedgerError
   }
   throw new Error("expected LedgerStore.open to throw")
 }
@@ -214,11 +214,11 @@ describe("opening files that are not (current) ledgers", () => {
     const pages = store.database.pragma("page_count", { simple: true }) as number
     store.database.pragma(`max_page_count = ${pages}`)
     const many = Array.from({ length: 5000 }, (_, i) => ({ name: `m${i}`, value: i, unit: "x", better: "none" as const }))
-    let error: LedgerStoreError | undefined
+    let error: LedgerError | undefined
     try {
       store.completeJob(job.id, { metrics: many })
     } catch (e) {
-      error = e as LedgerStoreError
+      error = e as LedgerError
     }
     expect(error?.code).toBe("disk-full")
     expect(error?.message).toMatch(/disk is full.*nothing was written.*Free space/)
