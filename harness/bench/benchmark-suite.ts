@@ -5,7 +5,9 @@
  */
 import { Console, Effect } from "effect"
 import type { Suite } from "../../suites/schema.js"
-import { formatEngineBenchTable, runEngineBenchmark, type EngineBenchOptions } from "../../models/engine/bench-engine.js"
+import { formatEngineBenchTable } from "./engine/format.js"
+import { runEngineBenchmark } from "./engine/run.js"
+import type { EngineBenchOptions } from "./engine/variants.js"
 import { describeEngine, initEngine } from "../../models/engine/index.js"
 import { formatNumber } from "../table.js"
 import { runEmbeddingMicrobench, type EmbeddingMicrobenchOptions } from "./embedding-microbench.js"

@@ -26,6 +26,10 @@ const engine = Command.make(
     rounds: Flag.Int("rounds").pipe(
       Flag.withDefault(3),
       Flag.withDescription("with --with-torch: paired rounds of (fastest tfjs variant, PyTorch) back to back; the tfjs/PyTorch ratios are their medians")
+    ),
+    steps: Flag.Int("steps").pipe(
+      Flag.optional,
+      Flag.withDescription("timed training steps of the fast variants (default 10, 3 with --quick; the slow variants take a fraction)")
     )
   },
   (f) =>
@@ -33,6 +37,7 @@ const engine = Command.make(
       quick: f.quick,
       withTorch: f.withTorch,
       rounds: f.rounds,
+      ...(f.steps._tag === "Some" ? { steps: f.steps.value } : {}),
       ...(f.backends._tag === "Some" ? { backends: f.backends.value.split(",") } : {})
     })
 ).pipe(

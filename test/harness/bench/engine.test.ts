@@ -1,9 +1,14 @@
+import { readFileSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { BENCH_VARIANTS, formatEngineBenchTable, runEngineBenchmark, type EngineBenchResult } from "../../../models/engine/bench-engine.js"
+import { parseChildRequest } from "../../../harness/bench/engine/child.js"
+import { formatEngineBenchTable } from "../../../harness/bench/engine/format.js"
+import { peerFile } from "../../../harness/bench/engine/peers.js"
+import { runEngineBenchmark } from "../../../harness/bench/engine/run.js"
+import { BENCH_VARIANTS, type EngineBenchResult } from "../../../harness/bench/engine/variants.js"
 import { REFERENCE_MODEL } from "../../../models/engine/reference-model.js"
 
 describe("engine benchmark plumbing (no benchmark is run here)", () => {
-  it("has the issue-7 variants, each measured in its own child process", () => {
+  it("has its variants, each measured in its own child process", () => {
     expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t", "tensorflow", "webgpu", "webgpu-software"])
   })
 
@@ -71,5 +76,20 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
     expect(table).toContain("| variant | nano | micro | mini |")
     expect(table).toContain("| wasm-tuned-1t | 10471 / 33095 | 3112 / 10288 | 715 / 2362 |")
     expect(table).toContain("| cpu | 90 / 400 | - | - |")
+  })
+
+  it("reads its peer programs from real files beside it", () => {
+    expect(readFileSync(peerFile("reference_model.py")!, "utf8")).toContain("torch.optim.Adam")
+    const sgemm = readFileSync(peerFile("sgemm.c")!, "utf8")
+    expect(sgemm).toContain("cblas_sgemm")
+    expect(sgemm).toContain("SGEMM_ONEDNN")
+    expect(peerFile("no-such-peer.c")).toBeNull()
+  })
+
+  it("checks a child's request field by field", () => {
+    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":false,"scales":true}')).toEqual({ variant: "cpu", steps: 2, embeddingComparison: false, scales: true })
+    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":true}')).toEqual({ variant: "cpu", steps: 2, embeddingComparison: true })
+    expect(() => parseChildRequest('{"variant":"cpu","steps":0,"embeddingComparison":false}')).toThrow(/steps must be a positive integer/)
+    expect(() => parseChildRequest(undefined)).toThrow(/usage: node child.js/)
   })
 })
