@@ -76,9 +76,8 @@ export interface EngineFacts {
 }
 
 /**
- * Rough sustained training throughput per backend, GFLOP/s, as measured by `harness bench engine`
- * (2.9 GFLOP per step: cpu 9.3 s, wasm with the BatchMatMul override about 0.25-0.3 s). Only used to
- * tell a user how long a step would take; never to decide anything.
+ * Rough sustained training throughput per backend, GFLOP/s, from `harness bench engine` runs
+ * (docs/engine-measurements.md). Only used to tell a user how long a step would take; never to decide anything.
  */
 const ESTIMATED_GFLOPS: Readonly<Record<string, number>> = { cpu: 0.3, wasm: 10, tensorflow: 30 }
 

@@ -95,8 +95,8 @@ export const loadNative = async (): Promise<{ loaded: NativeLoad | null; errors:
 /**
  * Default wasm threads: 1 on machines with 2 cores or fewer, else half the cores (at most 4).
  * Why: XNNPACK's pool synchronises on every product (~1,000 per training step); when the cores are shared and
- * one pool thread is descheduled, the other waits. Measured on the reference model, 2 cores at load ~4.3:
- * 1 thread 0.27 s/step, 2 threads 0.85 s/step (engine-facts.md: 0.31 vs 0.25 on an idle machine).
+ * one pool thread is descheduled, the other waits: on a busy 2-core machine 2 threads were about 3x slower than 1,
+ * on an idle one slightly faster (docs/engine-measurements.md).
  * Results do not depend on this choice: 1 and 2 threads give bitwise-identical losses (test/models/engine).
  */
 export const defaultThreads = (): number => {
@@ -106,9 +106,9 @@ export const defaultThreads = (): number => {
 
 /**
  * The live wasm backend (null: not created yet): its binary's thread count and XNNPACK's pool size. Tuned,
- * XNNPACK gets one thread and the SIMD GEMM (wasm-gemm.ts) the rest: measured on the reference model, 2 threads,
- * step median 108-124 ms that way vs 136-148 ms with XNNPACK on 2 threads and the GEMM on batched products only
- * (XNNPACK's pool thread and the GEMM helper fight over the second core). Stock: XNNPACK gets them all.
+ * XNNPACK gets one thread and the SIMD GEMM (wasm-gemm.ts) the rest, which ran faster than XNNPACK on 2 threads
+ * (its pool thread and the GEMM helper fight over the second core; docs/engine-measurements.md). Stock: XNNPACK
+ * gets them all.
  */
 let wasmThreadsLive: { threads: number; xnnpack: number } | null = null
 

@@ -4,9 +4,9 @@
  * (native/build.mjs); when it is absent, fails to load or `HARNESS_NATIVE=off` is set, this module says why and the
  * engine multiplies on its WebAssembly GEMM (wasm-gemm.ts).
  *
- * Why oneDNN (measured on this machine's shapes, README "Native kernels"): it picks its kernel by probing the CPU
- * at run time (AVX-512 here), where OpenBLAS 0.3.21 took this virtualised Xeon for a Prescott and ran SSE3 kernels
- * 6-10x slower, and BLIS 0.9 chose its AVX2 (haswell) kernels; it is also the library PyTorch's CPU kernels use.
+ * Why oneDNN: it picks its kernel by probing the CPU at run time, where OpenBLAS and BLIS went by the CPU model and
+ * ran older, slower kernels on this machine (docs/engine-measurements.md); it is also the library PyTorch's CPU
+ * kernels use.
  */
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
@@ -68,8 +68,8 @@ const tryLoad = (): NativeGemmLoad => {
     return { ok: false, reason: `addon not built (${ADDON} missing: install libdnnl-dev, then \`npm run build:native\`)` }
   }
   // OpenMP's threads spin at a barrier by default; on a shared machine a spinning thread holds the core its
-  // descheduled partner needs. Measured here (2 threads, load ~23, the model's products): 133-226 ms spinning,
-  // 18-19 ms sleeping. libgomp reads this once, when the addon loads it; a user's own setting is kept.
+  // descheduled partner needs (on a loaded machine the products ran about 10x slower spinning than sleeping:
+  // docs/engine-measurements.md). libgomp reads this once, when the addon loads it; a user's own setting is kept.
   process.env.OMP_WAIT_POLICY ??= "PASSIVE"
   try {
     const addon = createRequire(import.meta.url)(file) as NativeGemmAddon

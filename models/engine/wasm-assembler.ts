@@ -163,7 +163,7 @@ const wasmMemoryApi = (globalThis as unknown as { WebAssembly: { Memory: new (d:
 /**
  * Compiled straight to optimised code (V8's TurboFan), not first to its baseline compiler (Liftoff) with a
  * background tier-up: on a 2-core machine whose cores both run products, that background compile got so little CPU
- * that steps ran ~35% slower for the first ~25 steps (measured: 130 ms, then 95 ms). The flag is V8's, set for this
+ * that the first few dozen steps ran markedly slower (docs/engine-measurements.md). The flag is V8's, set for this
  * synchronous compile only.
  */
 export const compileModule = (bytes: Uint8Array): object => {

@@ -3,10 +3,9 @@
  * install time), run on the tfjs wasm backend's own heap; the tuned engine runs every matrix product on it.
  *
  * Why: XNNPACK (what tfjs-backend-wasm multiplies with) creates an operator, packs its weights and deletes it
- * for every product: a fixed ~24 us whatever the size (measured: 32 slices of [8,128]x[128,32] cost 28 us each,
- * of [128,128]x[128,32] 68 us), so the attention products of the reference model ran at 9-13 GFLOP/s against 36
- * for the same FLOPs in one folded product. This kernel has no per-call set-up and reads A through (row, k)
- * strides, so a transposed A costs no copy either.
+ * for every product, a fixed cost whatever the size, so the reference model's small attention products ran several
+ * times slower than the same FLOPs in one product (docs/engine-measurements.md). This kernel has no per-call set-up
+ * and reads A through (row, k) strides, so a transposed A costs no copy either.
  *
  * Numerics. Without fused multiply-add, every output is 0 + a[i,0] b[0,j] + a[i,1] b[1,j] + ... summed over k in
  * order, one float32 multiply then one float32 add per term: the order XNNPACK's GEMM micro-kernels use
@@ -22,9 +21,8 @@
  *   C[i, j] at c + i * cRow + 4 j
  * Tiles of 4 rows x 8 columns (8 accumulators of 4 lanes, each B row read once per 4 rows of A); leftover rows
  * one at a time, leftover columns (N mod 8) by a scalar loop with the same summation order. Cache blocking: k in
- * blocks of 128 and columns in blocks of 128 (partial sums carried in C between k blocks, which keeps the order);
- * without it, [1024,128]^T x [1024,512] ran at 11.9 GFLOP/s and 1024^3 at 11.7, with it at 24.0 and 23.1 (one
- * thread, without fma).
+ * blocks of 128 and columns in blocks of 128 (partial sums carried in C between k blocks, which keeps the order),
+ * which about doubles the speed of the large products (docs/engine-measurements.md).
  *
  * Threads: GemmTeam (below) shares a call's products (slices, or blocks of rows) among this thread and helper
  * workers through an atomic queue; each product is computed whole by one thread.
@@ -48,7 +46,7 @@ const V128_LOCALS = 11
 // f32 local
 const S = 36
 
-/** Cache blocking: k in blocks of KC, columns in blocks of NC (multiple of 8). Measured on this machine (2026-11-26). */
+/** Cache blocking: k in blocks of KC, columns in blocks of NC (multiple of 8); the sizes were chosen by measurement. */
 export interface GemmBlocking {
   readonly kc: number
   readonly nc: number
@@ -219,7 +217,7 @@ const SEQ = 0, NEXT = 1, COUNT = 2, DONE = 3, FAILED = 4
 /** NEXT while the table is being written: every grab lands past COUNT, so no one reads a half-written job. */
 const CLOSED = 1 << 30
 /**
- * Atomics.load checks before sleeping: ~2 ms of spinning (measured here: 2e6 checks took 19 ms). Products come
+ * Atomics.load checks before sleeping: about 2 ms of spinning (docs/engine-measurements.md). Products come
  * every millisecond or so during a training step. Sleeping helpers do not delay a product (this thread starts on
  * the queue at once and they join when they wake), but a spinning one joins at once.
  */

@@ -7,9 +7,8 @@
  *   10 T d + 6 T F the projections, norms, residuals and the SwiGLU inner width F (when the shape gives d, F)
  * plus 4 T V at the output (logits, log-softmax, one-hot targets, product). So
  *   bytes(T) = 4 * (layers * (4 H T^2 + 10 T d + 6 T F) + 4 T V)
- * Calibrated on the `mini` scale (d 256, 8 heads, 5 layers, F 1024, V 256, wasm, tf.profile peakBytes,
- * 2026-11-26): measured 292 MB for 8 x 128 tokens (estimate 254 MB + 21 MB of weights) and 2,379 MB for
- * 1 x 2048 (estimate 2,908 MB: conservative).
+ * Calibrated against tf.profile's peak bytes on the `mini` scale: close at 8 x 128 tokens, conservative at
+ * 1 x 2048 (docs/engine-measurements.md).
  * The batch is the largest B with B * bytes(T) <= budget, at least 1 and at most the requested batch size.
  * At 16x a 128 training length (T = 2048) every CPU scale runs one sequence at a time: one sequence is the
  * floor, and its peak is then set by the decoder (freeing each block's tensors after the block, possible
