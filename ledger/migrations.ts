@@ -123,11 +123,13 @@ export const schemaVersion = (db: Database.Database): number => db.pragma("user_
  * processes opening a fresh file at once are serialised by BEGIN IMMEDIATE and the re-read of the version.
  */
 export const migrate = (db: Database.Database): void => {
-  db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
-    version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)`)
   for (const migration of MIGRATIONS) {
     db.transaction(() => {
       if (schemaVersion(db) >= migration.version) return
+      // Inside the transaction: another process opening the same new file sees either no tables or a
+      // migrated ledger with its application_id, never a lone schema_version table it would refuse.
+      db.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+        version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)`)
       db.exec(migration.sql)
       db.prepare("INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)").run(
         migration.version,

@@ -89,4 +89,27 @@ describe("ledger across processes", () => {
       store.close()
     }
   })
+
+  it("processes that open one NEW ledger at the same instant all get the same migrated ledger", async () => {
+    // Each opener creates the file if needed and migrates it; the first migration (schema_version table,
+    // tables, application_id) is one transaction, so another opener sees either no tables or a whole ledger,
+    // never a half-made schema to refuse as "not a fope-harness ledger".
+    for (let attempt = 0; attempt < 1; attempt++) {
+      const path = tempLedgerPath()
+      const startAt = Date.now() + 8000 // every child has loaded the store by then, even on a busy machine
+      const children = ["A", "B", "C", "D"].map((label) => ({
+        label,
+        io: collect(startChild("writer.mjs", [path, label, "2", String(startAt)]))
+      }))
+      const exits = await Promise.all(children.map((c) => c.io.exited))
+      children.forEach((c, i) => expect(exits[i].code, c.io.err()).toBe(0))
+      const store = LedgerStore.open(path)
+      try {
+        expect(store.jobs({ status: "done" })).toHaveLength(8)
+        expect(store.verify()).toMatchObject({ ok: true })
+      } finally {
+        store.close()
+      }
+    }
+  }, 240_000)
 })
