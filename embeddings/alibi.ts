@@ -4,6 +4,7 @@
  * 2P sequence (the authors' `get_slopes`). Not learned; no other position signal.
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
@@ -32,12 +33,16 @@ export const alibiBiasValues = (H: number, T: number): Float32Array => {
   return out
 }
 
-export const alibi: EmbeddingModule = {
+/** ALiBi's parameters: none (the slopes follow from the head count). */
+export const AlibiParams = Schema.Struct({})
+export type AlibiParams = typeof AlibiParams.Type
+
+export const alibi: EmbeddingModule<typeof AlibiParams.fields> = {
   name: "alibi",
   family: "bias",
   description: "Linear distance penalty -m_h*(i-j) on the attention logits, geometric head slopes",
   reference: "Press et al. 2022, ALiBi (arXiv 2108.12409), section 3 and get_slopes",
-  params: [],
+  params: AlibiParams,
   create: (params, shape) => {
     const cache = new TableCache<{ bias: tf.Tensor3D }>()
     const H = shape.heads

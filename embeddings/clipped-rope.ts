@@ -12,9 +12,10 @@
  * code re-applies it after a dynamic update.
  * Vector: d = 8, b = 10000, n = 3 -> mask [1, 0.5, 0] on pairs 1..3: w' = [1, 0.1, 0.005, 0].
  */
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { createFrequencyRotary } from "./frequency-rotary.js"
-import { BASE_PARAM, bool, num } from "./params.js"
+import { baseParam, booleanParam, numberParam } from "./params.js"
 import { ropeFrequencies } from "./rotary-frequencies.js"
 
 /** The released code's share: 20 clipped pairs of Llama-3-8B's 64. */
@@ -31,27 +32,31 @@ export const copeMask = (pairs: number, n: number, hard: boolean): Float64Array 
   return mask
 }
 
-export const clippedRope: EmbeddingModule = {
+/** CoPE's (clipped RoPE's) parameters. */
+export const CopeParams = Schema.Struct({
+  base: baseParam(),
+  fraction: numberParam({ default: COPE_DEFAULT_FRACTION, min: 0, max: 1, doc: "share of RoPE's pairs clipped (the lowest ones), n = round(fraction * d/2); released code: 20 of 64" }),
+  hard: booleanParam({ default: false, doc: "HardClip: set the n lowest frequencies to zero instead of fading them" })
+})
+export type CopeParams = typeof CopeParams.Type
+
+export const clippedRope: EmbeddingModule<typeof CopeParams.fields> = {
   name: "cope",
   family: "rotary",
   takesPositions: true,
   description: "Clipped RoPE: the lowest fraction of RoPE's frequencies faded to zero by a half cosine (hard: set to zero)",
   reference: "Li et al. 2026, CoPE: Clipped RoPE (arXiv 2602.05258); authors' modeling_cope.py",
-  params: [
-    BASE_PARAM,
-    { name: "fraction", type: "number", default: COPE_DEFAULT_FRACTION, min: 0, max: 1, doc: "share of RoPE's pairs clipped (the lowest ones), n = round(fraction * d/2); released code: 20 of 64" },
-    { name: "hard", type: "boolean", default: false, doc: "HardClip: set the n lowest frequencies to zero instead of fading them" }
-  ],
+  params: CopeParams,
   create: (params, shape) => {
     const pairs = shape.headDim / 2
-    const n = Math.round(num(params, "fraction") * pairs)
-    const mask = copeMask(pairs, n, bool(params, "hard"))
+    const n = Math.round(params.fraction * pairs)
+    const mask = copeMask(pairs, n, params.hard)
     const grid = (b: number): Float64Array => {
       const w = ropeFrequencies(shape.headDim, b)
       for (let k = 0; k < pairs; k++) w[k] = w[k]! * mask[k]!
       return w
     }
-    const dropped = Array.from(ropeFrequencies(shape.headDim, num(params, "base"))).filter((_, k) => mask[k] === 0)
-    return createFrequencyRotary({ name: "cope", params, shape, base: num(params, "base"), grid, dropped })
+    const dropped = Array.from(ropeFrequencies(shape.headDim, params.base)).filter((_, k) => mask[k] === 0)
+    return createFrequencyRotary({ name: "cope", params, shape, base: params.base, grid, dropped })
   }
 }

@@ -6,8 +6,9 @@
  * The MLP's init is PyTorch's nn.Linear default, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weights and biases.
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import { EmbeddingError, type EmbeddingModule } from "./interface.js"
-import { num } from "./params.js"
+import { integerParam, numberParam } from "./params.js"
 import { SeededRandom } from "./seeded-random.js"
 import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
@@ -68,19 +69,23 @@ export const fireBias = (
   return tf.concat(blocks, 1) // [H, T, T]
 }
 
-export const fire: EmbeddingModule = {
+/** FIRE's parameters. */
+export const FireParams = Schema.Struct({
+  width: integerParam({ default: 32, min: 1, max: 1024, doc: "hidden width of the MLP 1 -> width -> H" }),
+  initC: numberParam({ default: 0.1, min: 0, max: 100, doc: "initial c of psi(x) = log(|c*x| + 1)" }),
+  initLMult: numberParam({ default: 1, min: 0, max: 100, doc: "initial multiplier of the threshold Lhat = |Lmult * L|" })
+})
+export type FireParams = typeof FireParams.Type
+
+export const fire: EmbeddingModule<typeof FireParams.fields> = {
   name: "fire",
   family: "bias",
   description: "Learned bias MLP(psi(i-j)/psi(max(Lhat, i))) with a progressive-interpolation normaliser",
   reference: "Li et al. 2023, FIRE (arXiv 2310.04418), eq. 3 and appendix code",
-  params: [
-    { name: "width", type: "integer", default: 32, min: 1, max: 1024, doc: "hidden width of the MLP 1 -> width -> H" },
-    { name: "initC", type: "number", default: 0.1, min: 0, max: 100, doc: "initial c of psi(x) = log(|c*x| + 1)" },
-    { name: "initLMult", type: "number", default: 1, min: 0, max: 100, doc: "initial multiplier of the threshold Lhat = |Lmult * L|" }
-  ],
+  params: FireParams,
   create: (params, shape, seed) => {
     const H = shape.heads
-    const width = num(params, "width")
+    const width = params.width
     const L = shape.trainLength
     const layers: FireLayer[] = []
     const variables: Array<readonly [string, tf.Variable]> = []
@@ -92,8 +97,8 @@ export const fire: EmbeddingModule = {
         b1: variableFrom(uniform(width, 1), [width]),
         w2: variableFrom(uniform(width * H, width), [width, H]),
         b2: variableFrom(uniform(H, width), [H]),
-        c: variableFrom([num(params, "initC")], []),
-        lMult: variableFrom([num(params, "initLMult")], [])
+        c: variableFrom([params.initC], []),
+        lMult: variableFrom([params.initLMult], [])
       }
       layers.push(layer)
       for (const [name, v] of Object.entries(layer)) variables.push([`layer${l}/${name}`, v as tf.Variable])

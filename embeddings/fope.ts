@@ -12,16 +12,32 @@
  * coefficients with zero rows for the new survivors).
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import { EmbeddingError, type EmbeddingModule, type EmbeddingShape, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
 import { assertRotaryShape } from "./frequency-rotary.js"
 import { fopeCoefficientValues, fopeNoiseStd, fopeOutputWidth, fopeStep } from "./fope-coefficients.js"
-import { BASE_PARAM, bool, num } from "./params.js"
+import { baseParam, booleanParam, choiceParam, integerParam, numberParam } from "./params.js"
 import { checkExtension, extensionScale } from "./rotary-extensions.js"
 import { floorClip, floorFrequency, ropeFrequencies, yarnFrequencies, yarnMscale, yarnRange } from "./rotary-frequencies.js"
 import { rotaryEmbedding } from "./rotary-embedding.js"
 import { phaseMatrices, type RotaryTables } from "./rotary-tables.js"
 import { TableCache } from "./table-cache.js"
 import { namedStats } from "./tensor-stats.js"
+
+/** FoPE's parameters, with the released code's defaults. */
+export const FopeParams = Schema.Struct({
+  sigma: numberParam({ default: 0.3, min: 0, max: 10, doc: "gain of the coefficient noise (xavier_normal_ gain; paper: 0.3 at 60M, 0.4 at 180M, 0.6 at 1.2B; 0 = without FS)" }),
+  fourierDim: integerParam({ default: 0, min: 0, max: 65536, doc: "size F of the frequency grid b^(-2k/F); 0 = the head dim; an even F > d makes the grid denser" }),
+  clip: booleanParam({ default: true, doc: "floor clipping: drop frequencies < 2*pi/L (false = ablation without CF)" }),
+  padSin: choiceParam({ default: 1, choices: [1, 0], doc: "S value of the padded pairs: 1 (released code, zero frequency) or 0 (some inference engines)" }),
+  learnable: booleanParam({ default: false, doc: "train the coefficients (default fixed: saved and hashed, no gradient)" }),
+  normalize: booleanParam({ default: false, doc: "divide the coefficients by their column sums over K (the paper's pseudo-code)" }),
+  base: baseParam()
+})
+export type FopeParams = typeof FopeParams.Type
+
+/** The FoPE parameters a built embedding (or a checkpoint's record of one) holds, decoded: defaults filled in, ranges checked. */
+export const fopeParamsOf = (params: Readonly<Record<string, unknown>>): FopeParams => Schema.decodeUnknownSync(FopeParams)(params)
 
 /** The frequency plan of a FoPE model: grid, kept (K), clipped, dOut. */
 export interface FopePlan {
@@ -33,8 +49,8 @@ export interface FopePlan {
   readonly dOut: number
 }
 
-export const fopePlan = (params: Readonly<Record<string, unknown>>, shape: EmbeddingShape, length = shape.trainLength): FopePlan => {
-  const requested = num(params, "fourierDim")
+export const fopePlan = (params: Pick<FopeParams, "fourierDim" | "base" | "clip">, shape: EmbeddingShape, length = shape.trainLength): FopePlan => {
+  const requested = params.fourierDim
   const fourierDim = requested === 0 ? shape.headDim : requested
   if (fourierDim % 2 !== 0 || fourierDim < shape.headDim) {
     throw new EmbeddingError(
@@ -42,8 +58,8 @@ export const fopePlan = (params: Readonly<Record<string, unknown>>, shape: Embed
         `use 0 or an even value such as ${2 * shape.headDim}`
     )
   }
-  const grid = ropeFrequencies(fourierDim, num(params, "base"))
-  const { kept, clipped } = bool(params, "clip") ? floorClip(grid, length) : { kept: Array.from(grid), clipped: [] }
+  const grid = ropeFrequencies(fourierDim, params.base)
+  const { kept, clipped } = params.clip ? floorClip(grid, length) : { kept: Array.from(grid), clipped: [] }
   return { fourierDim, grid, kept, clipped, K: kept.length, dOut: fopeOutputWidth(kept.length, shape.headDim) }
 }
 
@@ -87,7 +103,7 @@ const fopeTables = (
 }
 
 interface FopeState {
-  readonly params: Readonly<Record<string, unknown>>
+  readonly params: FopeParams
   readonly shape: EmbeddingShape
   readonly plan: FopePlan
   readonly coefficients: ReadonlyArray<LayerCoefficients>
@@ -96,11 +112,10 @@ interface FopeState {
   readonly fixed: Readonly<Record<string, tf.Tensor>>
 }
 
-const createCoefficients = (params: Readonly<Record<string, unknown>>, shape: EmbeddingShape, seed: number, plan: FopePlan): FopeState => {
+const createCoefficients = (params: FopeParams, shape: EmbeddingShape, seed: number, plan: FopePlan): FopeState => {
   const { heads: H, layers } = shape
   const { K, dOut } = plan
-  const sigma = num(params, "sigma")
-  const learnable = bool(params, "learnable")
+  const { sigma, learnable } = params
   const coefficients: LayerCoefficients[] = []
   const trainable: tf.Variable[] = []
   const trainableNames: string[] = []
@@ -133,14 +148,12 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
     )
   }
   const s = extensionScale(shape.trainLength, evalLength)
-  const padSin = num(params, "padSin")
-  const normalize = bool(params, "normalize")
-  const learnable = bool(params, "learnable")
+  const { padSin, normalize, learnable } = params
 
   // FoPE + YaRN: clip the grid at the new floor 2*pi/L' (K' >= K survivors), apply YaRN to them.
   const yarn = extension.method === "yarn"
-  const survivors = yarn && bool(params, "clip") ? floorClip(plan.grid, Math.max(evalLength, shape.trainLength)).kept : plan.kept
-  const w = yarn ? Array.from(yarnFrequencies(survivors, s, plan.fourierDim, num(params, "base"), shape.trainLength)) : [...survivors]
+  const survivors = yarn && params.clip ? floorClip(plan.grid, Math.max(evalLength, shape.trainLength)).kept : plan.kept
+  const w = yarn ? Array.from(yarnFrequencies(survivors, s, plan.fourierDim, params.base, shape.trainLength)) : [...survivors]
   const mscale = yarn && extension.temperature !== false ? yarnMscale(s) : 1
   const newRows = w.length - plan.K
 
@@ -187,14 +200,14 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
           K: plan.K,
           dOut: plan.dOut,
           step: stepOfTrained,
-          noiseStd: fopeNoiseStd(num(params, "sigma"), shape.heads, plan.K, plan.dOut),
+          noiseStd: fopeNoiseStd(params.sigma, shape.heads, plan.K, plan.dOut),
           floor: floorFrequency(shape.trainLength),
           fourierDim: plan.fourierDim,
           extension: extension.method,
           scale: s,
           mscale,
           newRows,
-          ...(yarn ? yarnRange(plan.fourierDim, num(params, "base"), shape.trainLength) : {})
+          ...(yarn ? yarnRange(plan.fourierDim, params.base, shape.trainLength) : {})
         }
       }
     },
@@ -209,21 +222,13 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
   }
 }
 
-export const fope: EmbeddingModule = {
+export const fope: EmbeddingModule<typeof FopeParams.fields> = {
   name: "fope",
   family: "rotary",
   takesPositions: true,
   description: "Fourier Position Embedding: floor-clipped rotary frequencies mixed per head by fixed Fourier coefficients",
   reference: "Hua et al. 2024, FoPE (arXiv 2412.17739), section 4; released code olmo/model.py FourierEmbedding",
-  params: [
-    { name: "sigma", type: "number", default: 0.3, min: 0, max: 10, doc: "gain of the coefficient noise (xavier_normal_ gain; paper: 0.3 at 60M, 0.4 at 180M, 0.6 at 1.2B; 0 = without FS)" },
-    { name: "fourierDim", type: "integer", default: 0, min: 0, max: 65536, doc: "size F of the frequency grid b^(-2k/F); 0 = the head dim; an even F > d makes the grid denser" },
-    { name: "clip", type: "boolean", default: true, doc: "floor clipping: drop frequencies < 2*pi/L (false = ablation without CF)" },
-    { name: "padSin", type: "choice", default: 1, choices: [1, 0], doc: "S value of the padded pairs: 1 (released code, zero frequency) or 0 (some inference engines)" },
-    { name: "learnable", type: "boolean", default: false, doc: "train the coefficients (default fixed: saved and hashed, no gradient)" },
-    { name: "normalize", type: "boolean", default: false, doc: "divide the coefficients by their column sums over K (the paper's pseudo-code)" },
-    BASE_PARAM
-  ],
+  params: FopeParams,
   create: (params, shape, seed) => {
     assertRotaryShape("fope", shape)
     const plan = fopePlan(params, shape)

@@ -15,9 +15,10 @@
  * ([B, H, T]) is held per layer, so evaluation memory follows the decoder's row blocks, never [T, T].
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import { EmbeddingError, type EmbeddingModule } from "./interface.js"
 import { createFrequencyRotary } from "./frequency-rotary.js"
-import { BASE_PARAM, bool, num } from "./params.js"
+import { baseParam, booleanParam } from "./params.js"
 import { ropeFrequencies } from "./rotary-frequencies.js"
 import { SeededRandom } from "./seeded-random.js"
 import { logSigmoid } from "./log-sigmoid.js"
@@ -49,15 +50,19 @@ export const forgetBiasBlock = (c: tf.Tensor3D, start: number, end: number): tf.
     return tf.sub(rows, keys) as tf.Tensor4D // [B, H, rows, end]
   })
 
-export const forgettingTransformer: EmbeddingModule = {
+/** The Forgetting Transformer's parameters. */
+export const FoxParams = Schema.Struct({
+  rope: booleanParam({ default: false, doc: "also rotate q and k with RoPE (the paper's FoX uses no other position embedding)" }),
+  base: baseParam()
+})
+export type FoxParams = typeof FoxParams.Type
+
+export const forgettingTransformer: EmbeddingModule<typeof FoxParams.fields> = {
   name: "fox",
   family: "attention",
   description: "Forgetting Transformer: per-head forget gate f_t = sigmoid(w.x_t + b), logit(i,j) += sum_{j<l<=i} log f_l",
   reference: "Lin et al. 2025, Forgetting Transformer (ICLR 2025, arXiv 2503.02130), Forgetting Attention; authors' code, FoX (LLaMA)",
-  params: [
-    { name: "rope", type: "boolean", default: false, doc: "also rotate q and k with RoPE (the paper's FoX uses no other position embedding)" },
-    BASE_PARAM
-  ],
+  params: FoxParams,
   create: (params, shape, seed) => {
     const { dModel: d, heads: H } = shape
     const gates: ForgetGate[] = []
@@ -72,8 +77,8 @@ export const forgettingTransformer: EmbeddingModule = {
       gates.push(gate)
       variables.push([`layer${l}/fgate.w`, gate.w], [`layer${l}/fgate.b`, gate.b])
     }
-    const rotary = bool(params, "rope")
-      ? createFrequencyRotary({ name: "fox", params, shape, base: num(params, "base"), grid: (b) => ropeFrequencies(shape.headDim, b) })
+    const rotary = params.rope
+      ? createFrequencyRotary({ name: "fox", params, shape, base: params.base, grid: (b) => ropeFrequencies(shape.headDim, b) })
       : undefined
     return staticEmbedding({
       name: "fox",
@@ -89,7 +94,7 @@ export const forgettingTransformer: EmbeddingModule = {
       },
       variables,
       caches: rotary ? [rotary] : [],
-      notes: { rope: bool(params, "rope"), gate: "sigmoid(w.x + b) per head, from the attention input" }
+      notes: { rope: params.rope, gate: "sigmoid(w.x + b) per head, from the attention input" }
     })
   }
 }

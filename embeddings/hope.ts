@@ -21,9 +21,10 @@
  *     again at the new floor 2*pi/L'; HoPE's split stays the training one.
  * test/embeddings/hope.test.ts makes both differences a test.
  */
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { createFrequencyRotary } from "./frequency-rotary.js"
-import { BASE_PARAM, num } from "./params.js"
+import { baseParam, numberParam } from "./params.js"
 import { ropeFrequencies } from "./rotary-frequencies.js"
 
 /** How many leading (highest) pairs of RoPE's grid complete `minPeriods` periods inside L. */
@@ -34,26 +35,28 @@ export const hopeKeptPairs = (headDim: number, base: number, trainLength: number
   return keep
 }
 
-export const hope: EmbeddingModule = {
+/** HoPE's parameters. */
+export const HopeParams = Schema.Struct({
+  base: baseParam(),
+  minPeriods: numberParam({
+    default: 1,
+    min: 0,
+    max: 1e6,
+    doc: "a pair keeps its rotation when it completes at least this many periods inside the training length"
+  })
+})
+export type HopeParams = typeof HopeParams.Type
+
+export const hope: EmbeddingModule<typeof HopeParams.fields> = {
   name: "hope",
   family: "rotary",
   takesPositions: true,
   description: "RoPE keeping only the pairs that complete minPeriods periods inside L; the rest position-independent",
   reference: "Chen et al. 2024, HoPE (arXiv 2410.21216), section 4; split rule: w_k*L >= 2*pi*minPeriods",
-  params: [
-    BASE_PARAM,
-    {
-      name: "minPeriods",
-      type: "number",
-      default: 1,
-      min: 0,
-      max: 1e6,
-      doc: "a pair keeps its rotation when it completes at least this many periods inside the training length"
-    }
-  ],
+  params: HopeParams,
   create: (params, shape) => {
-    const base = num(params, "base")
-    const keep = hopeKeptPairs(shape.headDim, base, shape.trainLength, num(params, "minPeriods"))
+    const base = params.base
+    const keep = hopeKeptPairs(shape.headDim, base, shape.trainLength, params.minPeriods)
     const grid = (b: number): Float64Array => {
       const w = ropeFrequencies(shape.headDim, b)
       for (let k = keep; k < w.length; k++) w[k] = 0 // position-independent: C = 1, S = 0

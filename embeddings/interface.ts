@@ -19,6 +19,7 @@
  * on each call so gradients flow.
  */
 import type * as tf from "@tensorflow/tfjs-core"
+import type { Schema } from "effect"
 
 /** "attention": acts inside attention through inputBias / normalise (FoX, stick-breaking), possibly with a rotation */
 export type EmbeddingFamily = "none" | "input" | "rotary" | "bias" | "attention"
@@ -126,29 +127,19 @@ export interface PositionEmbedding {
   dispose(): void
 }
 
-/** One parameter a method accepts: typed, with its default and its allowed range (for errors and `--help`). */
-export interface ParamSpec {
-  readonly name: string
-  readonly type: "number" | "integer" | "boolean" | "choice"
-  readonly default: number | boolean | string
-  readonly min?: number
-  readonly max?: number
-  readonly choices?: ReadonlyArray<string | number>
-  readonly doc: string
-}
-
-export interface EmbeddingModule {
+export interface EmbeddingModule<Fields extends Schema.Struct.Fields = Schema.Struct.Fields> {
   readonly name: string
   readonly family: EmbeddingFamily
   /** one line for `harness list` */
   readonly description: string
   /** the reference it implements (paper, equation) */
   readonly reference: string
-  readonly params: ReadonlyArray<ParamSpec>
+  /** its parameters: each field's type, default and allowed range (params.ts); the module exports it by name too */
+  readonly params: Schema.Struct<Fields>
   /** its hooks accept positions other than 0..T-1, so the registry offers it `randomPositions` (randomized positions) */
   readonly takesPositions?: boolean
-  /** builds the method; `params` are already resolved and validated; all randomness from `seed` */
-  create(params: Readonly<Record<string, unknown>>, shape: EmbeddingShape, seed: number): PositionEmbedding
+  /** builds the method; `params` are decoded with `params` (defaults filled in, ranges checked); all randomness from `seed` */
+  create(params: Schema.Struct<Fields>["Type"], shape: EmbeddingShape, seed: number): PositionEmbedding
 }
 
 /** A bad embedding name, parameter or use. The message names the problem and the fix. */

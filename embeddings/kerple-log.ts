@@ -4,6 +4,7 @@
  * `r1 ~ U(0,2)`, `r2 ~ U(0,1)`, both clamped to >= 0.01 in every forward.
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { causalToeplitz, distanceRow } from "./bias-toeplitz.js"
 import { SeededRandom } from "./seeded-random.js"
@@ -13,12 +14,16 @@ import { variableFrom } from "./variables.js"
 
 export const KERPLE_EPS = 0.01
 
-export const kerpleLog: EmbeddingModule = {
+/** KERPLE-log's parameters: none (its two kernel parameters per head are learned). */
+export const KerpleLogParams = Schema.Struct({})
+export type KerpleLogParams = typeof KerpleLogParams.Type
+
+export const kerpleLog: EmbeddingModule<typeof KerpleLogParams.fields> = {
   name: "kerple-log",
   family: "bias",
   description: "Learned logarithmic distance penalty -r1*log(1 + r2*(i-j)) per head",
   reference: "Chi et al. 2022, KERPLE (arXiv 2205.09921), logarithmic kernel",
-  params: [],
+  params: KerpleLogParams,
   create: (params, shape, seed) => {
     const H = shape.heads
     const rng = SeededRandom.create(seed, "kerple-log/init")

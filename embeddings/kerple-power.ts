@@ -3,6 +3,7 @@
  * shared by all layers, `r1 ~ U(0,1)`, `r2 ~ U(0,2)`, clamped every forward to r1 >= 0.01, r2 in [0.01, 2].
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { causalToeplitz, distanceRow } from "./bias-toeplitz.js"
 import { KERPLE_EPS } from "./kerple-log.js"
@@ -11,12 +12,16 @@ import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
 import { variableFrom } from "./variables.js"
 
-export const kerplePower: EmbeddingModule = {
+/** KERPLE-power's parameters: none (its kernel parameters per head are learned). */
+export const KerplePowerParams = Schema.Struct({})
+export type KerplePowerParams = typeof KerplePowerParams.Type
+
+export const kerplePower: EmbeddingModule<typeof KerplePowerParams.fields> = {
   name: "kerple-power",
   family: "bias",
   description: "Learned power distance penalty -r1*(i-j)^r2 per head, r2 in [0.01, 2]",
   reference: "Chi et al. 2022, KERPLE (arXiv 2205.09921), power kernel",
-  params: [],
+  params: KerplePowerParams,
   create: (params, shape, seed) => {
     const H = shape.heads
     const rng = SeededRandom.create(seed, "kerple-power/init")

@@ -12,17 +12,21 @@
  * shared by the rows of the batch (as the reference implementation draws one per batch), drawn from a generator
  * named by the seed and the step number, so a resumed run draws the same positions as an uninterrupted one.
  */
-import { EmbeddingError, type ParamSpec, type PositionEmbedding } from "./interface.js"
+import { Schema } from "effect"
+import { EmbeddingError, type PositionEmbedding } from "./interface.js"
+import { integerParam } from "./params.js"
 import { SeededRandom } from "./seeded-random.js"
 
-export const RANDOM_POSITIONS_PARAM: ParamSpec = {
-  name: "randomPositions",
-  type: "integer",
-  default: 0,
-  min: 0,
-  max: 1 << 24,
-  doc: "randomized positions (Ruoss et al. 2023): train at a sorted random subset of [0, M), M = this; 0 = off"
-}
+/** The parameter the registry offers every method that takes positions, beside the method's own. */
+export const RandomPositionsParams = Schema.Struct({
+  randomPositions: integerParam({
+    default: 0,
+    min: 0,
+    max: 1 << 24,
+    doc: "randomized positions (Ruoss et al. 2023): train at a sorted random subset of [0, M), M = this; 0 = off"
+  })
+})
+export type RandomPositionsParams = typeof RandomPositionsParams.Type
 
 /**
  * T distinct integers of [0, M), sorted ascending, uniformly drawn (partial Fisher-Yates over [0, M) in a sparse

@@ -1,6 +1,6 @@
 /**
- * Every position-embedding method by name, parameter resolution with errors that list the valid choices,
- * and construction from a suite's `{ name, params }`.
+ * Every position-embedding method by name, parameter resolution (each method's Schema of its parameters,
+ * params.ts) with errors that list the valid choices, and construction from a suite's `{ name, params }`.
  */
 import { Schema } from "effect"
 import { alibi } from "./alibi.js"
@@ -9,13 +9,14 @@ import { fire } from "./fire.js"
 import { fope } from "./fope.js"
 import { forgettingTransformer } from "./forgetting-transformer.js"
 import { hope } from "./hope.js"
-import { EmbeddingError, type EmbeddingModule, type EmbeddingShape, type ParamSpec, type PositionEmbedding } from "./interface.js"
+import { EmbeddingError, type EmbeddingModule, type EmbeddingShape, type PositionEmbedding } from "./interface.js"
 import { kerpleLog } from "./kerple-log.js"
 import { kerplePower } from "./kerple-power.js"
 import { learnedAbsolute } from "./learned-absolute.js"
 import { nope } from "./nope.js"
 import { pRope } from "./p-rope.js"
-import { RANDOM_POSITIONS_PARAM, withRandomizedPositions } from "./randomized-positions.js"
+import { decodeParams, describeParam, describeRange, type ParamSpec, paramSpecs } from "./params.js"
+import { RandomPositionsParams, withRandomizedPositions } from "./randomized-positions.js"
 import { rope } from "./rope.js"
 import { sinusoidal } from "./sinusoidal.js"
 import { stickBreaking } from "./stick-breaking.js"
@@ -43,88 +44,93 @@ export const embeddingModule = (name: string): EmbeddingModule => {
   return found
 }
 
-/** "sigma (number in [0, 10], default 0.3)" */
-export const describeParam = (p: ParamSpec): string => {
-  const range =
-    p.type === "choice"
-      ? `one of ${(p.choices ?? []).map((c) => JSON.stringify(c)).join(", ")}`
-      : p.type === "boolean"
-        ? "true or false"
-        : `${p.type === "integer" ? "an integer" : "a number"} in [${p.min ?? "-inf"}, ${p.max ?? "inf"}]`
-  return `${p.name} (${range}, default ${JSON.stringify(p.default)})`
+/** Every parameter a method accepts, with its default and range: its own, then `randomPositions` where it takes positions. */
+export const embeddingParamSpecs = (module: EmbeddingModule): ReadonlyArray<ParamSpec> => [
+  ...paramSpecs(module.params),
+  ...(module.takesPositions ? paramSpecs(RandomPositionsParams) : [])
+]
+
+/** What is wrong with one parameter of a method (paramProblem / suiteParamProblem say it in words). */
+type Refusal =
+  | { readonly kind: "unknown"; readonly key: string }
+  | { readonly kind: "value"; readonly key: string; readonly spec: ParamSpec; readonly value: unknown }
+  | { readonly kind: "positions"; readonly key: string }
+
+const takingPositions = (): string => listEmbeddings().filter((m) => m.takesPositions).map((m) => m.name).join(", ")
+
+/** The method's own parameters decoded by its Schema, the resolved record (plus randomPositions when on), and every refusal. */
+const refusals = (
+  name: string,
+  module: EmbeddingModule,
+  raw: Readonly<Record<string, unknown>>
+): { refused: Refusal[]; own: EmbeddingModule["params"]["Type"]; resolved: Record<string, unknown> } => {
+  const own = decodeParams(module.params, raw, ["randomPositions"])
+  const refused: Refusal[] = own.ok
+    ? []
+    : own.problems.map((p): Refusal => (p.spec === undefined ? { kind: "unknown", key: p.key } : { kind: "value", key: p.key, spec: p.spec, value: p.value }))
+  const resolved: Record<string, unknown> = own.ok ? { ...own.value } : {}
+  // randomized positions: resolved only when on, so a method's job keys without it stay what they were
+  if (raw.randomPositions !== undefined) {
+    if (!module.takesPositions) refused.push({ kind: "positions", key: "randomPositions" })
+    else {
+      const positions = decodeParams(RandomPositionsParams, { randomPositions: raw.randomPositions })
+      if (!positions.ok) refused.push(...positions.problems.map((p): Refusal => ({ kind: "value", key: p.key, spec: p.spec!, value: p.value })))
+      else if (positions.value.randomPositions > 0) resolved.randomPositions = positions.value.randomPositions
+    }
+  }
+  return { refused, own: own.ok ? own.value : {}, resolved }
 }
 
-/** A value checked against its spec; strings from a command line ("0.5", "true") are read as their type. */
-const checkParam = (method: string, p: ParamSpec, value: unknown): { ok: true; value: unknown } | { ok: false; problem: string } => {
-  const bad = (): { ok: false; problem: string } => ({
-    ok: false,
-    problem: `${method}: parameter ${p.name} must be ${describeParam(p).slice(p.name.length + 2, -1)}; got ${JSON.stringify(value)}`
-  })
-  const asNumber = (v: unknown): number | undefined =>
-    typeof v === "number" ? v : typeof v === "string" && v.trim() !== "" && Number.isFinite(Number(v)) ? Number(v) : undefined
-  switch (p.type) {
-    case "boolean": {
-      const b = typeof value === "boolean" ? value : value === "true" ? true : value === "false" ? false : undefined
-      return b === undefined ? bad() : { ok: true, value: b }
+/** A refusal as the registry words it, after "<method>: " (one line). */
+const paramProblem = (name: string, module: EmbeddingModule, r: Refusal): string => {
+  switch (r.kind) {
+    case "unknown": {
+      const specs = paramSpecs(module.params)
+      return specs.length === 0
+        ? `unknown parameter "${r.key}"; ${name} takes no parameters`
+        : `unknown parameter "${r.key}"; its parameters are ${specs.map(describeParam).join("; ")}`
     }
-    case "choice": {
-      const choices = p.choices ?? []
-      const numeric = typeof choices[0] === "number"
-      const v = numeric ? asNumber(value) : value
-      return choices.includes(v as string | number) ? { ok: true, value: v } : bad()
-    }
-    case "number":
-    case "integer": {
-      const n = asNumber(value)
-      if (n === undefined || !Number.isFinite(n)) return bad()
-      if (p.type === "integer" && !Number.isInteger(n)) return bad()
-      if ((p.min !== undefined && n < p.min) || (p.max !== undefined && n > p.max)) return bad()
-      return { ok: true, value: n }
-    }
+    case "value":
+      return `parameter ${r.spec.name} must be ${describeRange(r.spec)}; got ${JSON.stringify(r.value)}`
+    case "positions":
+      return `randomPositions applies to methods whose hooks take positions (${takingPositions()}); ${name} does not`
   }
 }
 
 /**
- * The method's parameters with defaults filled in, in the method's order (what is hashed into a job key).
- * Collects every problem (unknown name, unknown parameter, wrong type, out of range) into one EmbeddingError.
+ * The method's parameters with defaults filled in, in the order of its Struct's fields (what is hashed into a job
+ * key), decoded with the method's Schema. Collects every problem (unknown name, unknown parameter, wrong type, out of
+ * range) into one EmbeddingError, one line each.
  */
 export const resolveEmbeddingParams = (name: string, raw: Readonly<Record<string, unknown>> = {}): Record<string, unknown> => {
   const module = embeddingModule(name)
-  const problems: string[] = []
-  const known = new Set(module.params.map((p) => p.name))
-  for (const key of Object.keys(raw)) {
-    if (!known.has(key) && key !== RANDOM_POSITIONS_PARAM.name) {
-      problems.push(
-        module.params.length === 0
-          ? `${name}: unknown parameter "${key}"; ${name} takes no parameters`
-          : `${name}: unknown parameter "${key}"; its parameters are ${module.params.map(describeParam).join("; ")}`
-      )
-    }
-  }
-  const resolved: Record<string, unknown> = {}
-  for (const p of module.params) {
-    const given = Object.prototype.hasOwnProperty.call(raw, p.name) && raw[p.name] !== undefined
-    if (!given) {
-      resolved[p.name] = p.default
-      continue
-    }
-    const checked = checkParam(name, p, raw[p.name])
-    if (checked.ok) resolved[p.name] = checked.value
-    else problems.push(checked.problem)
-  }
-  // randomized positions: resolved only when on, so a method's job keys without it stay what they were
-  const random = raw[RANDOM_POSITIONS_PARAM.name]
-  if (module.takesPositions && random !== undefined) {
-    const checked = checkParam(name, RANDOM_POSITIONS_PARAM, random)
-    if (!checked.ok) problems.push(checked.problem)
-    else if ((checked.value as number) > 0) resolved[RANDOM_POSITIONS_PARAM.name] = checked.value
-  } else if (random !== undefined) {
-    problems.push(
-      `${name}: randomPositions applies to methods whose hooks take positions (${listEmbeddings().filter((m) => m.takesPositions).map((m) => m.name).join(", ")}); ${name} does not`
-    )
-  }
-  if (problems.length > 0) throw new EmbeddingError(problems.join("\n"))
+  const { refused, resolved } = refusals(name, module, raw)
+  if (refused.length > 0) throw new EmbeddingError(refused.map((r) => `${name}: ${paramProblem(name, module, r)}`).join("\n"))
   return resolved
+}
+
+/**
+ * A suite entry's parameter problems, one line each, naming the path under the entry (`params.sigma`), the value
+ * given and what is allowed: `params.sigma must be a number in [0, 10], default 0.3; got -1`. Empty when the
+ * parameters decode, or when `name` is not a method (the suite loader reports that).
+ */
+export const embeddingParamProblems = (name: string, raw: Readonly<Record<string, unknown>>): ReadonlyArray<string> => {
+  const module = Object.prototype.hasOwnProperty.call(EMBEDDINGS, name) ? EMBEDDINGS[name] : undefined
+  if (module === undefined) return []
+  return refusals(name, module, raw).refused.map((r) => {
+    switch (r.kind) {
+      case "unknown": {
+        const specs = paramSpecs(module.params)
+        return specs.length === 0
+          ? `params.${r.key} is not a parameter: ${name} takes no parameters`
+          : `params.${r.key} is not a parameter of ${name}; its parameters are ${specs.map(describeParam).join("; ")}`
+      }
+      case "value":
+        return `params.${r.key} must be ${describeRange(r.spec)}; got ${JSON.stringify(r.value)}`
+      case "positions":
+        return `params.randomPositions applies to methods whose hooks take positions (${takingPositions()}); ${name} does not`
+    }
+  })
 }
 
 const checkShape = (name: string, shape: EmbeddingShape): void => {
@@ -143,9 +149,11 @@ export const createEmbedding = (
   seed: number
 ): PositionEmbedding => {
   const module = embeddingModule(spec.name)
-  const params = resolveEmbeddingParams(spec.name, spec.params ?? {})
+  const { refused, own, resolved } = refusals(spec.name, module, spec.params ?? {})
+  if (refused.length > 0) throw new EmbeddingError(refused.map((r) => `${spec.name}: ${paramProblem(spec.name, module, r)}`).join("\n"))
   checkShape(spec.name, shape)
-  const built = module.create(params, shape, seed)
-  const M = params[RANDOM_POSITIONS_PARAM.name]
+  // the method gets its own parameters, typed by its Schema; randomPositions is the registry's
+  const built = module.create(own, shape, seed)
+  const M = resolved.randomPositions
   return typeof M === "number" && M > 0 ? withRandomizedPositions(built, M, seed) : built
 }

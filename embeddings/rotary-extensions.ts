@@ -3,20 +3,54 @@
  * position-embeddings.md, "Inference-time extensions"), as a function from the current length T to the
  * pair frequencies and the attention temperature to use, plus the checks shared by every method.
  */
+import { Schema } from "effect"
 import { EmbeddingError, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
+import { booleanParam, numberParam, optionalNumberParam, type ParamsSchema, paramSpecs } from "./params.js"
 import { dynamicNtkBase, LLAMA3_DEFAULTS, llama3Frequencies, ntkBase, piFrequencies, yarnFrequencies, yarnMscale } from "./rotary-frequencies.js"
 
 export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "llama3"] as const
+export type ExtensionMethod = (typeof EXTENSION_METHODS)[number]
+
+/** PI, NTK, dynamic NTK (and "none") take no parameters. */
+export const NoExtensionParams = Schema.Struct({})
+
+/** YaRN's parameters. */
+export const YarnParams = Schema.Struct({
+  temperature: booleanParam({ default: true, doc: "scale the attention logits by YaRN's temperature 0.1*ln(s) + 1 (false: frequencies only)" })
+})
+export type YarnParams = typeof YarnParams.Type
+
+/** Llama 3 rope scaling's parameters (Llama 3.1 uses factor 8, lowFreqFactor 1, highFreqFactor 4; highFreqFactor > lowFreqFactor). */
+export const Llama3Params = Schema.Struct({
+  factor: optionalNumberParam({ min: 1, shown: "s", doc: "divisor of the low frequencies; default the evaluation scale s = L'/L" }),
+  lowFreqFactor: numberParam({ default: LLAMA3_DEFAULTS.lowFreqFactor, min: 0, exclusiveMin: true, doc: "pairs with wavelength above L/lowFreqFactor are divided by factor" }),
+  highFreqFactor: numberParam({ default: LLAMA3_DEFAULTS.highFreqFactor, min: 0, exclusiveMin: true, doc: "pairs with wavelength below L/highFreqFactor are kept" })
+})
+export type Llama3Params = typeof Llama3Params.Type
+
+/** Each extension's parameters, by method. */
+export const EXTENSION_PARAMS: { readonly [M in ExtensionMethod]: ParamsSchema } = {
+  none: NoExtensionParams,
+  pi: NoExtensionParams,
+  ntk: NoExtensionParams,
+  "dynamic-ntk": NoExtensionParams,
+  yarn: YarnParams,
+  llama3: Llama3Params
+}
+
+/** "temperature=true", "factor=s lowFreqFactor=1 highFreqFactor=4", "-" */
+const parametersText = (method: ExtensionMethod): string =>
+  paramSpecs(EXTENSION_PARAMS[method]).map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-"
 
 /** Every extension with its parameters, for `harness list` (the formulas are in rotary-frequencies.ts). */
 export const EXTENSION_CATALOGUE: ReadonlyArray<{ readonly name: string; readonly parameters: string; readonly description: string }> = [
-  { name: "pi", parameters: "-", description: "Position Interpolation: w' = w/s, s = L'/L" },
-  { name: "ntk", parameters: "-", description: "NTK-aware: base b' = b*s^(d/(d-2))" },
-  { name: "dynamic-ntk", parameters: "-", description: "NTK with the base of the current length l: b*((s*l/L) - (s-1))^(d/(d-2))" },
-  { name: "yarn", parameters: "temperature=true", description: "NTK-by-parts over the pair index (beta 32 / 1) and attention temperature 0.1*ln(s) + 1" },
+  { name: "pi", parameters: parametersText("pi"), description: "Position Interpolation: w' = w/s, s = L'/L" },
+  { name: "ntk", parameters: parametersText("ntk"), description: "NTK-aware: base b' = b*s^(d/(d-2))" },
+  { name: "dynamic-ntk", parameters: parametersText("dynamic-ntk"), description: "NTK with the base of the current length l: b*((s*l/L) - (s-1))^(d/(d-2))" },
+  { name: "yarn", parameters: parametersText("yarn"), description: "NTK-by-parts over the pair index (beta 32 / 1) and attention temperature 0.1*ln(s) + 1" },
   {
     name: "llama3",
-    parameters: "factor=s lowFreqFactor=1 highFreqFactor=4",
+    parameters: parametersText("llama3"),
     description: "Llama 3: keep pairs with wavelength < L/high, divide by factor above L/low, smooth ramp in L/wavelength between"
   }
 ]

@@ -3,8 +3,9 @@
  * `PE(p, 2k) = sin(p / b^(2k/dModel))`, `PE(p, 2k+1) = cos(p / b^(2k/dModel))`, added to the token embeddings.
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
-import { num } from "./params.js"
+import { numberParam } from "./params.js"
 import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
 
@@ -22,16 +23,22 @@ export const sinusoidalValues = (T: number, dModel: number, base: number, positi
   return out
 }
 
-export const sinusoidal: EmbeddingModule = {
+/** The sinusoidal embedding's parameters. */
+export const SinusoidalParams = Schema.Struct({
+  base: numberParam({ default: 10000, min: 2, max: 1e9, doc: "wavelength base of PE(p, 2k) = sin(p / base^(2k/dModel))" })
+})
+export type SinusoidalParams = typeof SinusoidalParams.Type
+
+export const sinusoidal: EmbeddingModule<typeof SinusoidalParams.fields> = {
   name: "sinusoidal",
   family: "input",
   description: "Fixed sinusoids of the absolute position added to the token embeddings",
   reference: "Vaswani et al. 2017, Attention Is All You Need, section 3.5",
   takesPositions: true,
-  params: [{ name: "base", type: "number", default: 10000, min: 2, max: 1e9, doc: "wavelength base of PE(p, 2k) = sin(p / base^(2k/dModel))" }],
+  params: SinusoidalParams,
   create: (params, shape) => {
     const cache = new TableCache<{ pe: tf.Tensor2D }>()
-    const base = num(params, "base")
+    const base = params.base
     return staticEmbedding({
       name: "sinusoidal",
       family: "input",

@@ -15,6 +15,7 @@
  * Every operation is per query row, so the decoder's row blocks bound evaluation memory.
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { logSigmoid } from "./log-sigmoid.js"
 import { staticEmbedding } from "./static-embedding.js"
@@ -43,12 +44,16 @@ export const stickBreakingWeights = (logits: tf.Tensor4D, start: number): tf.Ten
     return tf.add(attention, tf.mul(left, self)) as tf.Tensor4D // the rest on the query's own value
   })
 
-export const stickBreaking: EmbeddingModule = {
+/** Stick-breaking attention's parameters: none. */
+export const StickBreakingParams = Schema.Struct({})
+export type StickBreakingParams = typeof StickBreakingParams.Type
+
+export const stickBreaking: EmbeddingModule<typeof StickBreakingParams.fields> = {
   name: "stick-breaking",
   family: "attention",
   description: "Stick-breaking attention: A_ij = sigmoid(z_ij) * prod_{j<k<i} (1 - sigmoid(z_ik)), no softmax, no position embedding",
   reference: "Tan et al. 2025, Scaling Stick-Breaking Attention (ICLR 2025, arXiv 2410.17980); authors' reference stickbreaking()",
-  params: [],
+  params: StickBreakingParams,
   create: (params, shape) =>
     staticEmbedding({
       name: "stick-breaking",

@@ -6,9 +6,10 @@
  * The lookup is a one-hot matmul (no gather: wasm lacks its gradient kernel).
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import type { EmbeddingModule } from "./interface.js"
 import { causalToeplitz } from "./bias-toeplitz.js"
-import { num } from "./params.js"
+import { integerParam } from "./params.js"
 import { SeededRandom } from "./seeded-random.js"
 import { staticEmbedding } from "./static-embedding.js"
 import { TableCache } from "./table-cache.js"
@@ -23,19 +24,23 @@ export const t5Bucket = (r: number, buckets = 32, maxDistance = 128): number => 
   return Math.min(large, buckets - 1)
 }
 
-export const t5: EmbeddingModule = {
+/** The T5 bias's parameters. */
+export const T5Params = Schema.Struct({
+  buckets: integerParam({ default: 32, min: 2, max: 1024, doc: "number of distance buckets (half of them exact)" }),
+  maxDistance: integerParam({ default: 128, min: 2, max: 1 << 20, doc: "distance from which every distance shares the last bucket" })
+})
+export type T5Params = typeof T5Params.Type
+
+export const t5: EmbeddingModule<typeof T5Params.fields> = {
   name: "t5",
   family: "bias",
   description: "Learned per-head bias for log-spaced buckets of the distance (T5), shared by all layers",
   reference: "Raffel et al. 2020, T5 (arXiv 1910.10683), section 2.1; HF _relative_position_bucket (bidirectional=False)",
-  params: [
-    { name: "buckets", type: "integer", default: 32, min: 2, max: 1024, doc: "number of distance buckets (half of them exact)" },
-    { name: "maxDistance", type: "integer", default: 128, min: 2, max: 1 << 20, doc: "distance from which every distance shares the last bucket" }
-  ],
+  params: T5Params,
   create: (params, shape, seed) => {
     const H = shape.heads
-    const nb = num(params, "buckets")
-    const maxDistance = num(params, "maxDistance")
+    const nb = params.buckets
+    const maxDistance = params.maxDistance
     const rng = SeededRandom.create(seed, "t5/bias")
     const std = Math.pow(shape.dModel, -0.5)
     const weights = variableFrom(rng.fill(H * nb, (r) => r.normal() * std), [H, nb]) // [H, buckets]

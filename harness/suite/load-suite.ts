@@ -13,7 +13,7 @@ import { basename, dirname, extname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Cause, Exit, Schema, SchemaIssue } from "effect"
 import { Suite } from "../../suites/schema.js"
-import { EMBEDDINGS, resolveEmbeddingParams } from "../../embeddings/registry.js"
+import { EMBEDDINGS, embeddingParamProblems } from "../../embeddings/registry.js"
 import { SCALES } from "../../models/scales.js"
 import { resolveSourcePaths, sourceDeclarationProblems } from "../../models/data/corpus-source.js"
 import { SuiteError } from "../errors.js"
@@ -96,6 +96,11 @@ const registryNameProblems = (embeddings: unknown, scales: unknown): string[] =>
     embeddings.forEach((entry: unknown, i) => {
       const name = typeof entry === "string" ? entry : typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined
       if (typeof name === "string" && name !== "" && !(name in EMBEDDINGS)) problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${Object.keys(EMBEDDINGS).join(", ")}`)
+      // a known method's parameters, when they are an object of values the Schema would accept as such
+      const params = typeof entry === "object" && entry !== null ? (entry as { params?: unknown }).params : undefined
+      if (typeof name === "string" && name in EMBEDDINGS && typeof params === "object" && params !== null && !Array.isArray(params)) {
+        problems.push(...embeddingParamProblems(name, params as Record<string, unknown>).map((p) => `embeddings[${i}] (${name}): ${p}`))
+      }
     })
   }
   if (Array.isArray(scales)) {
@@ -117,11 +122,7 @@ const crossCheck = (suite: Suite): string[] => {
       problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${validEmbeddings.join(", ")}`)
       return
     }
-    try {
-      resolveEmbeddingParams(name, params)
-    } catch (e) {
-      problems.push(`embeddings[${i}] (${name}): ${(e as Error).message}`)
-    }
+    problems.push(...embeddingParamProblems(name, params).map((p) => `embeddings[${i}] (${name}): ${p}`))
   })
   const labels = suite.embeddings.map(embeddingLabel)
   const duplicate = labels.find((l, i) => labels.indexOf(l) !== i)

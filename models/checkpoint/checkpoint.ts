@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { fopePlan } from "../../embeddings/fope.js"
+import { fopeParamsOf, fopePlan } from "../../embeddings/fope.js"
 import type { DecoderConfig } from "../decoder.js"
 import { INIT_STD, RMS_NORM_EPS, type Decoder } from "../decoder.js"
 import type { SamplerState } from "../train/batch-sampler.js"
@@ -89,14 +89,15 @@ export const WEIGHT_LAYOUT = "[in, out]: y = x @ W. torch.nn.Linear stores [out,
 const positionDetails = (model: Decoder): Record<string, unknown> => {
   const e = model.embedding
   if (e.name !== "fope") return {}
-  const plan = fopePlan(e.params, e.shape)
+  const params = fopeParamsOf(e.params)
+  const plan = fopePlan(params, e.shape)
   return {
     fope: {
       keptFrequencies: plan.kept,
       clippedFrequencies: plan.clipped,
       dOut: plan.dOut,
       padCos: 1,
-      padSin: e.params.padSin,
+      padSin: params.padSin,
       coefficients: "pos.fope.layer<l>.{cos,sin}Coef (or pos.fope.trainable.<i> when learnable), [heads, K kept, dOut]; divided by their sums over K when normalize",
       tables:
         "per layer, head h, position t, pair j < headDim/2: C = sum_k cos(t w_k) cosCoef[h,k,j], S = sum_k sin(t w_k) sinCoef[h,k,j] for j < dOut; " +

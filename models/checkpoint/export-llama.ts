@@ -20,7 +20,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { fopePlan } from "../../embeddings/fope.js"
+import { fopeParamsOf, fopePlan } from "../../embeddings/fope.js"
 import { RMS_NORM_EPS, type Decoder } from "../decoder.js"
 import { CheckpointError } from "./manifest.js"
 import { encodeSafetensors, type NamedArray } from "./safetensors.js"
@@ -71,7 +71,7 @@ const fopeCoefficients = (model: Decoder, layer: number, which: "cos" | "sin"): 
   const trainableIndex = (e.trainableNames ?? []).indexOf(key)
   const raw = (e.fixed[key] ?? (trainableIndex >= 0 ? e.trainable[trainableIndex] : undefined)) as tf.Tensor3D | undefined
   if (!raw) throw new CheckpointError(`fope: the model has no coefficients "${key}"`)
-  return e.params.normalize === true ? tf.tidy(() => tf.div(raw, tf.sum(raw, 1, true)) as tf.Tensor3D) : tf.clone(raw)
+  return fopeParamsOf(e.params).normalize ? tf.tidy(() => tf.div(raw, tf.sum(raw, 1, true)) as tf.Tensor3D) : tf.clone(raw)
 }
 
 /** config.json + tensors in the Llama layout (see the header); refuses embeddings that do not map onto it. */
@@ -102,7 +102,8 @@ export const llamaExport = (model: Decoder): LlamaExport => {
     harness.load = "NoPE: LlamaForCausalLM always applies rotary tables; after loading, zero every `inv_freq` buffer (angles 0: cos 1, sin 0, no rotation)"
   }
   if (e.name === "fope") {
-    const plan = fopePlan(e.params, e.shape)
+    const params = fopeParamsOf(e.params)
+    const plan = fopePlan(params, e.shape)
     for (let l = 0; l < c.layers; l++) {
       for (const which of ["cos", "sin"] as const) {
         const coef = fopeCoefficients(model, l, which)
@@ -116,7 +117,7 @@ export const llamaExport = (model: Decoder): LlamaExport => {
       clipped_frequencies: plan.clipped,
       d_out: plan.dOut,
       pad_cos: 1,
-      pad_sin: e.params.padSin,
+      pad_sin: params.padSin,
       coefficients: "model.layers.<l>.self_attn.fope.{cos,sin}_coef, [heads, K kept frequencies, d_out], already normalised when params.normalize",
       tables:
         "per layer and head h, position t, pair j < head_dim/2: C[h,t,j] = sum_k cos(t w_k) cos_coef[h,k,j] and S[h,t,j] = sum_k sin(t w_k) sin_coef[h,k,j] for j < d_out; " +

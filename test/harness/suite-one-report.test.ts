@@ -29,4 +29,20 @@ describe("one report for every mistake", () => {
     const message = problemsOf(tinySuite({ embeddings: ["fpoe"], scales: ["nanoo"] }))
     expect(message).toMatch(/2 problems/)
   })
+
+  it("bad embedding parameters: the path, the value and the allowed range or keys, beside the Schema's problems", () => {
+    const entries = [{ name: "fope", params: { sigma: -1, clip: "maybe", sigmaa: 0.3 } }, { name: "alibi", params: { slope: 1 } }, { name: "rope", params: { randomPositions: 0.5 } }]
+    const withSchemaError = problemsOf(tinySuite({ embeddings: entries, training: { length: 16, steps: 0, batchSize: 2, learningRate: 0.003 } }))
+    const valid = problemsOf(tinySuite({ embeddings: entries }))
+    for (const message of [withSchemaError, valid]) {
+      expect(message).toContain("embeddings[0] (fope): params.sigma must be a number in [0, 10], default 0.3; got -1")
+      expect(message).toContain('embeddings[0] (fope): params.clip must be true or false, default true; got "maybe"')
+      expect(message).toMatch(/embeddings\[0\] \(fope\): params\.sigmaa is not a parameter of fope; its parameters are sigma .*base/)
+      expect(message).toContain("embeddings[1] (alibi): params.slope is not a parameter: alibi takes no parameters")
+      expect(message).toContain("embeddings[2] (rope): params.randomPositions must be an integer in [0, 16777216], default 0; got 0.5")
+    }
+    expect(withSchemaError).toMatch(/^bad\.json: 6 problems in the suite file:/)
+    expect(withSchemaError).toMatch(/training\.steps: /)
+    expect(valid).toMatch(/^bad\.json: 5 problems in the suite file:/)
+  })
 })

@@ -1,8 +1,7 @@
 /** `harness list`: what can go in a suite — suites, embeddings (with parameters), scales, backends. */
 import { Console } from "effect"
 import { Command, Flag } from "effect/cli"
-import { RANDOM_POSITIONS_PARAM } from "../../../embeddings/randomized-positions.js"
-import { EMBEDDINGS } from "../../../embeddings/registry.js"
+import { EMBEDDINGS, embeddingParamSpecs } from "../../../embeddings/registry.js"
 import { EXTENSION_CATALOGUE } from "../../../embeddings/rotary-extensions.js"
 import { SYNTHETIC_CATALOGUE } from "../../../models/data/synthetic-tasks.js"
 import { SCALES } from "../../../models/scales.js"
@@ -45,7 +44,7 @@ export const listText = (what: (typeof WHAT)[number]): string => {
           Object.values(EMBEDDINGS).map((m) => [
             m.name,
             m.family,
-            [...m.params, ...(m.takesPositions ? [RANDOM_POSITIONS_PARAM] : [])].map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-",
+            embeddingParamSpecs(m).map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-",
             m.description
           ])
         )
