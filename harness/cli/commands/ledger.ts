@@ -4,6 +4,7 @@ import { Argument, Command, Flag } from "effect/cli"
 import { diffCommand, exportCommand, importCommand, mergeCommand, verifyCommand } from "../../../ledger/commands.js"
 import { emit } from "../command-result.js"
 import { ledgerFlag } from "../shared-flags.js"
+import { viewCommand } from "./ledger-view.js"
 
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("machine-readable output"))
 
@@ -79,7 +80,7 @@ const merge = Command.make(
 )
 
 export const ledgerCommand = Command.make("ledger").pipe(
-  Command.withDescription("Work with the SQLite ledger: verify its hash chain, diff two runs, export / import, merge shards."),
-  Command.withSubcommands([verify, diff, exportLedger, importLedger, merge])
+  Command.withDescription("Work with the SQLite ledger: verify its hash chain, diff two runs, export / import, merge shards, view it as one HTML page."),
+  Command.withSubcommands([verify, diff, exportLedger, importLedger, merge, viewCommand])
 )
 
