@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kernels.h"
+
 /* One product in the table: 11 uint32 fields (a 4 GiB heap's byte offsets fit). Offsets are in bytes from the
  * start of the view; transposes are 0 or 1. */
 enum { F_TRANS_A, F_TRANS_B, F_M, F_N, F_K, F_A, F_LDA, F_B, F_LDB, F_C, F_LDC, FIELDS };
@@ -111,7 +113,8 @@ static napi_value string(napi_env env, const char* s) {
   return v;
 }
 
-/* info(): { library, version, isa, runtime, maxThreads } of the oneDNN this addon is linked against. */
+/* info(): { library, version, isa, runtime, maxThreads } of the oneDNN this addon is linked against, kernelsIsa and
+ * kernelsCompiler: the vector instruction set kernels.c was compiled for, and by what. */
 static napi_value info_fn(napi_env env, napi_callback_info info) {
   (void)info;
   const dnnl_version_t* v = dnnl_version();
@@ -125,17 +128,27 @@ static napi_value info_fn(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, out, "runtime", string(env, v->cpu_runtime == DNNL_RUNTIME_OMP ? "OpenMP" : v->cpu_runtime == DNNL_RUNTIME_SEQ ? "sequential" : "other")));
   CHECK(napi_create_int32(env, omp_get_max_threads(), &threads));
   CHECK(napi_set_named_property(env, out, "maxThreads", threads));
+  CHECK(napi_set_named_property(env, out, "kernelsIsa", string(env, native_kernels_isa())));
+  CHECK(napi_set_named_property(env, out, "kernelsCompiler", string(env, native_kernels_compiler())));
   return out;
 }
 
 static napi_value init(napi_env env, napi_value exports) {
+  /* kernels.c is compiled for the build machine's vector instructions (-march=native): on a CPU without them the
+     addon refuses to load (the engine then says why and computes on WebAssembly) rather than fault later. */
+  if (!native_kernels_cpu_ok()) {
+    char message[160];
+    snprintf(message, sizeof message, "dnnl_gemm: built for %s, which this CPU lacks: rebuild here with `npm run build:native`", native_kernels_isa());
+    napi_throw_error(env, NULL, message);
+    return NULL;
+  }
   napi_property_descriptor props[] = {
     { "gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL },
     { "setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL },
     { "info", NULL, info_fn, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
-  return exports;
+  return native_kernels_register(env, exports);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -18,6 +18,7 @@ import "@tensorflow/tfjs-backend-cpu"
 import * as tfWasm from "@tensorflow/tfjs-backend-wasm"
 import { setGemmThreads, setNativeGemm } from "./kernels/products.js"
 import { installedOverrideLabels, installOverrides, restoreOverrides } from "./kernels/override-table.js"
+import { nativeKernelsOf, setNativeKernels } from "./kernels/native.js"
 import { loadNativeGemm, type NativeGemmInfo } from "./native-gemm.js"
 import { withThreadedWasmShims } from "./wasm-threads.js"
 import { describeAdapter, gpuDeviceNodes, startWebGpu, type WebGpuAdapterRecord } from "./webgpu.js"
@@ -176,6 +177,12 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
   const native = tuned && nativeWanted ? loadNativeGemm() : null
   setNativeGemm(native?.ok === true ? native : null, threads)
   if (native !== null && !native.ok) notes.push(`native kernels not in use (${native.reason}): the matrix products run on the WebAssembly GEMM`)
+  // The C kernels (kernels/native.ts) ride on the same switch as the native products: one `native` decides both.
+  const kernels = native?.ok === true ? nativeKernelsOf(native.addon) : null
+  setNativeKernels(kernels)
+  if (kernels !== null) installOverrides("native")
+  else restoreOverrides("native")
+  if (native?.ok === true && kernels === null) notes.push("the native addon predates its elementwise kernels (rebuild with `npm run build:native`): they run on wasm")
   const xnnpackThreads = tfWasm.getThreadsCount()
   if (xnnpackThreads !== (live?.xnnpack ?? 1)) notes.push(`asked for ${live?.xnnpack ?? 1} XNNPACK threads, XNNPACK runs ${xnnpackThreads}`)
   if (tuned && threads > 1) notes.push(`${threads} threads run the matrix products (${native?.ok === true ? `${native.info.library}'s pool` : "SIMD GEMM"}); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`)

@@ -20,6 +20,9 @@ export interface NativeGemmInfo {
   readonly isa: string
   /** oneDNN's thread runtime (Debian builds it on OpenMP) */
   readonly runtime: string
+  /** the addon's own C kernels (native/kernels.c, kernels/native.ts): the vector instruction set they were compiled
+   * for here and the compiler; absent in an addon built before them */
+  readonly kernels?: { readonly isa: string; readonly compiler: string }
 }
 
 /** The addon's functions (native/dnnl-gemm.c). */
@@ -27,7 +30,7 @@ export interface NativeGemmAddon {
   /** C = op(A) op(B) for `count` products, each NATIVE_GEMM_FIELDS uint32s of `table` (byte offsets into `heap`) */
   gemm(heap: Uint8Array, table: Uint32Array, count: number): void
   setThreads(threads: number): void
-  info(): NativeGemmInfo & { readonly isa: string; readonly maxThreads: number }
+  info(): NativeGemmInfo & { readonly isa: string; readonly maxThreads: number; readonly kernelsIsa?: string; readonly kernelsCompiler?: string }
 }
 
 /** Fields of one product in the addon's table, in order. */
@@ -74,7 +77,10 @@ const tryLoad = (): NativeGemmLoad => {
   try {
     const addon = createRequire(import.meta.url)(file) as NativeGemmAddon
     const raw = addon.info()
-    const info: NativeGemmInfo = { library: raw.library, version: raw.version, isa: raw.isa.replace(/^cpu_isa_/, ""), runtime: raw.runtime }
+    const info: NativeGemmInfo = {
+      library: raw.library, version: raw.version, isa: raw.isa.replace(/^cpu_isa_/, ""), runtime: raw.runtime,
+      ...(raw.kernelsIsa !== undefined ? { kernels: { isa: raw.kernelsIsa, compiler: raw.kernelsCompiler ?? "unknown compiler" } } : {})
+    }
     return { ok: true, addon, info, path: file }
   } catch (e) {
     return { ok: false, reason: `addon did not load (${e instanceof Error ? e.message.split("\n")[0] : String(e)})` }

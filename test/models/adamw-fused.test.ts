@@ -1,7 +1,9 @@
 /**
  * The fused AdamW kernel (models/engine/wasm-adamw.ts, registered as FusedAdamW on tuned wasm) against the op
  * path of models/train/adamw.ts: bitwise equal parameters and moments after several updates, for sizes that
- * exercise the 4-lane part and the scalar tail, with and without decay, with and without gradient scaling.
+ * exercise the 4-lane part and the scalar tail, with and without decay, with and without gradient scaling. On the
+ * engine with native: false (with the native products the C kernel runs instead; native-kernels.test.ts holds it to
+ * this kernel's bits).
  */
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -40,7 +42,7 @@ const runUpdates = (fused: boolean, backend: "wasm" | "cpu" = "wasm"): Buffer[] 
 
 describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
   beforeAll(async () => {
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
     expect(info.kernelOverrides).toContain(FUSED_ADAMW_KERNEL)
   })
   afterAll(() => installOverride(FUSED_ADAMW_KERNEL_NAME))
@@ -60,7 +62,7 @@ describe("FusedAdamW (wasm simd) == the AdamW op path, bitwise", () => {
     const fused = runUpdates(true)
     await initEngine({ backend: "cpu" })
     const cpu = runUpdates(false, "cpu")
-    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
     expect(cpu.length).toBe(fused.length)
     fused.forEach((bits, i) => {
       const a = new Float32Array(bits.buffer, bits.byteOffset, bits.length / 4)

@@ -5,6 +5,9 @@
  *   set "always"  installed on every wasm engine, stock included: kernels wasm lacks or gets wrong
  *                 (UnsortedSegmentSum, OneHot)
  *   set "tuned"   the tuned engine's kernels (speed), removed again for stock measurements and parity baselines
+ *   set "native"  the tuned engine's kernels in C (native.ts), installed with the native products (native-gemm.ts);
+ *                 Sum, Transpose, UnsortedSegmentSum and FusedAdamW already have an entry here, so theirs run the C
+ *                 kernel from that entry while the C kernels are loaded (setNativeKernels) and are labelled so
  *
  *   how "replace" the stock kernel is saved (stock-kernels.ts: restore puts it back, delegate hands it cases)
  *       "add"     tfjs has no such kernel: registered only when none is, unregistered on restore
@@ -19,8 +22,16 @@ import { ONE_HOT_KERNEL, oneHotHonouringDtype } from "./one-hot.js"
 import { batchMatMulLabel, batchMatMulOnGemm } from "./products.js"
 import { SEGMENT_SUM_KERNEL, SUM_OVERRIDE, sumLeadingAxes, unsortedSegmentSum } from "./reductions.js"
 import { saveStockKernel, stockKernel } from "./stock-kernels.js"
+import {
+  nativeAdamWLabel, nativeAdamWOr, nativeAdd, nativeBinaryLabel, nativeExp, nativeKernelsInUse, nativeMax, nativeMean, nativeMultiply, nativeNeg,
+  nativeRealDiv, nativeReductionLabel, nativeRelu, nativeRsqrt, nativeSegmentSumLabel, nativeSegmentSumOr, nativeSoftmax, nativeSoftmaxLabel,
+  nativeSqrt, nativeSquare, nativeStep, nativeSub, nativeSumOr, nativeTransposeLabel, nativeTransposeOr, nativeUnaryLabel
+} from "./native.js"
 
-export type OverrideSet = "always" | "tuned"
+export type OverrideSet = "always" | "tuned" | "native"
+
+/** The label of a kernel that runs C while the native kernels are loaded, and its own kernel otherwise. */
+const nativeOr = (nativeLabel: () => string, own: string) => (): string => (nativeKernelsInUse() !== null ? nativeLabel() : own)
 
 export interface KernelOverride {
   /** the tfjs kernel name registered on "wasm" */
@@ -34,17 +45,31 @@ export interface KernelOverride {
 
 export const OVERRIDES: ReadonlyArray<KernelOverride> = [
   { kernelName: "BatchMatMul", kernelFunc: batchMatMulOnGemm, label: batchMatMulLabel, set: "tuned", how: "replace" },
-  { kernelName: "Sum", kernelFunc: sumLeadingAxes, label: SUM_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Sum", kernelFunc: nativeSumOr(sumLeadingAxes), label: nativeOr(nativeReductionLabel, SUM_OVERRIDE), set: "tuned", how: "replace" },
   { kernelName: "GatherV2", kernelFunc: gatherRows, label: GATHER_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Identity", kernelFunc: identityShared, label: IDENTITY_OVERRIDE, set: "tuned", how: "replace" },
-  { kernelName: "Transpose", kernelFunc: transposeMatrixSwaps, label: TRANSPOSE_OVERRIDE, set: "tuned", how: "replace" },
+  { kernelName: "Transpose", kernelFunc: nativeTransposeOr(transposeMatrixSwaps), label: nativeOr(nativeTransposeLabel, TRANSPOSE_OVERRIDE), set: "tuned", how: "replace" },
   { kernelName: "Cast", kernelFunc: castShared, label: CAST_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Slice", kernelFunc: sliceRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "SplitV", kernelFunc: splitVRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Concat", kernelFunc: concatRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
-  { kernelName: "UnsortedSegmentSum", kernelFunc: unsortedSegmentSum, label: SEGMENT_SUM_KERNEL, set: "always", how: "add" },
+  { kernelName: "UnsortedSegmentSum", kernelFunc: nativeSegmentSumOr(unsortedSegmentSum), label: nativeOr(nativeSegmentSumLabel, SEGMENT_SUM_KERNEL), set: "always", how: "add" },
   { kernelName: "OneHot", kernelFunc: oneHotHonouringDtype, label: ONE_HOT_KERNEL, set: "always", how: "replace" },
-  { kernelName: FUSED_ADAMW_KERNEL_NAME, kernelFunc: fusedAdamW, label: FUSED_ADAMW_KERNEL, set: "tuned", how: "add" }
+  { kernelName: FUSED_ADAMW_KERNEL_NAME, kernelFunc: nativeAdamWOr(fusedAdamW), label: nativeOr(nativeAdamWLabel, FUSED_ADAMW_KERNEL), set: "tuned", how: "add" },
+  { kernelName: "Add", kernelFunc: nativeAdd, label: nativeBinaryLabel, set: "native", how: "replace" },
+  { kernelName: "Sub", kernelFunc: nativeSub, label: nativeBinaryLabel, set: "native", how: "replace" },
+  { kernelName: "Multiply", kernelFunc: nativeMultiply, label: nativeBinaryLabel, set: "native", how: "replace" },
+  { kernelName: "RealDiv", kernelFunc: nativeRealDiv, label: nativeBinaryLabel, set: "native", how: "replace" },
+  { kernelName: "Neg", kernelFunc: nativeNeg, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Relu", kernelFunc: nativeRelu, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Square", kernelFunc: nativeSquare, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Sqrt", kernelFunc: nativeSqrt, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Rsqrt", kernelFunc: nativeRsqrt, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Exp", kernelFunc: nativeExp, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Step", kernelFunc: nativeStep, label: nativeUnaryLabel, set: "native", how: "replace" },
+  { kernelName: "Mean", kernelFunc: nativeMean, label: nativeReductionLabel, set: "native", how: "replace" },
+  { kernelName: "Max", kernelFunc: nativeMax, label: nativeReductionLabel, set: "native", how: "replace" },
+  { kernelName: "Softmax", kernelFunc: nativeSoftmax, label: nativeSoftmaxLabel, set: "native", how: "replace" }
 ]
 
 const entry = (kernelName: string): KernelOverride => {

@@ -1,6 +1,10 @@
 /** Shared helpers for the engine tests: seeded host arrays, running one function on a named backend. */
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
+import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
+import {
+  nativeAdamWLabel, nativeBinaryLabel, nativeKernelsInUse, nativeReductionLabel, nativeSegmentSumLabel, nativeSoftmaxLabel, nativeTransposeLabel, nativeUnaryLabel
+} from "../../../models/engine/kernels/native.js"
 import { loadNativeGemm } from "../../../models/engine/native-gemm.js"
 
 export const seededArray = (n: number, seed: number, purpose: string, scale = 1): Float32Array => {
@@ -41,3 +45,15 @@ export const GEMM_PATHS: ReadonlyArray<{ readonly name: string; readonly native:
   { name: "simd gemm", native: false },
   ...(loadNativeGemm().ok ? [{ name: "native gemm", native: true }] : [])
 ]
+
+/**
+ * The engine record's kernel list of the tuned wasm engine as just initialised: the JS / wasm kernels, or, with the
+ * native kernels loaded (native: true where the addon is built), the C kernels in their place and after them.
+ */
+export const tunedKernelLabels = (): string[] =>
+  nativeKernelsInUse() === null
+    ? [batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"]
+    : [
+        batchMatMulLabel(), nativeReductionLabel(), "GatherV2(js, axis 0)", "Identity(shared data)", nativeTransposeLabel(), "Cast(shared data when the dtype is unchanged)",
+        "Slice/SplitV/Concat(js, row copies)", nativeSegmentSumLabel(), "OneHot(js, honours dtype)", nativeAdamWLabel(), nativeBinaryLabel(), nativeUnaryLabel(), nativeSoftmaxLabel()
+      ]

@@ -8,6 +8,9 @@
  * XNNPACK and the cpu backend add in different orders, so agreement is typically ~1e-7..1e-6 on that scale).
  * UnsortedSegmentSum and Sum: relative to the same kind of scale (sum of |x| per output), 1e-6. GatherV2 and
  * OneHot copy values: exact.
+ *
+ * The JS kernels are tested on the engine with native: false: with the native products, the C kernels of
+ * kernels/native.ts take their cases (native-kernels.test.ts holds those to these kernels' bits).
  */
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
@@ -190,7 +193,7 @@ for (const path of GEMM_PATHS) {
 describe("UnsortedSegmentSum(js) on wasm vs the cpu backend", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
-    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
   })
 
   it("sums rows into segments, repeated ids accumulate, out-of-range ids are dropped", async () => {
@@ -229,7 +232,7 @@ describe("UnsortedSegmentSum(js) on wasm vs the cpu backend", () => {
 describe("OneHot(js, honours dtype) on wasm vs the cpu backend", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
-    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
   })
 
   for (const dtype of ["float32", "int32"] as const) {
@@ -251,7 +254,7 @@ describe("OneHot(js, honours dtype) on wasm vs the cpu backend", () => {
 describe("Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data) on wasm", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
     expect(info.kernelOverrides).toContain("Sum(js, leading axes)")
     expect(info.kernelOverrides).toContain("GatherV2(js, axis 0)")
   })
@@ -325,7 +328,7 @@ describe("Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data) on 
 describe("Transpose(js, matrix swaps) and Cast(shared data) on wasm", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
     expect(info.kernelOverrides).toContain("Transpose(js, matrix swaps)")
     expect(info.kernelOverrides).toContain("Cast(shared data when the dtype is unchanged)")
   })
@@ -400,7 +403,7 @@ describe("Transpose(js, matrix swaps) and Cast(shared data) on wasm", () => {
 
 describe("Sum(js, leading axes) adds rows in order, each addition rounded to float32", () => {
   beforeAll(async () => {
-    await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
   })
   // rows around the 4-row pass (remainders 0..3) and a training-size case
   for (const rows of [1, 2, 4, 5, 6, 7, 9, 1024]) {
@@ -422,7 +425,7 @@ describe("Sum(js, leading axes) adds rows in order, each addition rounded to flo
 describe("Slice, SplitV, Concat (js, row copies) on wasm: exactly the cpu results", () => {
   beforeAll(async () => {
     await initEngine({ backend: "cpu" })
-    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true })
+    const info = await initEngine({ backend: "wasm", threads: 1, tuned: true, native: false })
     expect(info.kernelOverrides).toContain("Slice/SplitV/Concat(js, row copies)")
   })
 

@@ -1,0 +1,15 @@
+/* The addon's non-product kernels (kernels.c), registered beside the products by dnnl-gemm.c. */
+#ifndef NATIVE_KERNELS_H
+#define NATIVE_KERNELS_H
+#include <node_api.h>
+
+/* Adds binary, unary, reduce, softmax, transpose, segmentSum and adamw to `exports`; NULL on failure. */
+napi_value native_kernels_register(napi_env env, napi_value exports);
+/* The widest vector instruction set kernels.c was compiled for ("avx512", "avx2", "avx", "sse2"). */
+const char* native_kernels_isa(void);
+/* The compiler that built kernels.c, e.g. "gcc 12.2.0". */
+const char* native_kernels_compiler(void);
+/* 1 when this CPU has that instruction set. */
+int native_kernels_cpu_ok(void);
+
+#endif
