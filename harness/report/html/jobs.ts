@@ -35,10 +35,12 @@ export const configurationSummary = (config: unknown): string[] => {
 
 const valueLink = (m: MetricRow, hash: string | null): string => {
   const value = String(m.value)
-  return hash ? link(`#${recordAnchor(hash)}`, value, `job.done record ${hash}`) : esc(value)
+  return hash ? link(`#${recordAnchor(hash)}`, value) : esc(value)
 }
 
+/** Titled once around the table rather than on each value: a tooltip shows the nearest title, and a page of 50 jobs stays small. */
 const metricsTable = (job: ViewJob): string =>
+  `<div title="${esc(job.doneHash ? `job.done record ${job.doneHash}` : "no job.done record")}">` +
   table({
     head: ["metric", "length", "step", "value", "unit"],
     numeric: [1, 2, 3],
@@ -52,7 +54,8 @@ const metricsTable = (job: ViewJob): string =>
         esc(m.unit)
       ]
     }))
-  })
+  }) +
+  `</div>`
 
 const jobDetails = (job: ViewJob): string => {
   const { row } = job
