@@ -102,16 +102,16 @@ export const paramSpecs = (schema: ParamsSchema): ReadonlyArray<ParamSpec> =>
     return spec ? [{ name, ...spec }] : []
   })
 
+/** "a number in [0, 10]", "true or false", "one of 1, 0": what a parameter allows. */
+export const describeAllowed = (p: ParamSpec): string =>
+  p.type === "choice"
+    ? `one of ${(p.choices ?? []).map((c) => JSON.stringify(c)).join(", ")}`
+    : p.type === "boolean"
+      ? "true or false"
+      : `${p.type === "integer" ? "an integer" : "a number"} in ${p.exclusiveMin ? "(" : "["}${p.min ?? "-inf"}, ${p.max ?? "inf"}]`
+
 /** "a number in [0, 10], default 0.3" */
-export const describeRange = (p: ParamSpec): string => {
-  const range =
-    p.type === "choice"
-      ? `one of ${(p.choices ?? []).map((c) => JSON.stringify(c)).join(", ")}`
-      : p.type === "boolean"
-        ? "true or false"
-        : `${p.type === "integer" ? "an integer" : "a number"} in ${p.exclusiveMin ? "(" : "["}${p.min ?? "-inf"}, ${p.max ?? "inf"}]`
-  return `${range}, default ${JSON.stringify(p.default)}`
-}
+export const describeRange = (p: ParamSpec): string => `${describeAllowed(p)}, default ${JSON.stringify(p.default)}`
 
 /** "sigma (a number in [0, 10], default 0.3)" */
 export const describeParam = (p: ParamSpec): string => `${p.name} (${describeRange(p)})`

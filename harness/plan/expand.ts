@@ -5,6 +5,7 @@
  * Order is deterministic (the suite's order of embeddings, then scales, then seeds), which is what makes
  * `--shard i/N` a deterministic split: job number j goes to shard (j mod N) + 1.
  */
+import { Effect } from "effect"
 import type { CellPattern, Suite } from "../../suites/schema.js"
 import { resolveEmbeddingParams } from "../../embeddings/registry.js"
 import { resolveScale } from "../../models/scales.js"
@@ -32,12 +33,20 @@ const matches = (p: CellPattern, c: Cell): boolean =>
   (p.scale === undefined || p.scale === c.scale) &&
   (p.seed === undefined || p.seed === c.seed)
 
-export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>): Cell[] => {
-  const seeds = seedsOverride ?? suite.seeds
-  // before a single cell is built: a plan too large to expand is refused by its size, in constant time
-  const tooLarge = planSizeProblem(suite.embeddings.length, suite.scales.length, seeds.length)
-  const problems = tooLarge ? [tooLarge] : seedsOverride ? seedProblems(seedsOverride, "--seeds") : []
-  if (problems.length > 0) throw new UsageError({ message: `suite "${suite.name}": ${problems.join("; ")}` })
+/**
+ * The plan's cells, in order. Fails with a UsageError, before a single cell is built, for a plan too large to expand
+ * (refused by its size, in constant time) or repeated --seeds.
+ */
+export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>): Effect.Effect<Cell[], UsageError> =>
+  Effect.suspend(() => {
+    const seeds = seedsOverride ?? suite.seeds
+    const tooLarge = planSizeProblem(suite.embeddings.length, suite.scales.length, seeds.length)
+    const problems = tooLarge ? [tooLarge] : seedsOverride ? seedProblems(seedsOverride, "--seeds") : []
+    if (problems.length > 0) return Effect.fail(new UsageError({ message: `suite "${suite.name}": ${problems.join("; ")}` }))
+    return Effect.succeed(cellsOf(suite, seeds))
+  })
+
+const cellsOf = (suite: Suite, seeds: ReadonlyArray<number>): Cell[] => {
   const cells: Cell[] = []
   for (const entry of suite.embeddings)
     for (const scale of suite.scales)
@@ -112,8 +121,12 @@ export interface PlanOptions {
   readonly shard?: { readonly index: number; readonly count: number }
 }
 
-export const expandPlan = (suite: Suite, options: PlanOptions): Job[] => {
-  const jobs = expandCells(suite, options.seeds).map((cell): Job => {
+/** Every job of the plan, keyed; a shard's share of them with `shard`. Fails as expandCells does. */
+export const expandPlan = (suite: Suite, options: PlanOptions): Effect.Effect<Job[], UsageError> =>
+  Effect.map(expandCells(suite, options.seeds), (cells) => jobsOf(suite, cells, options))
+
+const jobsOf = (suite: Suite, cells: ReadonlyArray<Cell>, options: PlanOptions): Job[] => {
+  const jobs = cells.map((cell): Job => {
     const config = resolveJobConfig(suite, cell, options.dataHash)
     return {
       name: `${suite.name}/${cell.label}/${cell.scale}/seed${cell.seed}`,
@@ -127,12 +140,15 @@ export const expandPlan = (suite: Suite, options: PlanOptions): Job[] => {
 }
 
 /** Parses `--shard i/N` (1-based). */
-export const parseShard = (text: string): { index: number; count: number } => {
-  const m = /^(\d+)\/(\d+)$/.exec(text.trim())
-  const index = m ? Number(m[1]) : NaN
-  const count = m ? Number(m[2]) : NaN
-  if (!m || count < 1 || index < 1 || index > count) {
-    throw new UsageError({ message: `--shard "${text}" is not i/N with 1 <= i <= N (for example --shard 1/2 and --shard 2/2 split a suite over two machines)` })
-  }
-  return { index, count }
-}
+export const parseShard = (text: string): Effect.Effect<{ index: number; count: number }, UsageError> =>
+  Effect.suspend(() => {
+    const m = /^(\d+)\/(\d+)$/.exec(text.trim())
+    const index = m ? Number(m[1]) : NaN
+    const count = m ? Number(m[2]) : NaN
+    if (!m || count < 1 || index < 1 || index > count) {
+      return Effect.fail(
+        new UsageError({ message: `--shard "${text}" is not i/N with 1 <= i <= N (for example --shard 1/2 and --shard 2/2 split a suite over two machines)` })
+      )
+    }
+    return Effect.succeed({ index, count })
+  })

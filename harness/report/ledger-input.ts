@@ -7,7 +7,7 @@ import { doneRecordHashes } from "../../ledger/check-report.js"
 import type { LedgerStore } from "../../ledger/store.js"
 import type { JobRow } from "../../ledger/types.js"
 import type { JobConfig } from "../plan/job.js"
-import { loadSuite } from "../suite/load-suite.js"
+import { loadSuiteSync } from "../suite/load-suite.js"
 import type { ReportInput, ReportJob } from "./types.js"
 
 /** "wasm (1 thread, tuned kernels)": the backend a run's environment record names, in a few words. */
@@ -21,7 +21,7 @@ export const describeBackend = (environment: unknown): string => {
 /** A shipped suite's description; the ledger keeps only the suite's name. */
 export const suiteDescription = (suite: string): string => {
   try {
-    return loadSuite(suite).suite.description
+    return loadSuiteSync(suite).suite.description
   } catch {
     return "(not a shipped suite; description unavailable)"
   }

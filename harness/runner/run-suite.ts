@@ -62,15 +62,11 @@ export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options
   const tooLong = evaluationLengthProblem(suite, data.valid.length)
   if (tooLong) return yield* new SuiteError({ message: `suite "${suite.name}": ${tooLong}` })
   // expandPlan refuses an oversized plan or repeated --seeds with a UsageError: a failure to report, not a defect
-  return yield* Effect.try({
-    try: () =>
-      expandPlan(suite, {
-        dataHash: data.hash,
-        codeVersion: codeVersion(),
-        ...(options.seeds ? { seeds: options.seeds } : {}),
-        ...(options.shard ? { shard: options.shard } : {})
-      }),
-    catch: (e) => e as UsageError
+  return yield* expandPlan(suite, {
+    dataHash: data.hash,
+    codeVersion: codeVersion(),
+    ...(options.seeds ? { seeds: options.seeds } : {}),
+    ...(options.shard ? { shard: options.shard } : {})
   })
 })
 

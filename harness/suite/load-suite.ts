@@ -11,7 +11,7 @@
 import { readdirSync, readFileSync, existsSync } from "node:fs"
 import { basename, dirname, extname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Cause, Exit, Schema, SchemaIssue } from "effect"
+import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
 import { Suite } from "../../suites/schema.js"
 import { EMBEDDINGS, embeddingParamProblems } from "../../embeddings/registry.js"
 import { SCALES } from "../../models/scales.js"
@@ -35,21 +35,24 @@ export const listSuiteNames = (): string[] =>
     .sort()
 
 /** A suite argument is a shipped suite's name or a path to a JSON file. */
-export const resolveSuitePath = (nameOrPath: string): string => {
-  const looksLikePath = nameOrPath.includes("/") || extname(nameOrPath) === ".json"
-  if (looksLikePath) {
-    const path = resolve(nameOrPath)
-    if (!existsSync(path)) throw new SuiteError({ message: `suite file not found: ${path}. Check the path, or use a shipped suite: ${listSuiteNames().join(", ")}` })
-    return path
-  }
-  const path = join(suitesDirectory(), `${nameOrPath}.json`)
-  if (!existsSync(path)) {
-    throw new SuiteError({
-      message: `unknown suite "${nameOrPath}". Valid suites: ${listSuiteNames().join(", ")} (or pass a path to a suite .json file; \`harness list\` shows them all)`
-    })
-  }
-  return path
-}
+export const resolveSuitePath = (nameOrPath: string): Effect.Effect<string, SuiteError> =>
+  Effect.suspend(() => {
+    const looksLikePath = nameOrPath.includes("/") || extname(nameOrPath) === ".json"
+    if (looksLikePath) {
+      const path = resolve(nameOrPath)
+      if (!existsSync(path)) return Effect.fail(new SuiteError({ message: `suite file not found: ${path}. Check the path, or use a shipped suite: ${listSuiteNames().join(", ")}` }))
+      return Effect.succeed(path)
+    }
+    const path = join(suitesDirectory(), `${nameOrPath}.json`)
+    if (!existsSync(path)) {
+      return Effect.fail(
+        new SuiteError({
+          message: `unknown suite "${nameOrPath}". Valid suites: ${listSuiteNames().join(", ")} (or pass a path to a suite .json file; \`harness list\` shows them all)`
+        })
+      )
+    }
+    return Effect.succeed(path)
+  })
 
 const formatPath = (path: ReadonlyArray<unknown>): string =>
   path.length === 0 ? "(top level)" : path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String((p as { key?: unknown })?.key ?? p)}`)).join("").replace(/^\./, "")
@@ -57,8 +60,13 @@ const formatPath = (path: ReadonlyArray<unknown>): string =>
 const decodeSuite = Schema.decodeUnknownExit(Suite)
 const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
 
-/** Decodes and cross-checks suite data; `source` names the file in messages. */
-export const parseSuite = (data: unknown, source: string): Suite => {
+/** Decodes and cross-checks suite data; `source` names the file in messages. Every problem in one SuiteError. */
+export const parseSuite = (data: unknown, source: string): Effect.Effect<Suite, SuiteError> => Effect.suspend(() => parsed(data, source))
+
+/** parseSuite for a caller outside Effect (tests, fuzzers): the Suite, or the SuiteError thrown. */
+export const parseSuiteSync = (data: unknown, source: string): Suite => Effect.runSync(parseSuite(data, source))
+
+const parsed = (data: unknown, source: string): Effect.Effect<Suite, SuiteError> => {
   const exit = decodeSuite(boundedForDecoding(data), { errors: "all", onExcessProperty: "error" })
   if (Exit.isFailure(exit)) {
     const error = Cause.squash(exit.cause) as { issue?: SchemaIssue.Issue; message?: string }
@@ -69,12 +77,12 @@ export const parseSuite = (data: unknown, source: string): Suite => {
     const raw = typeof data === "object" && data !== null ? (data as Record<string, unknown>) : undefined
     const combinations = raw ? combinationProblems(data as Suite) : []
     const names = raw ? registryNameProblems(raw.embeddings, raw.scales) : []
-    throw new SuiteError({ message: suiteProblemsMessage(source, [...names, ...combinations, ...problems]) })
+    return Effect.fail(new SuiteError({ message: suiteProblemsMessage(source, [...names, ...combinations, ...problems]) }))
   }
   const suite = exit.value
   const problems = crossCheck(suite)
-  if (problems.length > 0) throw new SuiteError({ message: suiteProblemsMessage(source, problems) })
-  return suite
+  if (problems.length > 0) return Effect.fail(new SuiteError({ message: suiteProblemsMessage(source, problems) }))
+  return Effect.succeed(suite)
 }
 
 /** A file with a thousand bad entries gets the first ones listed and a count of the rest, not a thousand lines. */
@@ -151,17 +159,21 @@ const crossCheck = (suite: Suite): string[] => {
 export const embeddingLabel = (entry: Suite["embeddings"][number]): string =>
   typeof entry === "string" ? entry : (entry.label ?? entry.name)
 
-export const loadSuite = (nameOrPath: string): { suite: Suite; path: string } => {
-  const path = resolveSuitePath(nameOrPath)
-  const text = readFileSync(path, "utf8")
-  let data: unknown
-  try {
-    data = JSON.parse(text)
-  } catch (e) {
-    throw new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
-  }
-  const suite = parseSuite(data, path)
-  // a declared corpus's paths are relative to the suite file
-  const corpus = suite.data.corpus
-  return { suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } }, path }
-}
+/** A shipped suite by name, or a suite file by path: found, parsed, decoded and cross-checked (every problem in one SuiteError). */
+export const loadSuite = (nameOrPath: string): Effect.Effect<{ suite: Suite; path: string }, SuiteError> =>
+  Effect.gen(function* () {
+    const path = yield* resolveSuitePath(nameOrPath)
+    const text = readFileSync(path, "utf8")
+    const data = yield* Effect.try({
+      try: (): unknown => JSON.parse(text),
+      catch: (e) =>
+        new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
+    })
+    const suite = yield* parseSuite(data, path)
+    // a declared corpus's paths are relative to the suite file
+    const corpus = suite.data.corpus
+    return { suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } }, path }
+  })
+
+/** loadSuite for a caller outside Effect (a report's suite description, tests): the suite, or the SuiteError thrown. */
+export const loadSuiteSync = (nameOrPath: string): { suite: Suite; path: string } => Effect.runSync(loadSuite(nameOrPath))

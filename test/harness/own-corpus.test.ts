@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
-import { loadSuite } from "../../harness/suite/load-suite.js"
+import { loadSuiteSync } from "../../harness/suite/load-suite.js"
 import { CorpusService } from "../../harness/runner/corpus-service.js"
 import { planSuite } from "../../harness/runner/run-suite.js"
 import { harness, scratch, tinySuite, writeSuite } from "./helpers.js"
@@ -19,13 +19,13 @@ const fixtures = fileURLToPath(new URL("../fixtures/corpora", import.meta.url))
 const plan = (path: string) =>
   Effect.runPromise(
     Effect.gen(function* () {
-      return yield* planSuite(loadSuite(path).suite, {})
+      return yield* planSuite(loadSuiteSync(path).suite, {})
     }).pipe(Effect.provide(CorpusService.layer))
   )
 
 describe("a suite with a declared corpus", () => {
   it("reads paths relative to the suite file; moving the data keeps every key, changing a byte changes them all", async () => {
-    const loaded = loadSuite(join(fixtures, "jsonl-suite.json")).suite
+    const loaded = loadSuiteSync(join(fixtures, "jsonl-suite.json")).suite
     expect(loaded.data.corpus).toMatchObject({ kind: "jsonl", path: join(fixtures, "c4-style.jsonl.gz") })
     const dir = scratch("own-corpus-moved-")
     cpSync(fixtures, join(dir, "elsewhere"), { recursive: true })
@@ -68,7 +68,7 @@ describe("a suite with a declared corpus", () => {
     expect(r.exitCode).not.toBe(0)
     expect(r.err).toMatch(/the validation split of tokens:train\.bin has 222 tokens, fewer than the longest evaluation window \(1,024 \+ 1\)/)
     const passkey = writeSuite(dir, tinySuite({ name: "passkey", data: { corpus: tokens, tokenizer: "none" }, evaluation: { lengthMultiples: [1], tasks: ["perplexity", "passkey"] } }))
-    expect(() => loadSuite(passkey)).toThrow(/data\.tokenizer: passkey prompts are text and need a tokenizer/)
+    expect(() => loadSuiteSync(passkey)).toThrow(/data\.tokenizer: passkey prompts are text and need a tokenizer/)
   })
 })
 

@@ -8,7 +8,7 @@ import * as tf from "@tensorflow/tfjs"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
-import { parseSuite } from "../../harness/suite/load-suite.js"
+import { parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { CorpusService } from "../../harness/runner/corpus-service.js"
 import { Engine } from "../../harness/runner/engine-service.js"
 import { Ledger } from "../../ledger/service.js"
@@ -26,7 +26,7 @@ const run = (
   Effect.runPromise(
     runSuite({
       // `training` is applied after decoding: values the suite format refuses, to reach the runner's own guards
-      suite: ((s) => ({ ...s, training: { ...s.training, ...extra.training } }))(parseSuite(suiteData, "tiny.json")),
+      suite: ((s) => ({ ...s, training: { ...s.training, ...extra.training } }))(parseSuiteSync(suiteData, "tiny.json")),
       force: extra.force ?? false,
       forceScale: false,
       checkpointRoot: checkpoints,

@@ -5,8 +5,9 @@
  */
 import { writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
-import { loadSuite, parseSuite } from "../../harness/suite/load-suite.js"
+import { loadSuiteSync, parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { evaluationLengthProblem } from "../../harness/suite/suite-limits.js"
 import { suiteJsonSchema } from "../../harness/suite/json-schema.js"
 import { expandCells } from "../../harness/plan/expand.js"
@@ -15,11 +16,11 @@ import { SuiteError, UsageError } from "../../harness/errors.js"
 import { LIMITS, type Suite } from "../../suites/schema.js"
 import { scratch } from "./helpers.js"
 
-const base = () => JSON.parse(JSON.stringify(loadSuite("quickstart").suite)) as Record<string, any>
+const base = () => JSON.parse(JSON.stringify(loadSuiteSync("quickstart").suite)) as Record<string, any>
 
 const problemsOf = (data: unknown): string => {
   try {
-    parseSuite(data, "suite.json")
+    parseSuiteSync(data, "suite.json")
   } catch (e) {
     expect(e).toBeInstanceOf(SuiteError)
     return (e as SuiteError).message
@@ -36,7 +37,7 @@ describe("the plan's size", () => {
     const started = performance.now()
     let message = ""
     try {
-      loadSuite(path)
+      loadSuiteSync(path)
     } catch (e) {
       message = (e as SuiteError).message
     }
@@ -47,10 +48,10 @@ describe("the plan's size", () => {
   })
 
   it("--seeds with 200,000 entries is refused before a single cell is built", () => {
-    const { suite } = loadSuite("quickstart")
+    const { suite } = loadSuiteSync("quickstart")
     const seeds = Array.from({ length: 200_000 }, (_, i) => i)
     const started = performance.now()
-    expect(() => expandCells(suite, seeds)).toThrow(/600,000 jobs, more than the limit of 10,000/)
+    expect(() => Effect.runSync(expandCells(suite, seeds))).toThrow(/600,000 jobs, more than the limit of 10,000/)
     expect(performance.now() - started).toBeLessThan(1000)
   })
 
@@ -69,9 +70,9 @@ describe("repeated seeds", () => {
     expect(problemsOf(s)).toMatch(/seeds\[2\]: seed 0 is already seeds\[0\]/)
   })
   it("on the command line (--seeds 0,0)", () => {
-    const { suite } = loadSuite("quickstart")
-    expect(() => expandCells(suite, [0, 0])).toThrow(UsageError)
-    expect(() => expandCells(suite, [0, 0])).toThrow(/--seeds\[1\]: seed 0 is already --seeds\[0\]/)
+    const { suite } = loadSuiteSync("quickstart")
+    expect(() => Effect.runSync(expandCells(suite, [0, 0]))).toThrow(UsageError)
+    expect(() => Effect.runSync(expandCells(suite, [0, 0]))).toThrow(/--seeds\[1\]: seed 0 is already --seeds\[0\]/)
   })
 })
 
@@ -140,7 +141,7 @@ describe("combinations that cannot work", () => {
   })
 
   it("an evaluation longer than the validation split: named with both sizes", () => {
-    const suite = { ...loadSuite("quickstart").suite, training: { ...loadSuite("quickstart").suite.training, length: 4096 } } as Suite
+    const suite = { ...loadSuiteSync("quickstart").suite, training: { ...loadSuiteSync("quickstart").suite.training, length: 4096 } } as Suite
     expect(evaluationLengthProblem(suite, 1_052_035)).toBeUndefined()
     expect(evaluationLengthProblem(suite, 16_000)).toMatch(
       /the longest evaluation length, 16,384 tokens \(training\.length 4096 x 4\), needs 16,385 tokens in one window, but the sotu validation split has 16,000 bytes tokens/
@@ -158,12 +159,12 @@ describe("suite names and report paths", () => {
   }
 
   it("report files stay inside the output folder", () => {
-    expect(reportFolder("quickstart", undefined)).toBe(join("reports", "quickstart"))
-    expect(reportFolder("../../etc", "out")).toBe("out")
-    expect(() => reportFolder("../../etc", undefined)).toThrow(/cannot name a folder.*pass --out/)
-    expect(fileInside("out", "perplexity.svg")).toBe(resolve("out", "perplexity.svg"))
+    expect(Effect.runSync(reportFolder("quickstart", undefined))).toBe(join("reports", "quickstart"))
+    expect(Effect.runSync(reportFolder("../../etc", "out"))).toBe("out")
+    expect(() => Effect.runSync(reportFolder("../../etc", undefined))).toThrow(/cannot name a folder.*pass --out/)
+    expect(Effect.runSync(fileInside("out", "perplexity.svg"))).toBe(resolve("out", "perplexity.svg"))
     for (const bad of ["../x.svg", "/etc/passwd", "a/../../b", "sub/x.svg", ".."]) {
-      expect(() => fileInside("out", bad), bad).toThrow(/not a plain file name inside out/)
+      expect(() => Effect.runSync(fileInside("out", bad)), bad).toThrow(/not a plain file name inside out/)
     }
   })
 })

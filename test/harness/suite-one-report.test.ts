@@ -1,11 +1,11 @@
 /** A suite file's registry mistakes (unknown embedding or scale) are listed in the same report as its Schema mistakes. */
 import { describe, expect, it } from "vitest"
-import { parseSuite } from "../../harness/suite/load-suite.js"
+import { parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { tinySuite } from "./helpers.js"
 
 const problemsOf = (data: unknown): string => {
   try {
-    parseSuite(data, "bad.json")
+    parseSuiteSync(data, "bad.json")
   } catch (e) {
     return (e as Error).message
   }

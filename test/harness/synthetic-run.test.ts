@@ -3,7 +3,7 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
-import { parseSuite } from "../../harness/suite/load-suite.js"
+import { parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { CorpusService } from "../../harness/runner/corpus-service.js"
 import { Engine } from "../../harness/runner/engine-service.js"
 import { Ledger } from "../../ledger/service.js"
@@ -22,7 +22,7 @@ describe("synthetic suite", () => {
       evaluation: { lengthMultiples: [1, 2], tasks: ["synthetic"], passkeyTrials: 2 }
     })
     const summary = await Effect.runPromise(
-      runSuite({ suite: parseSuite(suite, "tiny.json"), force: false, forceScale: false, checkpointRoot: join(dir, "ck") }).pipe(
+      runSuite({ suite: parseSuiteSync(suite, "tiny.json"), force: false, forceScale: false, checkpointRoot: join(dir, "ck") }).pipe(
         Effect.provide(Layer.mergeAll(Ledger.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
       )
     )
@@ -47,7 +47,7 @@ describe("synthetic suite", () => {
     const dir = scratch()
     const bad = tinySuite({ data: { corpus: "sotu", tokenizer: "gpt2", synthetic: ["copy"] } })
     const exit = await Effect.runPromiseExit(
-      runSuite({ suite: parseSuite(bad, "bad.json"), force: false, forceScale: false, checkpointRoot: join(dir, "ck") }).pipe(
+      runSuite({ suite: parseSuiteSync(bad, "bad.json"), force: false, forceScale: false, checkpointRoot: join(dir, "ck") }).pipe(
         Effect.provide(Layer.mergeAll(Ledger.layer(join(dir, "h.db")), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
       )
     )

@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
-import { parseSuite } from "../../harness/suite/load-suite.js"
+import { parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { CorpusService } from "../../harness/runner/corpus-service.js"
 import { Engine } from "../../harness/runner/engine-service.js"
 import { Ledger } from "../../ledger/service.js"
@@ -23,7 +23,7 @@ import { initEngine } from "../../models/engine/index.js"
 import { Trainer } from "../../models/train/index.js"
 import { scratch, tinySuite } from "./helpers.js"
 
-const suite = parseSuite(tinySuite({ name: "timing", embeddings: ["rope"] }), "timing.json")
+const suite = parseSuiteSync(tinySuite({ name: "timing", embeddings: ["rope"] }), "timing.json")
 const TOKENS = 6 * 2 * 16 // steps x batch x length of tinySuite
 
 const run = (ledger: string, checkpoints: string) =>

@@ -20,11 +20,12 @@
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import Database from "better-sqlite3"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { SeededRandom } from "../../embeddings/seeded-random.js"
 import { importCommand, verifyCommand } from "../../ledger/commands.js"
 import { LedgerStore } from "../../ledger/store.js"
-import { loadSuite, parseSuite } from "../../harness/suite/load-suite.js"
+import { loadSuiteSync, parseSuiteSync } from "../../harness/suite/load-suite.js"
 import { expandCells } from "../../harness/plan/expand.js"
 import { SuiteError } from "../../harness/errors.js"
 import { LIMITS, SUITE_NAME_PATTERN } from "../../suites/schema.js"
@@ -357,7 +358,7 @@ const mutateSuite = (rng: Rng, suite: Json): { data: Json; what: string } => {
 }
 
 /** What every accepted suite must satisfy: the bounds hold, and its plan is small enough to expand. */
-const assertWithinBounds = (suite: ReturnType<typeof parseSuite>, what: string): void => {
+const assertWithinBounds = (suite: ReturnType<typeof parseSuiteSync>, what: string): void => {
   const t = suite.training
   expect(SUITE_NAME_PATTERN.test(suite.name), what).toBe(true)
   expect(t.steps, what).toBeLessThanOrEqual(LIMITS.steps.maximum)
@@ -368,13 +369,13 @@ const assertWithinBounds = (suite: ReturnType<typeof parseSuite>, what: string):
   expect(new Set(suite.seeds).size, what).toBe(suite.seeds.length)
   expect(suite.seeds.every((s) => s <= LIMITS.seed.maximum), what).toBe(true)
   expect(suite.evaluation.maxWindows ?? 1, what).toBeLessThanOrEqual(LIMITS.maxWindows.maximum)
-  const cells = expandCells(suite)
+  const cells = Effect.runSync(expandCells(suite))
   expect(cells.length, what).toBeLessThanOrEqual(LIMITS.jobs.maximum)
 }
 
 describe("fuzz: a suite file mutated a few hundred times", () => {
   it(`${SUITE_MUTATIONS} seeded mutations of length-generalization: each decodes within bounds or is refused with paths`, () => {
-    const base = JSON.parse(readFileSync(loadSuite("length-generalization").path, "utf8")) as Json
+    const base = JSON.parse(readFileSync(loadSuiteSync("length-generalization").path, "utf8")) as Json
     const rng = SeededRandom.create(20261130, "suite-fuzz")
     let accepted = 0
     let refused = 0
@@ -383,7 +384,7 @@ describe("fuzz: a suite file mutated a few hundred times", () => {
       const { data, what } = mutateSuite(rng, base)
       const started = performance.now()
       try {
-        assertWithinBounds(parseSuite(data, "fuzzed.json"), what)
+        assertWithinBounds(parseSuiteSync(data, "fuzzed.json"), what)
         accepted++
       } catch (e) {
         if (!(e instanceof SuiteError)) throw new Error(`${what}: not a SuiteError: ${String(e)}`, { cause: e })

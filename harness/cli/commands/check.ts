@@ -7,7 +7,6 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { CHECK_FORMATS, checkCommand } from "../../../ledger/commands.js"
 import { loadSuite } from "../../suite/load-suite.js"
-import { UsageError } from "../../errors.js"
 import { emit } from "../command-result.js"
 import { ledgerFlag } from "../shared-flags.js"
 
@@ -32,7 +31,7 @@ export const checkCliCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       const suiteName = Option.getOrUndefined(f.suite)
-      const thresholds = suiteName === undefined ? undefined : (yield* Effect.try({ try: () => loadSuite(suiteName).suite, catch: (e) => e as UsageError })).thresholds
+      const thresholds = suiteName === undefined ? undefined : (yield* loadSuite(suiteName)).suite.thresholds
       const format = f.json ? "json" : f.format
       yield* emit(
         checkCommand({ ledger: f.ledger, baseline: f.baseline, candidate: f.candidate, alpha: f.alpha, all: f.all, format, ...(thresholds ? { thresholds } : {}) }),

@@ -28,13 +28,15 @@ const EXTENSIONS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "yarn-notemp", "
 const toExtension = (name: (typeof EXTENSIONS)[number]): Extension =>
   name === "yarn" ? { method: "yarn", temperature: true } : name === "yarn-notemp" ? { method: "yarn", temperature: false } : { method: name }
 
-const parseIntList = (flag: string, text: string): number[] => {
-  const xs = text.split(",").map((s) => Number(s.trim()))
-  if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) {
-    throw new UsageError({ message: `${flag} "${text}" is not a comma-separated list of positive integers (for example ${flag} 1,2,4)` })
-  }
-  return xs
-}
+/** Parses a flag's comma-separated positive integers (`--multiples 1,2,4`). */
+export const parseIntList = (flag: string, text: string): Effect.Effect<number[], UsageError> =>
+  Effect.suspend(() => {
+    const xs = text.split(",").map((s) => Number(s.trim()))
+    if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) {
+      return Effect.fail(new UsageError({ message: `${flag} "${text}" is not a comma-separated list of positive integers (for example ${flag} 1,2,4)` }))
+    }
+    return Effect.succeed(xs)
+  })
 
 export const evalCommand = Command.make(
   "eval",
@@ -52,7 +54,7 @@ export const evalCommand = Command.make(
       if (!existsSync(join(f.checkpoint, "manifest.json"))) {
         return yield* new UsageError({ message: `${f.checkpoint} is not a checkpoint directory (no manifest.json). Checkpoints are under .harness/checkpoints/<key>/ after \`harness run\`.` })
       }
-      const multiples = yield* Effect.try({ try: () => parseIntList("--multiples", f.multiples), catch: (e) => e as UsageError })
+      const multiples = yield* parseIntList("--multiples", f.multiples)
       const tasks = f.tasks.split(",").map((s) => s.trim())
       const badTask = tasks.find((t) => !(TASKS as ReadonlyArray<string>).includes(t))
       if (badTask) return yield* new UsageError({ message: `--tasks: unknown task "${badTask}". Valid: ${TASKS.join(", ")}` })

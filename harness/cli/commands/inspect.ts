@@ -7,40 +7,48 @@ import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { inspectEmbedding, renderInspection } from "../../../embeddings/inspect.js"
 import type { ExtensionSpec } from "../../../embeddings/interface.js"
-import { EXTENSION_METHODS } from "../../../embeddings/rotary-extensions.js"
+import { decodeParams, describeAllowed, paramSpecs } from "../../../embeddings/params.js"
+import { EXTENSION_METHODS, EXTENSION_PARAMS, type ExtensionMethod } from "../../../embeddings/rotary-extensions.js"
 import { UsageError } from "../../errors.js"
 import { initEngine } from "../../../models/engine/index.js"
 
-/** `--param k=v`: numbers and booleans are parsed, anything else stays a string (the registry checks types). */
-export const parseParam = (text: string): [string, number | boolean | string] => {
-  const i = text.indexOf("=")
-  if (i <= 0) throw new UsageError({ message: `--param "${text}" is not key=value (for example --param sigma=0.3)` })
-  const key = text.slice(0, i).trim()
-  const raw = text.slice(i + 1).trim()
-  const value = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
-  return [key, value]
-}
+/** `--param k=v`: numbers and booleans are parsed, anything else stays a string (the method's Schema checks types). */
+export const parseParam = (text: string): Effect.Effect<[string, number | boolean | string], UsageError> =>
+  Effect.suspend(() => {
+    const i = text.indexOf("=")
+    if (i <= 0) return Effect.fail(new UsageError({ message: `--param "${text}" is not key=value (for example --param sigma=0.3)` }))
+    const key = text.slice(0, i).trim()
+    const raw = text.slice(i + 1).trim()
+    const value = raw === "true" ? true : raw === "false" ? false : raw !== "" && Number.isFinite(Number(raw)) ? Number(raw) : raw
+    return Effect.succeed([key, value])
+  })
 
 /**
- * `--extension yarn --extension-param temperature=false`: the extension spec, its parameters checked by name
- * (yarn: temperature; llama3: factor, lowFreqFactor, highFreqFactor; the others take none).
+ * `--extension yarn --extension-param temperature=false`: the extension spec, its parameters decoded by the
+ * extension's Schema (EXTENSION_PARAMS: yarn takes temperature; llama3 factor, lowFreqFactor, highFreqFactor; the
+ * others none). Only the parameters given are set: the extension fills in the others.
  */
-export const parseExtension = (method: (typeof EXTENSION_METHODS)[number], params: ReadonlyArray<string>): ExtensionSpec => {
-  const allowed: Record<string, ReadonlyArray<string>> = { yarn: ["temperature"], llama3: ["factor", "lowFreqFactor", "highFreqFactor"] }
-  const entries = params.map(parseParam)
-  for (const [key, value] of entries) {
-    const valid = allowed[method] ?? []
-    if (!valid.includes(key)) {
-      throw new UsageError({
-        message: `--extension-param ${key}: extension "${method}" ${valid.length ? `takes ${valid.join(", ")}` : "takes no parameters"} (harness list --what extensions)`
-      })
+export const parseExtension = (method: ExtensionMethod, params: ReadonlyArray<string>): Effect.Effect<ExtensionSpec, UsageError> =>
+  Effect.gen(function* () {
+    const schema = EXTENSION_PARAMS[method]
+    const valid = paramSpecs(schema)
+    const entries = yield* Effect.forEach(params, parseParam)
+    for (const [key, value] of entries) {
+      const spec = valid.find((p) => p.name === key)
+      if (spec === undefined) {
+        return yield* new UsageError({
+          message: `--extension-param ${key}: extension "${method}" ${valid.length ? `takes ${valid.map((p) => p.name).join(", ")}` : "takes no parameters"} (harness list --what extensions)`
+        })
+      }
+      if (!decodeParams(schema, { [key]: value }).ok) {
+        return yield* new UsageError({ message: `--extension-param ${key}=${String(value)}: expected ${describeAllowed(spec)}` })
+      }
     }
-    if (key === "temperature" ? typeof value !== "boolean" : typeof value !== "number") {
-      throw new UsageError({ message: `--extension-param ${key}=${String(value)}: expected ${key === "temperature" ? "true or false" : "a number"}` })
-    }
-  }
-  return { method, ...Object.fromEntries(entries) } as ExtensionSpec
-}
+    const decoded = decodeParams(schema, Object.fromEntries(entries))
+    if (!decoded.ok) return yield* new UsageError({ message: `--extension-param: ${decoded.problems.map((p) => p.key).join(", ")} refused by extension "${method}"` })
+    const given = new Set(entries.map(([key]) => key))
+    return { method, ...Object.fromEntries(Object.entries(decoded.value).filter(([key]) => given.has(key))) } as ExtensionSpec
+  })
 
 export const inspectCommand = Command.make(
   "inspect",
@@ -71,8 +79,8 @@ export const inspectCommand = Command.make(
     Effect.gen(function* () {
       // the reference backend: exact float32 math for tables meant to be compared with other implementations
       yield* Effect.promise(() => initEngine({ backend: "cpu" }))
-      const params = Object.fromEntries(yield* Effect.try({ try: () => f.param.map(parseParam), catch: (e) => e as UsageError }))
-      const extension = yield* Effect.try({ try: () => parseExtension(f.extension, f.extensionParam), catch: (e) => e as UsageError })
+      const params = Object.fromEntries(yield* Effect.forEach(f.param, parseParam))
+      const extension = yield* parseExtension(f.extension, f.extensionParam)
       if (f.extension === "none" && (f.extensionParam.length > 0 || Option.isSome(f.evalLength))) {
         return yield* new UsageError({ message: "--eval-length and --extension-param apply to an extension: add --extension pi, ntk, dynamic-ntk, yarn or llama3" })
       }

@@ -15,7 +15,8 @@ import { reportFolder } from "../../report/output-paths.js"
 import { ledgerFlag } from "../shared-flags.js"
 
 /** Where the page goes by default: next to the suite's Markdown report, or reports/ledger.html for every suite. */
-export const defaultViewFile = (suite: string | undefined): string => (suite === undefined ? join("reports", "ledger.html") : join(reportFolder(suite, undefined), "index.html"))
+export const defaultViewFile = (suite: string | undefined): Effect.Effect<string, UsageError> =>
+  suite === undefined ? Effect.succeed(join("reports", "ledger.html")) : Effect.map(reportFolder(suite, undefined), (folder) => join(folder, "index.html"))
 
 /** Writes the page and says what it holds; fails with a usage error for a suite the ledger does not hold. */
 export const writeHtmlView = (ledger: string, suite: string | undefined, file: string): Effect.Effect<void, UsageError> =>
@@ -56,7 +57,7 @@ export const viewCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       const suite = Option.getOrUndefined(f.suite)
-      const out = Option.getOrUndefined(f.out) ?? (yield* Effect.try({ try: () => defaultViewFile(suite), catch: (e) => e as UsageError }))
+      const out = Option.getOrUndefined(f.out) ?? (yield* defaultViewFile(suite))
       yield* writeHtmlView(f.ledger, suite, out)
     })
 ).pipe(

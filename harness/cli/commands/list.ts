@@ -1,5 +1,5 @@
 /** `harness list`: what can go in a suite — suites, embeddings (with parameters), scales, backends. */
-import { Console } from "effect"
+import { Console, Effect } from "effect"
 import { Command, Flag } from "effect/cli"
 import { EMBEDDINGS, embeddingParamSpecs } from "../../../embeddings/registry.js"
 import { EXTENSION_CATALOGUE } from "../../../embeddings/rotary-extensions.js"
@@ -26,13 +26,14 @@ export const listText = (what: (typeof WHAT)[number]): string => {
       "SUITES\n" +
         renderTable(
           ["name", "description"],
-          listSuiteNames().map((n) => {
-            try {
-              return [n, loadSuite(n).suite.description.slice(0, 100)]
-            } catch (e) {
-              return [n, `(invalid: ${(e as Error).message.split("\n")[0]})`]
-            }
-          })
+          listSuiteNames().map((n) =>
+            Effect.runSync(
+              loadSuite(n).pipe(
+                Effect.map(({ suite }) => [n, suite.description.slice(0, 100)]),
+                Effect.catchTag("SuiteError", (e) => Effect.succeed([n, `(invalid: ${e.message.split("\n")[0]})`]))
+              )
+            )
+          )
         )
     )
   }

@@ -33,7 +33,7 @@ export const reportCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       if (f.html) {
-        const out = yield* Effect.try({ try: () => reportFolder(f.suite, Option.getOrUndefined(f.out)), catch: (e) => e as UsageError })
+        const out = yield* reportFolder(f.suite, Option.getOrUndefined(f.out))
         return yield* writeHtmlView(f.ledger, f.suite, join(out, "index.html"))
       }
       const store = yield* Effect.try({ try: () => LedgerStore.open(f.ledger, { readonly: true }), catch: (e) => new UsageError({ message: (e as Error).message }) })
@@ -44,8 +44,8 @@ export const reportCommand = Command.make(
           return yield* new UsageError({ message: `the ledger ${f.ledger} holds no jobs of suite "${f.suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${f.suite}\` first.` })
         }
         const rendered = renderReport(input)
-        const out = yield* Effect.try({ try: () => reportFolder(f.suite, Option.getOrUndefined(f.out)), catch: (e) => e as UsageError })
-        const targets = yield* Effect.try({ try: () => rendered.files.map((file) => fileInside(out, file.name)), catch: (e) => e as UsageError })
+        const out = yield* reportFolder(f.suite, Option.getOrUndefined(f.out))
+        const targets = yield* Effect.forEach(rendered.files, (file) => fileInside(out, file.name))
         mkdirSync(out, { recursive: true })
         writeFileSync(join(out, "README.md"), rendered.markdown)
         rendered.files.forEach((file, i) => writeFileSync(targets[i]!, file.content))

@@ -16,23 +16,27 @@ import { UsageError } from "../../errors.js"
 import type { Job, JobConfig } from "../../plan/job.js"
 import { CorpusService } from "../../runner/corpus-service.js"
 import { Engine } from "../../runner/engine-service.js"
-import { Ledger } from "../../../ledger/service.js"
+import type { LedgerError } from "../../../ledger/errors.js"
+import { attempt, Ledger } from "../../../ledger/service.js"
+import type { JobRow } from "../../../ledger/types.js"
 import { beginSuiteRun, findDone } from "../../runner/job-records.js"
 import { Progress } from "../../runner/progress.js"
 import { REPRODUCE_TOLERANCE, runJob } from "../../runner/run-job.js"
 import { ledgerFlag } from "../shared-flags.js"
 import { codeVersion, gitFacts } from "../../provenance/code-version.js"
 
-const findJob = (store: LedgerStore, ref: string) => {
-  const byId = store.job(ref)
-  if (byId) return byId
-  const matches = store.jobs({ status: "done" }).filter((j) => j.key.startsWith(ref) || j.id.startsWith(ref))
-  const keys = new Set(matches.map((j) => j.key))
-  if (keys.size > 1) throw new UsageError({ message: `"${ref}" matches ${keys.size} different jobs; give more characters of the key` })
-  const found = matches.at(-1)
-  if (!found) throw new UsageError({ message: `no done job with id or key starting "${ref}" in ${store.file}; \`harness ledger export --format csv\` lists them` })
-  return found
-}
+/** The job `ref` names in the ledger: its id, or a unique prefix of a done job's key or id. */
+export const findJob = (store: LedgerStore, ref: string): Effect.Effect<JobRow, UsageError | LedgerError> =>
+  Effect.gen(function* () {
+    const byId = yield* attempt(() => store.job(ref))
+    if (byId) return byId
+    const matches = yield* attempt(() => store.jobs({ status: "done" }).filter((j) => j.key.startsWith(ref) || j.id.startsWith(ref)))
+    const keys = new Set(matches.map((j) => j.key))
+    if (keys.size > 1) return yield* new UsageError({ message: `"${ref}" matches ${keys.size} different jobs; give more characters of the key` })
+    const found = matches.at(-1)
+    if (!found) return yield* new UsageError({ message: `no done job with id or key starting "${ref}" in ${store.file}; \`harness ledger export --format csv\` lists them` })
+    return found
+  })
 
 export const reproduceCommand = Command.make(
   "reproduce",
@@ -44,10 +48,10 @@ export const reproduceCommand = Command.make(
   },
   (f) =>
     Effect.gen(function* () {
-      const store = yield* Effect.try({ try: () => LedgerStore.open(f.ledger), catch: (e) => new UsageError({ message: (e as Error).message }) })
+      const store = yield* attempt(() => LedgerStore.open(f.ledger))
       const scratch = mkdtempSync(join(tmpdir(), "fope-reproduce-"))
       try {
-        const recorded = yield* Effect.try({ try: () => findJob(store, f.job), catch: (e) => e as UsageError })
+        const recorded = yield* findJob(store, f.job)
         if (recorded.status !== "done") return yield* new UsageError({ message: `job ${recorded.id} is ${recorded.status}, not done: only finished jobs can be reproduced` })
         const run = store.run(recorded.runId)
         const env = (run?.environment ?? {}) as { engine?: { backend?: string; threads?: number; kernelOverrides?: ReadonlyArray<string>; native?: unknown } }

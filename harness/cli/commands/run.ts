@@ -17,13 +17,15 @@ import { UsageError } from "../../errors.js"
 import { ledgerFlag, checkpointsFlag } from "../shared-flags.js"
 import { runBenchmarkSuite } from "../../bench/benchmark-suite.js"
 
-export const parseSeeds = (text: string): number[] => {
-  const seeds = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number)
-  if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-    throw new UsageError({ message: `--seeds "${text}" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)` })
-  }
-  return seeds
-}
+/** Parses `--seeds 0,1,2`. */
+export const parseSeeds = (text: string): Effect.Effect<number[], UsageError> =>
+  Effect.suspend(() => {
+    const seeds = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number)
+    if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
+      return Effect.fail(new UsageError({ message: `--seeds "${text}" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)` }))
+    }
+    return Effect.succeed(seeds)
+  })
 
 export const runCommand = Command.make(
   "run",
@@ -54,11 +56,11 @@ export const runCommand = Command.make(
   },
   (flags) =>
     Effect.gen(function* () {
-      const { suite, path } = yield* Effect.try({ try: () => loadSuite(flags.suite), catch: (e) => e as UsageError })
+      const { suite, path } = yield* loadSuite(flags.suite)
       const seedsText = Option.getOrUndefined(flags.seeds)
       const shardText = Option.getOrUndefined(flags.shard)
-      const seeds = seedsText === undefined ? undefined : yield* Effect.try({ try: () => parseSeeds(seedsText), catch: (e) => e as UsageError })
-      const shard = shardText === undefined ? undefined : yield* Effect.try({ try: () => parseShard(shardText), catch: (e) => e as UsageError })
+      const seeds = seedsText === undefined ? undefined : yield* parseSeeds(seedsText)
+      const shard = shardText === undefined ? undefined : yield* parseShard(shardText)
       if (flags.jobs < 1) return yield* new UsageError({ message: `--jobs ${flags.jobs}: give at least 1` })
       const backend = Option.getOrElse(flags.backend, () => suite.backend ?? "auto")
       const threads = Option.getOrUndefined(flags.threads)
