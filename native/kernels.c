@@ -43,8 +43,10 @@ static napi_value fail(napi_env env, const char* message) {
   return NULL;
 }
 
-/* Elements per call below which the kernels stay on the calling thread (a parallel region costs a few us). */
-#define PARALLEL_MIN (1 << 17)
+/* Elements per call below which the kernels stay on the calling thread: the pool's threads sleep between regions
+ * (OMP_WAIT_POLICY=PASSIVE, native-gemm.ts), and waking one costs more than a memory-bound pass over a [1024, 128]
+ * tensor takes; the attention-sized tensors ([8, 4, 128, 128], 2^19 elements) and larger split. */
+#define PARALLEL_MIN (1 << 19)
 
 static int threads_for(size_t work) {
   if (work < PARALLEL_MIN) return 1;
