@@ -7,7 +7,7 @@ import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { join, dirname } from "node:path"
 import { Console, Effect, Layer, Option } from "effect"
-import { Ledger } from "../../ledger/service.js"
+import { attempt, Ledger } from "../../ledger/service.js"
 import { LedgerStore } from "../../ledger/store.js"
 import type { Suite } from "../../suites/schema.js"
 import { CorpusService } from "./corpus-service.js"
@@ -41,7 +41,7 @@ export const runInParallel = (options: { suite: Suite; suitePath: string; jobs: 
     if (Option.isSome(f.seeds)) common.push("--seeds", f.seeds.value)
     // create and migrate the ledger once, here, before the workers start: N processes opening a file that does not
     // exist yet would race to create its schema (one of them failing), where opening an existing ledger is safe
-    yield* Effect.try({ try: () => LedgerStore.open(f.ledger).close(), catch: (e) => new UsageError({ message: (e as Error).message }) })
+    yield* attempt(() => LedgerStore.open(f.ledger).close())
     yield* Console.log(`starting ${options.jobs} worker processes, one shard each, all writing ${f.ledger}`)
     const codes = yield* Effect.promise(() =>
       Promise.all(

@@ -7,6 +7,8 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { Console, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
+import type { LedgerError } from "../../../ledger/errors.js"
+import { attempt } from "../../../ledger/service.js"
 import { LedgerStore } from "../../../ledger/store.js"
 import { UsageError } from "../../errors.js"
 import { ledgerSuites, loadView } from "../../report/html/load-view.js"
@@ -19,9 +21,9 @@ export const defaultViewFile = (suite: string | undefined): Effect.Effect<string
   suite === undefined ? Effect.succeed(join("reports", "ledger.html")) : Effect.map(reportFolder(suite, undefined), (folder) => join(folder, "index.html"))
 
 /** Writes the page and says what it holds; fails with a usage error for a suite the ledger does not hold. */
-export const writeHtmlView = (ledger: string, suite: string | undefined, file: string): Effect.Effect<void, UsageError> =>
+export const writeHtmlView = (ledger: string, suite: string | undefined, file: string): Effect.Effect<void, UsageError | LedgerError> =>
   Effect.gen(function* () {
-    const store = yield* Effect.try({ try: () => LedgerStore.open(ledger, { readonly: true }), catch: (e) => new UsageError({ message: (e as Error).message }) })
+    const store = yield* attempt(() => LedgerStore.open(ledger, { readonly: true }))
     try {
       if (suite !== undefined && store.jobs({ suite }).length === 0) {
         const suites = ledgerSuites(store)

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { Console, Effect, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { attempt } from "../../../ledger/service.js"
 import { LedgerStore } from "../../../ledger/store.js"
 import { renderReport } from "../../report/render.js"
 import { reportInputFromLedger, suiteDescription } from "../../report/ledger-input.js"
@@ -36,7 +37,7 @@ export const reportCommand = Command.make(
         const out = yield* reportFolder(f.suite, Option.getOrUndefined(f.out))
         return yield* writeHtmlView(f.ledger, f.suite, join(out, "index.html"))
       }
-      const store = yield* Effect.try({ try: () => LedgerStore.open(f.ledger, { readonly: true }), catch: (e) => new UsageError({ message: (e as Error).message }) })
+      const store = yield* attempt(() => LedgerStore.open(f.ledger, { readonly: true }))
       try {
         const input = reportInputFromLedger(store, f.suite, suiteDescription(f.suite), new Date().toISOString())
         if (input.jobs.length === 0) {
