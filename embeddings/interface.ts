@@ -20,6 +20,7 @@
  */
 import type * as tf from "@tensorflow/tfjs-core"
 import type { Schema } from "effect"
+import type { Llama3Params, YarnParams } from "./rotary-extensions.js"
 
 /** "attention": acts inside attention through inputBias / normalise (FoX, stick-breaking), possibly with a rotation */
 export type EmbeddingFamily = "none" | "input" | "rotary" | "bias" | "attention"
@@ -47,9 +48,10 @@ export type ExtensionSpec =
   | { readonly method: "pi" }
   | { readonly method: "ntk" }
   | { readonly method: "dynamic-ntk" }
-  | { readonly method: "yarn"; readonly temperature?: boolean }
-  /** Llama 3 rope scaling; factor defaults to s = L'/L, the frequency factors to Llama 3.1's 1 and 4 */
-  | { readonly method: "llama3"; readonly factor?: number; readonly lowFreqFactor?: number; readonly highFreqFactor?: number }
+  /** its parameters are YarnParams' (rotary-extensions.ts), each optional: absent is the default */
+  | ({ readonly method: "yarn" } & Partial<YarnParams>)
+  /** Llama 3 rope scaling (Llama3Params); factor defaults to s = L'/L, the frequency factors to Llama 3.1's 1 and 4 */
+  | ({ readonly method: "llama3" } & Partial<Llama3Params>)
 
 /** What a method says about its frequency content, for `harness inspect` and the spectrum analysis. */
 export interface SpectrumDescription {

@@ -132,10 +132,12 @@ export const decodeParams = <F extends Schema.Struct.Fields>(
   raw: Readonly<Record<string, unknown>>,
   ignore: ReadonlyArray<string> = []
 ): { readonly ok: true; readonly value: Schema.Struct<F>["Type"] } | { readonly ok: false; readonly problems: ReadonlyArray<ParamProblem> } => {
-  const specs = paramSpecs(schema as unknown as ParamsSchema)
+  const specs = paramSpecs(schema)
   const unknown = Object.keys(raw).filter((k) => !Object.prototype.hasOwnProperty.call(schema.fields, k) && !ignore.includes(k))
   const known = Object.fromEntries(Object.entries(raw).filter(([k]) => Object.prototype.hasOwnProperty.call(schema.fields, k)))
-  const exit = Schema.decodeUnknownExit(schema as unknown as Schema.Codec<Schema.Struct<F>["Type"], unknown>)(known, { errors: "all" })
+  // the fields built above decode without services; a generic F cannot say so
+  const decoder = schema as unknown as Schema.Decoder<Schema.Struct<F>["Type"]>
+  const exit = Schema.decodeUnknownExit(decoder)(known, { errors: "all" })
   const bad = new Set<string>()
   if (Exit.isFailure(exit)) {
     const error = Cause.squash(exit.cause) as { readonly issue?: SchemaIssue.Issue }
