@@ -22,7 +22,9 @@
  * of the largest CPU scale (models/scales.ts).
  */
 import * as tf from "@tensorflow/tfjs"
+import { Schema } from "effect"
 import { Bench } from "tinybench"
+import { FireParams } from "../../embeddings/fire.js"
 import type { PositionEmbedding } from "../../embeddings/interface.js"
 import { createEmbedding, listEmbeddings } from "../../embeddings/registry.js"
 import { SeededRandom } from "../../embeddings/seeded-random.js"
@@ -111,7 +113,7 @@ const seeded = (shape: number[], seed: number, purpose: string): tf.Tensor => {
 const estimatedElements = (e: PositionEmbedding, T: number, H: number, hd: number): number => {
   if (e.family === "attention") return T * T * 12 * H
   if (e.family === "bias") {
-    const width = e.name === "fire" ? Number(e.params["width"] ?? 32) : 0
+    const width = e.name === "fire" ? Schema.decodeUnknownSync(FireParams)(e.params).width : 0
     return T * T * (6 * H + 3 * width)
   }
   return 8 * H * T * hd
