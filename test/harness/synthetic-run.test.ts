@@ -9,6 +9,7 @@ import { Engine } from "../../harness/runner/engine-service.js"
 import { Ledger } from "../../ledger/service.js"
 import { Progress } from "../../harness/runner/progress.js"
 import { runSuite } from "../../harness/runner/run-suite.js"
+import { formatNumber } from "../../harness/table.js"
 import { scratch, tinySuite } from "./helpers.js"
 
 describe("synthetic suite", () => {
@@ -27,8 +28,15 @@ describe("synthetic suite", () => {
       )
     )
     expect(summary.done).toBe(2)
+    // no perplexity in a synthetic suite: the closing table shows the mean accuracy over its tasks by length
+    expect(summary.table).toMatch(/acc@32 +acc@64 \(2x\)/)
+    expect(summary.table).toContain("mean over 2 synthetic task(s): flip-flop, copy")
     const store = LedgerStore.open(ledger)
     try {
+      const fox = store.jobs({ status: "done" }).find((j) => j.name.includes("/fox/"))!
+      const at32 = (task: string) => store.metrics(fox.id).find((m) => m.name === `accuracy.${task}` && m.length === 32)!.value
+      const foxRow = summary.table.split("\n").find((line) => line.startsWith("fox "))!
+      expect(foxRow.split(/ {2,}/)[3]).toBe(formatNumber((at32("flip-flop") + at32("copy")) / 2))
       for (const job of store.jobs({ status: "done" })) {
         const metrics = store.metrics(job.id).filter((m) => /^(accuracy|exact)\./.test(m.name))
         const names = [...new Set(metrics.map((m) => m.name))].sort()
