@@ -13,12 +13,14 @@ import { passkeySection } from "./sections/passkey.js"
 import { perplexitySection } from "./sections/perplexity.js"
 import { provenanceSection } from "./sections/provenance.js"
 import { spectrumSection } from "./sections/spectrum.js"
+import { syntheticSection } from "./sections/synthetic.js"
 import { trainingSection } from "./sections/training.js"
 
 const SECTIONS: ReadonlyArray<(ctx: ReportContext) => Section> = [
   perplexitySection,
   lossByPositionSection,
   passkeySection,
+  syntheticSection,
   extensionsSection,
   trainingSection,
   spectrumSection,
