@@ -51,7 +51,8 @@ export const diagnose = async (): Promise<DoctorReport> => {
     wasm = { error: firstLine(e) }
   }
   const nativeGemm = loadNativeGemm()
-  const products = nativeGemm.ok ? `matrix products on ${describeNativeGemm(nativeGemm.info)}` : `matrix products on the WebAssembly GEMM (native kernels: ${nativeGemm.reason})`
+  const cKernels = nativeGemm.ok && nativeGemm.info.kernels !== undefined ? `, elementwise ops, sums, softmax and copies in C (${nativeGemm.info.kernels.compiler}, ${nativeGemm.info.kernels.isa})` : ""
+  const products = nativeGemm.ok ? `matrix products on ${describeNativeGemm(nativeGemm.info)}${cKernels}` : `matrix products on the WebAssembly GEMM (native kernels: ${nativeGemm.reason})`
   const backends: BackendFinding[] = [
     {
       backend: "tensorflow",
