@@ -6,6 +6,9 @@
  *
  * Threads: oneDNN here runs on OpenMP (Debian's build); the engine sizes that pool with setThreads. A table of
  * several products runs them one after another, each on the whole pool, in table order.
+ *
+ * Signals: held off while oneDNN runs (signals.h): its kernels move the stack pointer onto the heap, where a
+ * signal's frame would be written.
  */
 #include <node_api.h>
 #include <omp.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 
 #include "kernels.h"
+#include "signals.h"
 
 /* One product in the table: 11 uint32 fields (a 4 GiB heap's byte offsets fit). Offsets are in bytes from the
  * start of the view; transposes are 0 or 1. */
@@ -80,6 +84,9 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
         (uint64_t)f[F_C] + span(M, N, f[F_LDC]) > heap_bytes)
       return fail(env, "dnnl_gemm.gemm: a product reaches past the end of the heap");
   }
+  /* signals held off while oneDNN runs: its kernels move the stack pointer onto the heap (signals.h) */
+  sigset_t old_mask;
+  signals_hold(&old_mask);
   for (uint32_t p = 0; p < count; p++) {
     const uint32_t* f = table + (size_t)p * FIELDS;
     if (f[F_M] == 0 || f[F_N] == 0) continue;
@@ -88,11 +95,13 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
                                  (const float*)(heap + f[F_A]), (dnnl_dim_t)f[F_LDA], (const float*)(heap + f[F_B]), (dnnl_dim_t)f[F_LDB], 0.0f,
                                  (float*)(heap + f[F_C]), (dnnl_dim_t)f[F_LDC]);
     if (s != dnnl_success) {
+      signals_release(&old_mask);
       char message[128];
       snprintf(message, sizeof message, "dnnl_gemm.gemm: dnnl_sgemm failed with status %d", (int)s);
       return fail(env, message);
     }
   }
+  signals_release(&old_mask);
   return NULL;
 }
 

@@ -18,11 +18,14 @@
  *   - Transpose, UnsortedSegmentSum: copies, and additions in index order as the JS kernel;
  *   - AdamW: the operations of wasm-adamw.ts in its order.
  * Threads: OpenMP (the pool dnnl-gemm.c sizes with setThreads), only above a size where a split pays; every output
- * element is computed whole by one thread, so the thread count never changes a bit.
+ * element is computed whole by one thread, so the thread count never changes a bit. Each parallel region runs with
+ * the asynchronous signals held off (signals.h), so that the pool's threads, whichever call creates them, inherit
+ * a mask without them and no signal lands on a thread inside oneDNN's kernels.
  *
  * Every offset and extent is checked against the heap view's length before anything is read or written.
  */
 #include "kernels.h"
+#include "signals.h"
 
 #include <math.h>
 #include <omp.h>
@@ -293,6 +296,8 @@ static napi_value binary(napi_env env, napi_callback_info info) {
   if (threads <= 1 || rows < 2) {
     if (threads > 1 && rows == 1) {
       /* one long row: split it */
+      sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+      signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
       {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -300,16 +305,20 @@ static napi_value binary(napi_env env, napi_callback_info info) {
         uint64_t s = (uint64_t)t * chunk, e = s + chunk > len ? len : s + chunk;
         if (s < e) fn(out + s, la ? a + s : a, lb ? b + s : b, e - s);
       }
+      signals_release(&old_mask);
     } else {
       run_binary(&g, fn, out, a, b, 0, rows);
     }
   } else {
+    sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+    signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
     {
       int t = omp_get_thread_num(), nt = omp_get_num_threads();
       uint64_t s = rows * t / nt, e = rows * (t + 1) / nt;
       run_binary(&g, fn, out, a, b, s, e);
     }
+    signals_release(&old_mask);
   }
   return NULL;
 }
@@ -348,6 +357,8 @@ static napi_value unary(napi_env env, napi_callback_info info) {
     unary_rows(op, out, x, count, (float)alpha);
     return NULL;
   }
+  sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+  signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -355,6 +366,7 @@ static napi_value unary(napi_env env, napi_callback_info info) {
     uint64_t s = (uint64_t)t * chunk, e = s + chunk > count ? count : s + chunk;
     if (s < e) unary_rows(op, out + s, x + s, e - s, (float)alpha);
   }
+  signals_release(&old_mask);
   return NULL;
 }
 
@@ -434,12 +446,15 @@ static napi_value reduce(napi_env env, napi_callback_info info) {
   if (inner == 1) {
     if (threads <= 1 || outer < 16) reduce_rows(op, out, x, 0, outer, size);
     else {
+      sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+      signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
       {
         int t = omp_get_thread_num(), nt = omp_get_num_threads();
         uint64_t s = (outer * t / nt) & ~(uint64_t)7, e = t == nt - 1 ? outer : (outer * (t + 1) / nt) & ~(uint64_t)7;
         reduce_rows(op, out, x, s, e, size);
       }
+      signals_release(&old_mask);
     }
     return NULL;
   }
@@ -447,6 +462,8 @@ static napi_value reduce(napi_env env, napi_callback_info info) {
     for (uint64_t o = 0; o < outer; o++) reduce_block(op, out + o * inner, x + o * size * inner, size, inner, 0, inner);
     return NULL;
   }
+  sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+  signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
@@ -459,6 +476,7 @@ static napi_value reduce(napi_env env, napi_callback_info info) {
       for (uint64_t o = 0; o < outer && s < e; o++) reduce_block(op, out + o * inner, x + o * size * inner, size, inner, s, e);
     }
   }
+  signals_release(&old_mask);
   return NULL;
 }
 
@@ -547,11 +565,14 @@ static napi_value softmax(napi_env env, napi_callback_info info) {
     softmax_rows(out, x, 0, rows, cols);
     return NULL;
   }
+  sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+  signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
   {
     int t = omp_get_thread_num(), nt = omp_get_num_threads();
     softmax_rows(out, x, rows * t / nt, rows * (t + 1) / nt, cols);
   }
+  signals_release(&old_mask);
   return NULL;
 }
 
@@ -623,11 +644,14 @@ static napi_value transpose(napi_env env, napi_callback_info info) {
   const int threads = threads_for(total);
   if (threads <= 1 || rows < 2) transpose_range(out, x, r, on, xs, 0, rows);
   else {
+    sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+    signals_hold(&old_mask);
 #pragma omp parallel num_threads(threads)
     {
       int t = omp_get_thread_num(), nt = omp_get_num_threads();
       transpose_range(out, x, r, on, xs, rows * t / nt, rows * (t + 1) / nt);
     }
+    signals_release(&old_mask);
   }
   return NULL;
 }
