@@ -35,7 +35,7 @@ for (let waited = 0; stale() && waited < 120_000; ) {
   } catch {
     // a lock older than two minutes was left by a killed build
     if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 120_000) rmSync(lock, { recursive: true, force: true })
-    else (sleep(200), (waited += 200))
+    else sleep(200), (waited += 200)
     continue
   }
   try {
@@ -48,9 +48,15 @@ for (let waited = 0; stale() && waited < 120_000; ) {
 for (let waited = 0; existsSync(lock) && waited < 120_000; waited += 200) sleep(200)
 
 function build() {
-  process.stderr.write(existsSync(main) ? "fope-harness: sources changed since the last build; rebuilding (npm run build)...\n" : "fope-harness: building (npm run build)...\n")
+  process.stderr.write(
+    existsSync(main)
+      ? "fope-harness: sources changed since the last build; rebuilding (npm run build)...\n"
+      : "fope-harness: building (npm run build)...\n"
+  )
   try {
-    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" })
+    execFileSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.build.json")], {
+      stdio: "inherit"
+    })
   } catch {
     // tsc still emits JavaScript when it reports type errors; refuse only when nothing runnable came out
     if (!existsSync(main)) {

@@ -15,7 +15,9 @@ const powerOfTwoSlopes = (n: number): number[] => Array.from({ length: n }, (_, 
 export const alibiSlopes = (H: number): number[] => {
   const P = Math.pow(2, Math.floor(Math.log2(H)))
   if (P === H) return powerOfTwoSlopes(H)
-  const extra = powerOfTwoSlopes(2 * P).filter((_, i) => i % 2 === 0).slice(0, H - P)
+  const extra = powerOfTwoSlopes(2 * P)
+    .filter((_, i) => i % 2 === 0)
+    .slice(0, H - P)
   return [...powerOfTwoSlopes(P), ...extra]
 }
 

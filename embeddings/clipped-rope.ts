@@ -35,7 +35,12 @@ export const copeMask = (pairs: number, n: number, hard: boolean): Float64Array 
 /** CoPE's (clipped RoPE's) parameters. */
 export const CopeParams = Schema.Struct({
   base: baseParam(),
-  fraction: numberParam({ default: COPE_DEFAULT_FRACTION, min: 0, max: 1, doc: "share of RoPE's pairs clipped (the lowest ones), n = round(fraction * d/2); released code: 20 of 64" }),
+  fraction: numberParam({
+    default: COPE_DEFAULT_FRACTION,
+    min: 0,
+    max: 1,
+    doc: "share of RoPE's pairs clipped (the lowest ones), n = round(fraction * d/2); released code: 20 of 64"
+  }),
   hard: booleanParam({ default: false, doc: "HardClip: set the n lowest frequencies to zero instead of fading them" })
 })
 export type CopeParams = typeof CopeParams.Type

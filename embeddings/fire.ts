@@ -39,7 +39,8 @@ export const firePositions = (T: number): { rel: tf.Tensor2D; query: tf.Tensor2D
  */
 export const FIRE_HIDDEN_BUDGET = 2 ** 24
 
-export const fireBlockRows = (T: number, width: number, budget = FIRE_HIDDEN_BUDGET): number => Math.max(1, Math.min(T, Math.floor(budget / (T * width))))
+export const fireBlockRows = (T: number, width: number, budget = FIRE_HIDDEN_BUDGET): number =>
+  Math.max(1, Math.min(T, Math.floor(budget / (T * width))))
 
 /** The bias [H, T, T] of one layer, computed `blockRows` query rows at a time. */
 export const fireBias = (
@@ -111,8 +112,15 @@ export const fire: EmbeddingModule<typeof FireParams.fields> = {
       shape,
       scoreBias: (T, layer) => {
         const p = layers[layer]
-        if (p === undefined) throw new EmbeddingError(`fire: layer ${layer} out of range; the embedding was built for ${shape.layers} layers`)
-        return fireBias(p, positions.get(`T${T}`, () => firePositions(T)), T, L, fireBlockRows(T, width))
+        if (p === undefined)
+          throw new EmbeddingError(`fire: layer ${layer} out of range; the embedding was built for ${shape.layers} layers`)
+        return fireBias(
+          p,
+          positions.get(`T${T}`, () => firePositions(T)),
+          T,
+          L,
+          fireBlockRows(T, width)
+        )
       },
       variables,
       caches: [positions]

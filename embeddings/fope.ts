@@ -26,10 +26,24 @@ import { namedStats } from "./tensor-stats.js"
 
 /** FoPE's parameters, with the released code's defaults. */
 export const FopeParams = Schema.Struct({
-  sigma: numberParam({ default: 0.3, min: 0, max: 10, doc: "gain of the coefficient noise (xavier_normal_ gain; paper: 0.3 at 60M, 0.4 at 180M, 0.6 at 1.2B; 0 = without FS)" }),
-  fourierDim: integerParam({ default: 0, min: 0, max: 65536, doc: "size F of the frequency grid b^(-2k/F); 0 = the head dim; an even F > d makes the grid denser" }),
+  sigma: numberParam({
+    default: 0.3,
+    min: 0,
+    max: 10,
+    doc: "gain of the coefficient noise (xavier_normal_ gain; paper: 0.3 at 60M, 0.4 at 180M, 0.6 at 1.2B; 0 = without FS)"
+  }),
+  fourierDim: integerParam({
+    default: 0,
+    min: 0,
+    max: 65536,
+    doc: "size F of the frequency grid b^(-2k/F); 0 = the head dim; an even F > d makes the grid denser"
+  }),
   clip: booleanParam({ default: true, doc: "floor clipping: drop frequencies < 2*pi/L (false = ablation without CF)" }),
-  padSin: choiceParam({ default: 1, choices: [1, 0], doc: "S value of the padded pairs: 1 (released code, zero frequency) or 0 (some inference engines)" }),
+  padSin: choiceParam({
+    default: 1,
+    choices: [1, 0],
+    doc: "S value of the padded pairs: 1 (released code, zero frequency) or 0 (some inference engines)"
+  }),
   learnable: booleanParam({ default: false, doc: "train the coefficients (default fixed: saved and hashed, no gradient)" }),
   normalize: booleanParam({ default: false, doc: "divide the coefficients by their column sums over K (the paper's pseudo-code)" }),
   base: baseParam()
@@ -49,7 +63,11 @@ export interface FopePlan {
   readonly dOut: number
 }
 
-export const fopePlan = (params: Pick<FopeParams, "fourierDim" | "base" | "clip">, shape: EmbeddingShape, length = shape.trainLength): FopePlan => {
+export const fopePlan = (
+  params: Pick<FopeParams, "fourierDim" | "base" | "clip">,
+  shape: EmbeddingShape,
+  length = shape.trainLength
+): FopePlan => {
   const requested = params.fourierDim
   const fourierDim = requested === 0 ? shape.headDim : requested
   if (fourierDim % 2 !== 0 || fourierDim < shape.headDim) {
@@ -184,7 +202,7 @@ const fopeEmbedding = (state: FopeState, extension: ExtensionSpec, evalLength: n
     owner,
     describeSpectrum: () => {
       const stepOfTrained = fopeStep(plan.K, plan.dOut)
-      const pairFrequencies = Array.from({ length: shape.headDim / 2 }, (_, i) => (i < plan.dOut ? w[i * stepOfTrained] ?? 0 : 0))
+      const pairFrequencies = Array.from({ length: shape.headDim / 2 }, (_, i) => (i < plan.dOut ? (w[i * stepOfTrained] ?? 0) : 0))
       const named: Array<readonly [string, tf.Tensor]> = [
         ...Object.entries(state.fixed),
         ...state.trainable.map((v, i) => [state.trainableNames[i]!, v] as const)

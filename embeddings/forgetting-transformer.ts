@@ -71,8 +71,14 @@ export const forgettingTransformer: EmbeddingModule<typeof FoxParams.fields> = {
       const rng = SeededRandom.create(seed, `fox/layer${l}`)
       const bound = 1 / Math.sqrt(d)
       const gate: ForgetGate = {
-        w: variableFrom(rng.fill(d * H, (r) => r.uniformIn(-bound, bound)), [d, H]),
-        b: variableFrom(rng.fill(H, (r) => r.uniformIn(-bound, bound)), [H])
+        w: variableFrom(
+          rng.fill(d * H, (r) => r.uniformIn(-bound, bound)),
+          [d, H]
+        ),
+        b: variableFrom(
+          rng.fill(H, (r) => r.uniformIn(-bound, bound)),
+          [H]
+        )
       }
       gates.push(gate)
       variables.push([`layer${l}/fgate.w`, gate.w], [`layer${l}/fgate.b`, gate.b])
@@ -88,7 +94,8 @@ export const forgettingTransformer: EmbeddingModule<typeof FoxParams.fields> = {
       ...(rotary?.queryKey ? { queryKey: rotary.queryKey } : {}),
       inputBias: (h, layer) => {
         const gate = gates[layer]
-        if (gate === undefined) throw new EmbeddingError(`fox: layer ${layer} out of range; the embedding was built for ${shape.layers} layers`)
+        if (gate === undefined)
+          throw new EmbeddingError(`fox: layer ${layer} out of range; the embedding was built for ${shape.layers} layers`)
         const c = cumulativeLogForget(h, gate) // [B, H, T]
         return (start, end) => forgetBiasBlock(c, start, end)
       },
@@ -98,4 +105,3 @@ export const forgettingTransformer: EmbeddingModule<typeof FoxParams.fields> = {
     })
   }
 }
-

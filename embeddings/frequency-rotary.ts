@@ -24,7 +24,9 @@ export interface FrequencyRotarySpec {
 
 export const assertRotaryShape = (name: string, shape: EmbeddingShape): void => {
   if (!Number.isInteger(shape.headDim) || shape.headDim < 2 || shape.headDim % 2 !== 0) {
-    throw new EmbeddingError(`${name} rotates pairs of channels and needs an even headDim >= 2, got ${shape.headDim}: choose an even head width`)
+    throw new EmbeddingError(
+      `${name} rotates pairs of channels and needs an even headDim >= 2, got ${shape.headDim}: choose an even head width`
+    )
   }
 }
 

@@ -47,7 +47,13 @@ export interface Inspection {
   readonly name: string
   readonly family: string
   readonly params: Readonly<Record<string, unknown>>
-  readonly shape: { readonly dModel: number; readonly heads: number; readonly headDim: number; readonly layers: number; readonly trainLength: number }
+  readonly shape: {
+    readonly dModel: number
+    readonly heads: number
+    readonly headDim: number
+    readonly layers: number
+    readonly trainLength: number
+  }
   readonly seed: number
   readonly length: number
   readonly extension: ExtensionSpec
@@ -84,11 +90,7 @@ const namedArray = (t: tf.Tensor): NamedArray => {
  * the head and zeros in the second gives `x' = x*C + rot(x)*S = [C[:d/2], S[d/2:]]` (rot(x) = [0, 1]), and the
  * tables repeat their d/2 pair values twice. Returns q's and k's tables [H][T][d/2].
  */
-export const probeRotaryTables = (
-  embedding: PositionEmbedding,
-  T: number,
-  layer: number
-): { q: RotaryTableDump; k: RotaryTableDump } => {
+export const probeRotaryTables = (embedding: PositionEmbedding, T: number, layer: number): { q: RotaryTableDump; k: RotaryTableDump } => {
   const { heads: H, headDim: d } = embedding.shape
   const half = d / 2
   // Read inside the tidy into a closure variable: tidy returns nothing, so it never walks large JS arrays.
@@ -156,13 +158,20 @@ export const inspectEmbedding = (options: InspectOptions): Inspection => {
               ? {
                   bias: readInTidy(() => {
                     const rng = SeededRandom.create(options.seed, "inspect/attention-input")
-                    const h = tf.tensor3d(rng.fill(T * shape.dModel, (r) => r.normal()), [1, T, shape.dModel])
+                    const h = tf.tensor3d(
+                      rng.fill(T * shape.dModel, (r) => r.normal()),
+                      [1, T, shape.dModel]
+                    )
                     return embedding.inputBias!(h, layer)(0, T).slice([0, 0, 0, 0], [1, 1, T, T]).reshape([T, T])
                   }) as number[][]
                 }
               : {}),
             ...(embedding.normalise
-              ? { weights: readInTidy(() => embedding.normalise!(tf.zeros([1, 1, T, T]) as tf.Tensor4D, 0, layer).reshape([T, T])) as number[][] }
+              ? {
+                  weights: readInTidy(() =>
+                    embedding.normalise!(tf.zeros([1, 1, T, T]) as tf.Tensor4D, 0, layer).reshape([T, T])
+                  ) as number[][]
+                }
               : {})
           }))
         : undefined
@@ -204,11 +213,19 @@ const fmtStats = (s: TensorStats): string =>
 export const renderInspection = (ins: Inspection, rows = 4): string => {
   const lines: string[] = []
   lines.push(`${ins.name} (${ins.family} family), seed ${ins.seed}`)
-  lines.push(`  params: ${Object.entries(ins.params).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" ") || "(none)"}`)
+  lines.push(
+    `  params: ${
+      Object.entries(ins.params)
+        .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+        .join(" ") || "(none)"
+    }`
+  )
   const s = ins.shape
   lines.push(`  shape: headDim ${s.headDim}, heads ${s.heads}, layers ${s.layers}, trainLength ${s.trainLength}; length T = ${ins.length}`)
   if (ins.extension.method !== "none") {
-    lines.push(`  extension: ${JSON.stringify(ins.extension)} for evaluation length ${ins.evalLength} (s = ${ins.evalLength}/${ins.shape.trainLength}), tables at current length ${ins.length}`)
+    lines.push(
+      `  extension: ${JSON.stringify(ins.extension)} for evaluation length ${ins.evalLength} (s = ${ins.evalLength}/${ins.shape.trainLength}), tables at current length ${ins.length}`
+    )
   }
   if (ins.maxLength !== null) lines.push(`  maxLength: ${ins.maxLength}`)
   const sp = ins.spectrum
@@ -217,8 +234,16 @@ export const renderInspection = (ins: Inspection, rows = 4): string => {
     lines.push(`  kept (${sp.kept.length}): ${fmtList(sp.kept)}`)
     lines.push(`  clipped (${sp.clipped.length}): ${fmtList(sp.clipped)}`)
   }
-  if (sp.notes) lines.push(`  notes: ${Object.entries(sp.notes).map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : String(v)}`).join("  ")}`)
-  for (const [group, named] of [["fixed", ins.fixed], ["trainable", ins.trainable]] as const) {
+  if (sp.notes)
+    lines.push(
+      `  notes: ${Object.entries(sp.notes)
+        .map(([k, v]) => `${k}=${typeof v === "number" ? fmt(v) : String(v)}`)
+        .join("  ")}`
+    )
+  for (const [group, named] of [
+    ["fixed", ins.fixed],
+    ["trainable", ins.trainable]
+  ] as const) {
     const entries = Object.entries(named)
     if (entries.length === 0) continue
     lines.push(`  ${group}:`)
@@ -247,7 +272,10 @@ export const renderInspection = (ins: Inspection, rows = 4): string => {
     for (const i of picks) lines.push(`      i=${i}: ${fmtList(m[i]!.slice(0, i + 1), 8)}`)
   }
   for (const layer of ins.attention ?? []) {
-    for (const [label, m] of [["input-dependent bias, seeded probe input", layer.bias], ["weights for zero logits", layer.weights]] as const) {
+    for (const [label, m] of [
+      ["input-dependent bias, seeded probe input", layer.bias],
+      ["weights for zero logits", layer.weights]
+    ] as const) {
       if (!m) continue
       lines.push(`  layer ${layer.layer} ${label} (head 0, row i, columns j <= i):`)
       const picks = m.length <= rows ? [...m.keys()] : [...Array.from({ length: rows - 1 }, (_, i) => i), m.length - 1]

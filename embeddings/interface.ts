@@ -68,7 +68,12 @@ export interface SpectrumDescription {
   /** frequencies dropped (floor clip, p-RoPE) */
   readonly clipped: ReadonlyArray<number>
   /** summary statistics of coefficients or learned parameters at their current values */
-  readonly coefficients?: Readonly<Record<string, { readonly mean: number; readonly std: number; readonly min: number; readonly max: number; readonly shape: ReadonlyArray<number> }>>
+  readonly coefficients?: Readonly<
+    Record<
+      string,
+      { readonly mean: number; readonly std: number; readonly min: number; readonly max: number; readonly shape: ReadonlyArray<number> }
+    >
+  >
   /** method-specific scalars worth showing (FoPE: K, dOut, noise std; YaRN: lo, hi, mscale) */
   readonly notes?: Readonly<Record<string, number | string | boolean>>
 }
@@ -83,7 +88,12 @@ export interface PositionEmbedding {
   /** input hook: [T, dModel] at positions 0..T-1, or at `positions` (T increasing integers) when given */
   readonly input?: (T: number, positions?: ReadonlyArray<number>) => tf.Tensor2D
   /** query/key hook: q, k [B, H, T, hd] -> [B, H, T, hd] at positions 0..T-1 (or `positions`) of layer `layer` */
-  readonly queryKey?: (q: tf.Tensor4D, k: tf.Tensor4D, layer: number, positions?: ReadonlyArray<number>) => readonly [tf.Tensor4D, tf.Tensor4D]
+  readonly queryKey?: (
+    q: tf.Tensor4D,
+    k: tf.Tensor4D,
+    layer: number,
+    positions?: ReadonlyArray<number>
+  ) => readonly [tf.Tensor4D, tf.Tensor4D]
   /** score hook: [H, T, T] added to the attention logits of layer `layer` (only j <= i is used) */
   readonly scoreBias?: (T: number, layer: number) => tf.Tensor3D
   /**

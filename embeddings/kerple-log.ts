@@ -27,8 +27,14 @@ export const kerpleLog: EmbeddingModule<typeof KerpleLogParams.fields> = {
   create: (params, shape, seed) => {
     const H = shape.heads
     const rng = SeededRandom.create(seed, "kerple-log/init")
-    const r1 = variableFrom(rng.fill(H, (r) => r.uniformIn(0, 2)), [H, 1]) // [H, 1]
-    const r2 = variableFrom(rng.fill(H, (r) => r.uniformIn(0, 1)), [H, 1]) // [H, 1]
+    const r1 = variableFrom(
+      rng.fill(H, (r) => r.uniformIn(0, 2)),
+      [H, 1]
+    ) // [H, 1]
+    const r2 = variableFrom(
+      rng.fill(H, (r) => r.uniformIn(0, 1)),
+      [H, 1]
+    ) // [H, 1]
     const distances = new TableCache<{ r: tf.Tensor2D }>()
     return staticEmbedding({
       name: "kerple-log",

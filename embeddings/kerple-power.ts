@@ -25,8 +25,14 @@ export const kerplePower: EmbeddingModule<typeof KerplePowerParams.fields> = {
   create: (params, shape, seed) => {
     const H = shape.heads
     const rng = SeededRandom.create(seed, "kerple-power/init")
-    const r1 = variableFrom(rng.fill(H, (r) => r.uniformIn(0, 1)), [H, 1]) // [H, 1]
-    const r2 = variableFrom(rng.fill(H, (r) => r.uniformIn(0, 2)), [H, 1]) // [H, 1]
+    const r1 = variableFrom(
+      rng.fill(H, (r) => r.uniformIn(0, 1)),
+      [H, 1]
+    ) // [H, 1]
+    const r2 = variableFrom(
+      rng.fill(H, (r) => r.uniformIn(0, 2)),
+      [H, 1]
+    ) // [H, 1]
     const distances = new TableCache<{ r: tf.Tensor2D }>()
     return staticEmbedding({
       name: "kerple-power",

@@ -28,7 +28,10 @@ export const learnedAbsolute: EmbeddingModule<typeof LearnedParams.fields> = {
     const Lmax = params.tableLength === 0 ? shape.trainLength : params.tableLength
     const std = params.initStd
     const rng = SeededRandom.create(seed, "learned-absolute/table")
-    const table = variableFrom(rng.fill(Lmax * shape.dModel, (r) => r.normal() * std), [Lmax, shape.dModel]) // [Lmax, dModel]
+    const table = variableFrom(
+      rng.fill(Lmax * shape.dModel, (r) => r.normal() * std),
+      [Lmax, shape.dModel]
+    ) // [Lmax, dModel]
     return staticEmbedding({
       name: "learned",
       family: "input",

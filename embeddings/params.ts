@@ -41,13 +41,20 @@ const readText = (type: ParamSpec["type"], text: string): unknown => {
 const orText = <T extends Schema.Codec<number | boolean, number | boolean>>(target: T, type: ParamSpec["type"]) =>
   Schema.Union([
     target,
-    Schema.String.pipe(Schema.decodeTo(target, SchemaTransformation.transform({ decode: (s: string) => readText(type, s) as T["Encoded"], encode: (v) => String(v) })))
+    Schema.String.pipe(
+      Schema.decodeTo(
+        target,
+        SchemaTransformation.transform({ decode: (s: string) => readText(type, s) as T["Encoded"], encode: (v) => String(v) })
+      )
+    )
   ])
 
 /** `target` or a string that reads as it, with a default when the key is absent or undefined, annotated with `spec`. */
 const param = <T extends Schema.Codec<number | boolean, number | boolean>>(target: T, spec: SpecOf) => {
   const accepted = orText(target, spec.type)
-  const withDefault: Schema.withDecodingDefault<typeof accepted> = Schema.withDecodingDefault<typeof accepted>(Effect.succeed(spec.default as T["Encoded"]))(accepted)
+  const withDefault: Schema.withDecodingDefault<typeof accepted> = Schema.withDecodingDefault<typeof accepted>(
+    Effect.succeed(spec.default as T["Encoded"])
+  )(accepted)
   return withDefault.annotate({ description: spec.doc, default: spec.default as T["Type"], [PARAM_SPEC]: spec })
 }
 
@@ -59,8 +66,13 @@ const finiteIn = (o: { readonly min: number; readonly exclusiveMin?: boolean; re
   )
 
 /** A finite number in [min, max] ((min, max] with `exclusiveMin`; no upper bound without `max`). */
-export const numberParam = (o: { readonly default: number; readonly min: number; readonly exclusiveMin?: boolean; readonly max?: number; readonly doc: string }) =>
-  param(finiteIn(o), { type: "number", ...o })
+export const numberParam = (o: {
+  readonly default: number
+  readonly min: number
+  readonly exclusiveMin?: boolean
+  readonly max?: number
+  readonly doc: string
+}) => param(finiteIn(o), { type: "number", ...o })
 
 /** An integer in [min, max]. */
 export const integerParam = (o: { readonly default: number; readonly min: number; readonly max: number; readonly doc: string }) =>
@@ -69,14 +81,23 @@ export const integerParam = (o: { readonly default: number; readonly min: number
 export const booleanParam = (o: { readonly default: boolean; readonly doc: string }) => param(Schema.Boolean, { type: "boolean", ...o })
 
 /** One of a few numbers. */
-export const choiceParam = <const C extends readonly [number, ...Array<number>]>(o: { readonly default: C[number]; readonly choices: C; readonly doc: string }) =>
-  param(Schema.Literals(o.choices), { type: "choice", ...o })
+export const choiceParam = <const C extends readonly [number, ...Array<number>]>(o: {
+  readonly default: C[number]
+  readonly choices: C
+  readonly doc: string
+}) => param(Schema.Literals(o.choices), { type: "choice", ...o })
 
 /**
  * An optional number in [min, max] with no fixed default (undefined when absent: the user of the value computes it,
  * as Llama 3's factor defaults to the evaluation scale s). `shown` is what `harness list` prints as its default.
  */
-export const optionalNumberParam = (o: { readonly min: number; readonly exclusiveMin?: boolean; readonly max?: number; readonly shown: string; readonly doc: string }) => {
+export const optionalNumberParam = (o: {
+  readonly min: number
+  readonly exclusiveMin?: boolean
+  readonly max?: number
+  readonly shown: string
+  readonly doc: string
+}) => {
   const spec: SpecOf = {
     type: "number",
     default: o.shown,
@@ -93,7 +114,8 @@ const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
 /** The parameters of a method or an extension: a Struct whose fields were built above. */
 export type ParamsSchema = Schema.Struct<Schema.Struct.Fields>
 
-const specOfField = (field: { readonly ast: SchemaAST.AST }): SpecOf | undefined => field.ast.annotations?.[PARAM_SPEC] as SpecOf | undefined
+const specOfField = (field: { readonly ast: SchemaAST.AST }): SpecOf | undefined =>
+  field.ast.annotations?.[PARAM_SPEC] as SpecOf | undefined
 
 /** Every parameter of `schema` with its default and range, in the Struct's order. */
 export const paramSpecs = (schema: ParamsSchema): ReadonlyArray<ParamSpec> =>
@@ -131,10 +153,12 @@ export const decodeParams = <F extends Schema.Struct.Fields>(
   schema: Schema.Struct<F>,
   raw: Readonly<Record<string, unknown>>,
   ignore: ReadonlyArray<string> = []
-): { readonly ok: true; readonly value: Schema.Struct<F>["Type"] } | { readonly ok: false; readonly problems: ReadonlyArray<ParamProblem> } => {
+):
+  | { readonly ok: true; readonly value: Schema.Struct<F>["Type"] }
+  | { readonly ok: false; readonly problems: ReadonlyArray<ParamProblem> } => {
   const specs = paramSpecs(schema)
-  const unknown = Object.keys(raw).filter((k) => !Object.prototype.hasOwnProperty.call(schema.fields, k) && !ignore.includes(k))
-  const known = Object.fromEntries(Object.entries(raw).filter(([k]) => Object.prototype.hasOwnProperty.call(schema.fields, k)))
+  const unknown = Object.keys(raw).filter((k) => !Object.hasOwn(schema.fields, k) && !ignore.includes(k))
+  const known = Object.fromEntries(Object.entries(raw).filter(([k]) => Object.hasOwn(schema.fields, k)))
   // the fields built above decode without services; a generic F cannot say so
   const decoder = schema as unknown as Schema.Decoder<Schema.Struct<F>["Type"]>
   const exit = Schema.decodeUnknownExit(decoder)(known, { errors: "all" })
@@ -158,4 +182,5 @@ export const decodeParams = <F extends Schema.Struct.Fields>(
 }
 
 /** The rotary base, shared by every method with a RoPE frequency grid. */
-export const baseParam = (doc = "rotary base b of the frequency grid w_k = b^(-2k/d) (RoFormer: 10000)") => numberParam({ default: 10000, min: 2, max: 1e9, doc })
+export const baseParam = (doc = "rotary base b of the frequency grid w_k = b^(-2k/d) (RoFormer: 10000)") =>
+  numberParam({ default: 10000, min: 2, max: 1e9, doc })

@@ -34,7 +34,9 @@ export type RandomPositionsParams = typeof RandomPositionsParams.Type
  */
 export const sortedRandomSubset = (rng: SeededRandom, T: number, M: number): number[] => {
   if (!Number.isInteger(T) || T < 0 || T > M) {
-    throw new EmbeddingError(`randomized positions: cannot draw ${T} distinct positions from [0, ${M}); raise randomPositions to at least the training length`)
+    throw new EmbeddingError(
+      `randomized positions: cannot draw ${T} distinct positions from [0, ${M}); raise randomPositions to at least the training length`
+    )
   }
   const swapped = new Map<number, number>()
   const out: number[] = []

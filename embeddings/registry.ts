@@ -24,7 +24,24 @@ import { t5 } from "./t5-bias.js"
 import { xpos } from "./xpos.js"
 
 export const EMBEDDINGS: Readonly<Record<string, EmbeddingModule>> = Object.fromEntries(
-  [nope, sinusoidal, learnedAbsolute, rope, fope, alibi, kerpleLog, kerplePower, fire, t5, xpos, pRope, hope, clippedRope, forgettingTransformer, stickBreaking].map((m) => [m.name, m])
+  [
+    nope,
+    sinusoidal,
+    learnedAbsolute,
+    rope,
+    fope,
+    alibi,
+    kerpleLog,
+    kerplePower,
+    fire,
+    t5,
+    xpos,
+    pRope,
+    hope,
+    clippedRope,
+    forgettingTransformer,
+    stickBreaking
+  ].map((m) => [m.name, m])
 )
 
 export const listEmbeddings = (): ReadonlyArray<EmbeddingModule> => Object.values(EMBEDDINGS)
@@ -37,7 +54,7 @@ export const EmbeddingSpecSchema = Schema.Struct({
 export type EmbeddingSpec = typeof EmbeddingSpecSchema.Type
 
 export const embeddingModule = (name: string): EmbeddingModule => {
-  const found = Object.prototype.hasOwnProperty.call(EMBEDDINGS, name) ? EMBEDDINGS[name] : undefined
+  const found = Object.hasOwn(EMBEDDINGS, name) ? EMBEDDINGS[name] : undefined
   if (!found) {
     throw new EmbeddingError(`unknown embedding "${name}". Valid embeddings: ${Object.keys(EMBEDDINGS).join(", ")}`)
   }
@@ -56,25 +73,32 @@ type Refusal =
   | { readonly kind: "value"; readonly key: string; readonly spec: ParamSpec; readonly value: unknown }
   | { readonly kind: "positions"; readonly key: string }
 
-const takingPositions = (): string => listEmbeddings().filter((m) => m.takesPositions).map((m) => m.name).join(", ")
+const takingPositions = (): string =>
+  listEmbeddings()
+    .filter((m) => m.takesPositions)
+    .map((m) => m.name)
+    .join(", ")
 
 /** The method's own parameters decoded by its Schema, the resolved record (plus randomPositions when on), and every refusal. */
 const refusals = (
-  name: string,
   module: EmbeddingModule,
   raw: Readonly<Record<string, unknown>>
 ): { refused: Refusal[]; own: EmbeddingModule["params"]["Type"]; resolved: Record<string, unknown> } => {
   const own = decodeParams(module.params, raw, ["randomPositions"])
   const refused: Refusal[] = own.ok
     ? []
-    : own.problems.map((p): Refusal => (p.spec === undefined ? { kind: "unknown", key: p.key } : { kind: "value", key: p.key, spec: p.spec, value: p.value }))
+    : own.problems.map(
+        (p): Refusal =>
+          p.spec === undefined ? { kind: "unknown", key: p.key } : { kind: "value", key: p.key, spec: p.spec, value: p.value }
+      )
   const resolved: Record<string, unknown> = own.ok ? { ...own.value } : {}
   // randomized positions: resolved only when on, so a method's job keys without it stay what they were
   if (raw.randomPositions !== undefined) {
     if (!module.takesPositions) refused.push({ kind: "positions", key: "randomPositions" })
     else {
       const positions = decodeParams(RandomPositionsParams, { randomPositions: raw.randomPositions })
-      if (!positions.ok) refused.push(...positions.problems.map((p): Refusal => ({ kind: "value", key: p.key, spec: p.spec!, value: p.value })))
+      if (!positions.ok)
+        refused.push(...positions.problems.map((p): Refusal => ({ kind: "value", key: p.key, spec: p.spec!, value: p.value })))
       else if (positions.value.randomPositions > 0) resolved.randomPositions = positions.value.randomPositions
     }
   }
@@ -104,7 +128,7 @@ const paramProblem = (name: string, module: EmbeddingModule, r: Refusal): string
  */
 export const resolveEmbeddingParams = (name: string, raw: Readonly<Record<string, unknown>> = {}): Record<string, unknown> => {
   const module = embeddingModule(name)
-  const { refused, resolved } = refusals(name, module, raw)
+  const { refused, resolved } = refusals(module, raw)
   if (refused.length > 0) throw new EmbeddingError(refused.map((r) => `${name}: ${paramProblem(name, module, r)}`).join("\n"))
   return resolved
 }
@@ -115,9 +139,9 @@ export const resolveEmbeddingParams = (name: string, raw: Readonly<Record<string
  * parameters decode, or when `name` is not a method (the suite loader reports that).
  */
 export const embeddingParamProblems = (name: string, raw: Readonly<Record<string, unknown>>): ReadonlyArray<string> => {
-  const module = Object.prototype.hasOwnProperty.call(EMBEDDINGS, name) ? EMBEDDINGS[name] : undefined
+  const module = Object.hasOwn(EMBEDDINGS, name) ? EMBEDDINGS[name] : undefined
   if (module === undefined) return []
-  return refusals(name, module, raw).refused.map((r) => {
+  return refusals(module, raw).refused.map((r) => {
     switch (r.kind) {
       case "unknown": {
         const specs = paramSpecs(module.params)
@@ -134,9 +158,7 @@ export const embeddingParamProblems = (name: string, raw: Readonly<Record<string
 }
 
 const checkShape = (name: string, shape: EmbeddingShape): void => {
-  const bad = (["dModel", "heads", "headDim", "layers", "trainLength"] as const).filter(
-    (k) => !Number.isInteger(shape[k]) || shape[k] < 1
-  )
+  const bad = (["dModel", "heads", "headDim", "layers", "trainLength"] as const).filter((k) => !Number.isInteger(shape[k]) || shape[k] < 1)
   if (bad.length > 0) {
     throw new EmbeddingError(`${name}: shape fields ${bad.join(", ")} must be positive integers, got ${JSON.stringify(shape)}`)
   }
@@ -149,7 +171,7 @@ export const createEmbedding = (
   seed: number
 ): PositionEmbedding => {
   const module = embeddingModule(spec.name)
-  const { refused, own, resolved } = refusals(spec.name, module, spec.params ?? {})
+  const { refused, own, resolved } = refusals(module, spec.params ?? {})
   if (refused.length > 0) throw new EmbeddingError(refused.map((r) => `${spec.name}: ${paramProblem(spec.name, module, r)}`).join("\n"))
   checkShape(spec.name, shape)
   // the method gets its own parameters, typed by its Schema; randomPositions is the registry's

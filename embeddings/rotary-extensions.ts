@@ -6,7 +6,15 @@
 import { Schema } from "effect"
 import { EmbeddingError, type ExtensionSpec, type PositionEmbedding } from "./interface.js"
 import { booleanParam, numberParam, optionalNumberParam, type ParamsSchema, paramSpecs } from "./params.js"
-import { dynamicNtkBase, LLAMA3_DEFAULTS, llama3Frequencies, ntkBase, piFrequencies, yarnFrequencies, yarnMscale } from "./rotary-frequencies.js"
+import {
+  dynamicNtkBase,
+  LLAMA3_DEFAULTS,
+  llama3Frequencies,
+  ntkBase,
+  piFrequencies,
+  yarnFrequencies,
+  yarnMscale
+} from "./rotary-frequencies.js"
 
 export const EXTENSION_METHODS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "llama3"] as const
 export type ExtensionMethod = (typeof EXTENSION_METHODS)[number]
@@ -16,15 +24,28 @@ export const NoExtensionParams = Schema.Struct({})
 
 /** YaRN's parameters. */
 export const YarnParams = Schema.Struct({
-  temperature: booleanParam({ default: true, doc: "scale the attention logits by YaRN's temperature 0.1*ln(s) + 1 (false: frequencies only)" })
+  temperature: booleanParam({
+    default: true,
+    doc: "scale the attention logits by YaRN's temperature 0.1*ln(s) + 1 (false: frequencies only)"
+  })
 })
 export type YarnParams = typeof YarnParams.Type
 
 /** Llama 3 rope scaling's parameters (Llama 3.1 uses factor 8, lowFreqFactor 1, highFreqFactor 4; highFreqFactor > lowFreqFactor). */
 export const Llama3Params = Schema.Struct({
   factor: optionalNumberParam({ min: 1, shown: "s", doc: "divisor of the low frequencies; default the evaluation scale s = L'/L" }),
-  lowFreqFactor: numberParam({ default: LLAMA3_DEFAULTS.lowFreqFactor, min: 0, exclusiveMin: true, doc: "pairs with wavelength above L/lowFreqFactor are divided by factor" }),
-  highFreqFactor: numberParam({ default: LLAMA3_DEFAULTS.highFreqFactor, min: 0, exclusiveMin: true, doc: "pairs with wavelength below L/highFreqFactor are kept" })
+  lowFreqFactor: numberParam({
+    default: LLAMA3_DEFAULTS.lowFreqFactor,
+    min: 0,
+    exclusiveMin: true,
+    doc: "pairs with wavelength above L/lowFreqFactor are divided by factor"
+  }),
+  highFreqFactor: numberParam({
+    default: LLAMA3_DEFAULTS.highFreqFactor,
+    min: 0,
+    exclusiveMin: true,
+    doc: "pairs with wavelength below L/highFreqFactor are kept"
+  })
 })
 export type Llama3Params = typeof Llama3Params.Type
 
@@ -40,14 +61,24 @@ export const EXTENSION_PARAMS: { readonly [M in ExtensionMethod]: ParamsSchema }
 
 /** "temperature=true", "factor=s lowFreqFactor=1 highFreqFactor=4", "-" */
 const parametersText = (method: ExtensionMethod): string =>
-  paramSpecs(EXTENSION_PARAMS[method]).map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-"
+  paramSpecs(EXTENSION_PARAMS[method])
+    .map((p) => `${p.name}=${String(p.default)}`)
+    .join(" ") || "-"
 
 /** Every extension with its parameters, for `harness list` (the formulas are in rotary-frequencies.ts). */
 export const EXTENSION_CATALOGUE: ReadonlyArray<{ readonly name: string; readonly parameters: string; readonly description: string }> = [
   { name: "pi", parameters: parametersText("pi"), description: "Position Interpolation: w' = w/s, s = L'/L" },
   { name: "ntk", parameters: parametersText("ntk"), description: "NTK-aware: base b' = b*s^(d/(d-2))" },
-  { name: "dynamic-ntk", parameters: parametersText("dynamic-ntk"), description: "NTK with the base of the current length l: b*((s*l/L) - (s-1))^(d/(d-2))" },
-  { name: "yarn", parameters: parametersText("yarn"), description: "NTK-by-parts over the pair index (beta 32 / 1) and attention temperature 0.1*ln(s) + 1" },
+  {
+    name: "dynamic-ntk",
+    parameters: parametersText("dynamic-ntk"),
+    description: "NTK with the base of the current length l: b*((s*l/L) - (s-1))^(d/(d-2))"
+  },
+  {
+    name: "yarn",
+    parameters: parametersText("yarn"),
+    description: "NTK-by-parts over the pair index (beta 32 / 1) and attention temperature 0.1*ln(s) + 1"
+  },
   {
     name: "llama3",
     parameters: parametersText("llama3"),
@@ -76,9 +107,7 @@ export interface ExtensionContext {
 /** Fails unless `extension` is a known one and `evalLength` a positive integer. */
 export const checkExtension = (method: string, extension: ExtensionSpec, evalLength: number): void => {
   if (!(EXTENSION_METHODS as ReadonlyArray<string>).includes(extension.method)) {
-    throw new EmbeddingError(
-      `${method}: unknown extension "${extension.method}"; use one of ${EXTENSION_METHODS.join(", ")}`
-    )
+    throw new EmbeddingError(`${method}: unknown extension "${extension.method}"; use one of ${EXTENSION_METHODS.join(", ")}`)
   }
   if (!Number.isInteger(evalLength) || evalLength < 1) {
     throw new EmbeddingError(`${method}: evalLength must be a positive integer, got ${evalLength}`)

@@ -43,7 +43,10 @@ export const t5: EmbeddingModule<typeof T5Params.fields> = {
     const maxDistance = params.maxDistance
     const rng = SeededRandom.create(seed, "t5/bias")
     const std = Math.pow(shape.dModel, -0.5)
-    const weights = variableFrom(rng.fill(H * nb, (r) => r.normal() * std), [H, nb]) // [H, buckets]
+    const weights = variableFrom(
+      rng.fill(H * nb, (r) => r.normal() * std),
+      [H, nb]
+    ) // [H, buckets]
     // one-hot [buckets, T]: column r selects the bucket of distance r
     const oneHots = new TableCache<{ oneHot: tf.Tensor2D }>()
     const oneHotOf = (T: number): tf.Tensor2D => {

@@ -37,7 +37,13 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 /** Every error above: what the harness's Effects fail with (beside the ledger's, ledger/errors.ts). */
 export type HarnessError = SuiteError | JobRefused | TrainingDiverged | JobCrashed | UsageError
 
-const HARNESS_TAGS: ReadonlySet<string> = new Set<HarnessError["_tag"]>(["SuiteError", "JobRefused", "TrainingDiverged", "JobCrashed", "UsageError"])
+const HARNESS_TAGS: ReadonlySet<string> = new Set<HarnessError["_tag"]>([
+  "SuiteError",
+  "JobRefused",
+  "TrainingDiverged",
+  "JobCrashed",
+  "UsageError"
+])
 
 export const isHarnessError = (e: unknown): e is HarnessError =>
   e instanceof Error && HARNESS_TAGS.has((e as { readonly _tag?: unknown })._tag as string)

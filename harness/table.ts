@@ -9,8 +9,6 @@ export { formatNumber }
 const NUMERIC = /^[-+]?(\d|\.\d)|^-$/
 
 export const renderTable = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
-  const textColumns = header
-    .map((_, c) => c)
-    .filter((c) => c === 0 || rows.length === 0 || !rows.every((r) => NUMERIC.test(r[c] ?? "-")))
+  const textColumns = header.map((_, c) => c).filter((c) => c === 0 || rows.length === 0 || !rows.every((r) => NUMERIC.test(r[c] ?? "-")))
   return renderFixedWidth(header, rows, textColumns)
 }

@@ -40,7 +40,13 @@ export const runLedgerBenchmark = (options: LedgerBenchmarkOptions = {}): Metric
       const job = store.startJob({ runId: run.id, key: `bench-${i}`, name: `ledger-bench/job/seed${i}`, config: { i }, seed: i })
       const metrics: MetricRecord[] = []
       for (let m = 0; m < metricsPerJob; m++) {
-        metrics.push({ name: m % 2 ? "perplexity" : "loss", value: 1 + ((i * 7919 + m * 104729) % 1000) / 1000, unit: m % 2 ? "ppl" : "nats", better: "lower", length: lengths[m % lengths.length] })
+        metrics.push({
+          name: m % 2 ? "perplexity" : "loss",
+          value: 1 + ((i * 7919 + m * 104729) % 1000) / 1000,
+          unit: m % 2 ? "ppl" : "nats",
+          better: "lower",
+          length: lengths[m % lengths.length]
+        })
       }
       store.completeJob(job.id, { metrics, timings: { train: 1 }, reproducibility: { mode: "bitwise" } })
     }
@@ -54,7 +60,12 @@ export const runLedgerBenchmark = (options: LedgerBenchmarkOptions = {}): Metric
     const baseline = plainSqliteBaseline(`${file}.plain`, jobs, metricsPerJob, lengths)
     return [
       { name: "ledger.baseline.plain_sqlite_records_per_second", value: baseline.recordsPerSecond, unit: "records/s", better: "none" },
-      { name: "ledger.write.ratio_vs_plain_sqlite", value: written / writeSeconds / baseline.recordsPerSecond, unit: "ratio", better: "higher" },
+      {
+        name: "ledger.write.ratio_vs_plain_sqlite",
+        value: written / writeSeconds / baseline.recordsPerSecond,
+        unit: "ratio",
+        better: "higher"
+      },
       { name: "ledger.baseline.plain_read_and_hash_seconds", value: baseline.readSeconds, unit: "s", better: "none" },
       { name: "ledger.verify.ratio_vs_plain_read", value: verifySeconds / baseline.readSeconds, unit: "ratio", better: "lower" },
       { name: "ledger.write.records_per_second", value: written / writeSeconds, unit: "records/s", better: "higher" },
@@ -78,13 +89,24 @@ const plainSqliteBaseline = (file: string, jobs: number, metricsPerJob: number, 
   try {
     db.pragma("journal_mode = WAL")
     db.pragma("synchronous = NORMAL")
-    db.exec("CREATE TABLE jobs (id INTEGER PRIMARY KEY, key TEXT, name TEXT, config TEXT, status TEXT); CREATE TABLE metrics (job INTEGER, name TEXT, value REAL, unit TEXT, length INTEGER)")
+    db.exec(
+      "CREATE TABLE jobs (id INTEGER PRIMARY KEY, key TEXT, name TEXT, config TEXT, status TEXT); CREATE TABLE metrics (job INTEGER, name TEXT, value REAL, unit TEXT, length INTEGER)"
+    )
     const insertJob = db.prepare("INSERT INTO jobs (id, key, name, config, status) VALUES (?, ?, ?, ?, 'running')")
     const finishJob = db.prepare("UPDATE jobs SET status = 'done' WHERE id = ?")
     const insertMetric = db.prepare("INSERT INTO metrics (job, name, value, unit, length) VALUES (?, ?, ?, ?, ?)")
-    const start = db.transaction((i: number) => insertJob.run(i, `bench-${i}`, `ledger-bench/job/seed${i}`, JSON.stringify({ i }))).immediate
+    const start = db.transaction((i: number) =>
+      insertJob.run(i, `bench-${i}`, `ledger-bench/job/seed${i}`, JSON.stringify({ i }))
+    ).immediate
     const done = db.transaction((i: number) => {
-      for (let m = 0; m < metricsPerJob; m++) insertMetric.run(i, m % 2 ? "perplexity" : "loss", 1 + ((i * 7919 + m * 104729) % 1000) / 1000, m % 2 ? "ppl" : "nats", lengths[m % lengths.length])
+      for (let m = 0; m < metricsPerJob; m++)
+        insertMetric.run(
+          i,
+          m % 2 ? "perplexity" : "loss",
+          1 + ((i * 7919 + m * 104729) % 1000) / 1000,
+          m % 2 ? "ppl" : "nats",
+          lengths[m % lengths.length]
+        )
       finishJob.run(i)
     }).immediate
     const t0 = performance.now()

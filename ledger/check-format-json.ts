@@ -14,12 +14,23 @@ export const checkJson = (report: CheckReport) => {
     const rows = result.rows.filter((r) => r.cell === cell)
     const worst = rows.reduce((w, r) => (VERDICT_ORDER.indexOf(r.verdict) < VERDICT_ORDER.indexOf(w) ? r.verdict : w), rows[0]!.verdict)
     const records = report.records.get(cell)
-    return { cell, verdict: worst, regressions: rows.filter((r) => r.regression).length, comparisons: rows.length, baselineRecords: records?.baseline ?? [], candidateRecords: records?.candidate ?? [] }
+    return {
+      cell,
+      verdict: worst,
+      regressions: rows.filter((r) => r.regression).length,
+      comparisons: rows.length,
+      baselineRecords: records?.baseline ?? [],
+      candidateRecords: records?.candidate ?? []
+    }
   })
   return {
     format: CHECK_JSON_FORMAT,
     ...result,
-    summary: { comparisons: result.rows.length, regressions: result.regressions.length, verdicts: Object.fromEntries(verdictCounts(result).map((v) => [v.verdict, v.count])) },
+    summary: {
+      comparisons: result.rows.length,
+      regressions: result.regressions.length,
+      verdicts: Object.fromEntries(verdictCounts(result).map((v) => [v.verdict, v.count]))
+    },
     cells
   }
 }

@@ -38,7 +38,9 @@ const rowLine = (r: CheckRow): string =>
   `threshold ${showThreshold(r.threshold)}; n ${r.n}; p (Holm) ${formatP(r.pAdjusted)}; ${r.test?.test ?? r.kind})`
 
 const recordLines = (side: string, records: ReadonlyArray<JobRecord>): string[] =>
-  records.length === 0 ? [`${side}: no jobs`] : records.map((r) => `${side}: ${r.job} seed ${r.seed} job.done ${r.hash ?? "(no record)"} key ${r.key}`)
+  records.length === 0
+    ? [`${side}: no jobs`]
+    : records.map((r) => `${side}: ${r.job} seed ${r.seed} job.done ${r.hash ?? "(no record)"} key ${r.key}`)
 
 export const renderCheckJunit = (report: CheckReport): string => {
   const { result } = report
@@ -56,11 +58,16 @@ export const renderCheckJunit = (report: CheckReport): string => {
     const records = report.records.get(cell)
     const detail = (changed.get(cell) ?? []).map(rowLine)
     // a passing cell may still have changed (within its threshold, or an improvement): say so beside its records
-    const out = [...(regressed.length > 0 ? [] : detail), ...recordLines("baseline", records?.baseline ?? []), ...recordLines("candidate", records?.candidate ?? [])]
+    const out = [
+      ...(regressed.length > 0 ? [] : detail),
+      ...recordLines("baseline", records?.baseline ?? []),
+      ...recordLines("candidate", records?.candidate ?? [])
+    ]
     let body = ""
     if (regressed.length > 0) {
       failures++
-      const message = `${regressed.length} of ${rows.length} comparisons regressed: ` +
+      const message =
+        `${regressed.length} of ${rows.length} comparisons regressed: ` +
         regressed.map((r) => `${metricLabel(r)} ${formatPercent(r.relativeChange)} (threshold ${showThreshold(r.threshold)})`).join(", ")
       body = `      <failure${attrs({ type: "regression", message })}>${escapeXml(detail.join("\n"))}</failure>\n`
     } else if (rows.every((r) => UNJUDGED.has(r.verdict))) {
@@ -75,7 +82,14 @@ export const renderCheckJunit = (report: CheckReport): string => {
     )
   }
   const counts = { tests: byCell.size, failures, errors: 0, skipped }
-  const properties = { baseline: result.baseline, candidate: result.candidate, alpha: result.alpha, comparisons: result.rows.length, regressions: result.regressions.length, "exit code": result.exitCode }
+  const properties = {
+    baseline: result.baseline,
+    candidate: result.candidate,
+    alpha: result.alpha,
+    comparisons: result.rows.length,
+    regressions: result.regressions.length,
+    "exit code": result.exitCode
+  }
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n` +
     `<testsuites${attrs({ name: "harness check", ...counts })}>\n` +

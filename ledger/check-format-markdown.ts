@@ -30,7 +30,9 @@ const table = (header: ReadonlyArray<string>, align: ReadonlyArray<"l" | "r">, r
 ]
 
 const recordList = (records: ReadonlyArray<JobRecord>): string =>
-  records.length === 0 ? "none" : records.map((r) => `${code(r.hash === null ? "no record" : r.hash.slice(0, 12))} (seed ${r.seed})`).join(", ")
+  records.length === 0
+    ? "none"
+    : records.map((r) => `${code(r.hash === null ? "no record" : r.hash.slice(0, 12))} (seed ${r.seed})`).join(", ")
 
 export const renderCheckMarkdown = (report: CheckReport, options: { all?: boolean } = {}): string => {
   const { result } = report
@@ -42,7 +44,11 @@ export const renderCheckMarkdown = (report: CheckReport, options: { all?: boolea
     "",
     `Candidate ${code(result.candidate)} against baseline ${code(result.baseline)} (Holm, alpha ${result.alpha}); exit code ${result.exitCode}.`,
     "",
-    ...table(["verdict", "comparisons"], ["l", "r"], verdictCounts(result).map((v) => [verdictText(v.verdict), String(v.count)]))
+    ...table(
+      ["verdict", "comparisons"],
+      ["l", "r"],
+      verdictCounts(result).map((v) => [verdictText(v.verdict), String(v.count)])
+    )
   ]
   const shown = shownRows(result, options.all ?? false)
   const byCell = new Map<string, CheckRow[]>()
@@ -58,11 +64,7 @@ export const renderCheckMarkdown = (report: CheckReport, options: { all?: boolea
       ...table(
         ["verdict", "metric", "baseline", "candidate", "change", "rel", "threshold", "n", "p (Holm)", "test"],
         ["l", "l", "r", "r", "r", "r", "r", "r", "r", "l"],
-        rows.map((r) => [
-          verdictText(r.verdict),
-          metricLabel(r),
-          ...comparisonCells(r)
-        ])
+        rows.map((r) => [verdictText(r.verdict), metricLabel(r), ...comparisonCells(r)])
       ),
       ""
     )

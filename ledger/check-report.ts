@@ -51,7 +51,8 @@ export const shownRows = (result: CheckResult, all = false): CheckRow[] =>
 export const verdictCounts = (result: CheckResult): Array<{ verdict: Verdict; count: number }> =>
   VERDICT_ORDER.map((verdict) => ({ verdict, count: result.rows.filter((r) => r.verdict === verdict).length })).filter((v) => v.count > 0)
 
-export const metricLabel = (row: Pick<CheckRow, "metric" | "length">): string => (row.length === null ? row.metric : `${row.metric}@${row.length}`)
+export const metricLabel = (row: Pick<CheckRow, "metric" | "length">): string =>
+  row.length === null ? row.metric : `${row.metric}@${row.length}`
 
 export const showThreshold = (t: Threshold): string =>
   [t.relative !== undefined ? `${(t.relative * 100).toFixed(1)}%` : null, t.absolute !== undefined ? `${t.absolute}` : null]

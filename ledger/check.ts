@@ -99,12 +99,7 @@ interface Pending {
   goodP?: number
 }
 
-const judgeSeries = (
-  cell: string,
-  a: MetricSeries,
-  b: MetricSeries | undefined,
-  threshold: Threshold
-): Pending => {
+const judgeSeries = (cell: string, a: MetricSeries, b: MetricSeries | undefined, threshold: Threshold): Pending => {
   const timing = isMeasurementUnit(a.unit)
   const kind: CheckRow["kind"] = timing ? "timing" : a.bitwise && b?.bitwise ? "deterministic" : "quality"
   const base = {
@@ -117,7 +112,18 @@ const judgeSeries = (
     threshold
   }
   if (!b) {
-    return { row: { ...base, baseline: mean([...a.bySeed.values()].map(mean)), candidate: null, change: null, relativeChange: null, n: 0, test: null }, fixedVerdict: "missing" }
+    return {
+      row: {
+        ...base,
+        baseline: mean([...a.bySeed.values()].map(mean)),
+        candidate: null,
+        change: null,
+        relativeChange: null,
+        n: 0,
+        test: null
+      },
+      fixedVerdict: "missing"
+    }
   }
   // the bad direction, as the alternative hypothesis on (candidate - baseline)
   const alternative = a.better === "lower" ? "greater" : "less"
@@ -129,7 +135,15 @@ const judgeSeries = (
     const test = a.better === "none" ? null : mannWhitneyU(xb, xa, alternative)
     const good = a.better === "none" ? null : mannWhitneyU(xb, xa, alternative === "greater" ? "less" : "greater")
     return {
-      row: { ...base, baseline: ma, candidate: median(xb), change, relativeChange: ma !== 0 ? change / Math.abs(ma) : null, n: Math.min(xa.length, xb.length), test },
+      row: {
+        ...base,
+        baseline: ma,
+        candidate: median(xb),
+        change,
+        relativeChange: ma !== 0 ? change / Math.abs(ma) : null,
+        n: Math.min(xa.length, xb.length),
+        test
+      },
       ...(good ? { goodP: good.pValue } : {})
     }
   }
@@ -139,7 +153,10 @@ const judgeSeries = (
   const change = vb - va
   const common = { ...base, baseline: va, candidate: vb, change, relativeChange: va !== 0 ? change / Math.abs(va) : null, n: seeds.length }
   if (kind === "deterministic") {
-    const identical = seeds.length > 0 && seeds.length === a.bySeed.size && seeds.length === b.bySeed.size &&
+    const identical =
+      seeds.length > 0 &&
+      seeds.length === a.bySeed.size &&
+      seeds.length === b.bySeed.size &&
       seeds.every((s) => {
         const x = a.bySeed.get(s)!
         const y = b.bySeed.get(s)!
@@ -212,7 +229,8 @@ export const checkRegressions = (baseline: Side, candidate: Side, options: Check
     if (worse && isBeyond && significant) return { ...p.row, pAdjusted, verdict: "regression", regression: true }
     if (worse && isBeyond) return { ...p.row, pAdjusted, verdict: "not significant", regression: false }
     // an improvement, like a regression, must be significant: the same test in the good direction decides
-    if (!worse && isBeyond) return { ...p.row, pAdjusted, verdict: (p.goodP ?? 1) <= alpha ? "improvement" : "not significant", regression: false }
+    if (!worse && isBeyond)
+      return { ...p.row, pAdjusted, verdict: (p.goodP ?? 1) <= alpha ? "improvement" : "not significant", regression: false }
     return { ...p.row, pAdjusted, verdict: "within threshold", regression: false }
   })
   const regressions = rows.filter((r) => r.regression)

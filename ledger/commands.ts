@@ -73,7 +73,8 @@ export const verifyCommand = (path: string): CommandResult => {
   try {
     const report = LedgerStore.verifyFile(path)
     const first = report.firstBad
-    const verdict = first?.table === "sqlite" ? "DAMAGED" : first?.table === "schema" || first?.table === "schema_version" ? "SCHEMA CHANGED" : "TAMPERED"
+    const verdict =
+      first?.table === "sqlite" ? "DAMAGED" : first?.table === "schema" || first?.table === "schema_version" ? "SCHEMA CHANGED" : "TAMPERED"
     const text = report.ok
       ? `ok: ${path}: ${report.records} records, file, schema, chain and tables intact (head ${report.headHash})`
       : [
@@ -143,14 +144,21 @@ export const checkCommand = (input: CheckCommandInput): CommandResult => {
     })
     // the record hashes come from the ledger each side was read from (openSide's rule; opened once, cached)
     const hashesOf = (ref: string) => doneRecordHashes(opener.open(isLedgerFile(ref) ? ref : input.ledger!))
-    const report = buildCheckReport(result, { side: baseline, hashes: hashesOf(input.baseline) }, { side: candidate, hashes: hashesOf(candidateRef) })
+    const report = buildCheckReport(
+      result,
+      { side: baseline, hashes: hashesOf(input.baseline) },
+      { side: candidate, hashes: hashesOf(candidateRef) }
+    )
     const all = input.all ?? false
     const format = input.format ?? "table"
     const text =
-      format === "markdown" ? renderCheckMarkdown(report, { all })
-      : format === "junit" ? renderCheckJunit(report)
-      : format === "json" ? renderCheckJson(report)
-      : renderCheck(result, { all })
+      format === "markdown"
+        ? renderCheckMarkdown(report, { all })
+        : format === "junit"
+          ? renderCheckJunit(report)
+          : format === "json"
+            ? renderCheckJson(report)
+            : renderCheck(result, { all })
     return { exitCode: result.exitCode, text, json: checkJson(report) }
   } catch (e) {
     return failure(e)
@@ -180,7 +188,11 @@ export const exportCommand = (input: ExportCommandInput): CommandResult => {
             : JSON.stringify(exportBmf(store, input.run), null, 2) + "\n"
       if (input.out === undefined) return { exitCode: 0, text: content }
       writeFileSync(input.out, content)
-      return { exitCode: 0, text: `wrote ${input.out} (${input.format}, ${content.length} bytes)`, json: { out: input.out, bytes: content.length } }
+      return {
+        exitCode: 0,
+        text: `wrote ${input.out} (${input.format}, ${content.length} bytes)`,
+        json: { out: input.out, bytes: content.length }
+      }
     })
   } catch (e) {
     return failure(e)

@@ -109,7 +109,10 @@ const attributeCell = (name: string, a: Cell, b: Cell): CellAttribution => {
   const environmentChanges = compareRuns(runsA, runsB, (r) => r.environment)
   const seedsA = new Set(a.jobs.map((j) => j.job.seed))
   const seedsB = new Set(b.jobs.map((j) => j.job.seed))
-  const seeds = { onlyInA: [...seedsA].filter((s) => !seedsB.has(s)).sort((x, y) => x - y), onlyInB: [...seedsB].filter((s) => !seedsA.has(s)).sort((x, y) => x - y) }
+  const seeds = {
+    onlyInA: [...seedsA].filter((s) => !seedsB.has(s)).sort((x, y) => x - y),
+    onlyInB: [...seedsB].filter((s) => !seedsA.has(s)).sort((x, y) => x - y)
+  }
   const causes: Cause[] = []
   if (configChanges.length > 0) causes.push("configuration")
   if (codeChanges.length > 0) causes.push("code")
@@ -119,7 +122,10 @@ const attributeCell = (name: string, a: Cell, b: Cell): CellAttribution => {
 }
 
 /** The paired-by-seed test for a cell's metric, when there are at least 2 pairs. */
-export const pairedBySeed = (diffs: ReadonlyArray<number>, alternative: "two-sided" | "greater" | "less" = "two-sided"): TestResult | null => {
+export const pairedBySeed = (
+  diffs: ReadonlyArray<number>,
+  alternative: "two-sided" | "greater" | "less" = "two-sided"
+): TestResult | null => {
   if (diffs.length < 2) return null
   // exact permutation while enumerating is cheap and it can reach the usual levels (2^-n <= 0.05 needs n >= 5)
   if (diffs.length >= 5 && diffs.length <= 16) return signFlipTest(diffs, alternative)
@@ -155,7 +161,9 @@ export const diffSides = (sideA: Side, sideB: Side, options: DiffOptions = {}): 
       const pairedSeeds = sa && sb ? [...sa.bySeed.keys()].filter((s) => sb.bySeed.has(s)).sort((x, y) => x - y) : []
       const diffs = pairedSeeds.map((s) => mean(sb!.bySeed.get(s)!) - mean(sa!.bySeed.get(s)!))
       const changed =
-        !sa || !sb || canonicalJson([...sa.bySeed].sort((x, y) => x[0] - y[0])) !== canonicalJson([...sb.bySeed].sort((x, y) => x[0] - y[0]))
+        !sa ||
+        !sb ||
+        canonicalJson([...sa.bySeed].sort((x, y) => x[0] - y[0])) !== canonicalJson([...sb.bySeed].sort((x, y) => x[0] - y[0]))
       const change = va !== null && vb !== null ? vb - va : null
       rows.push({
         cell: name,
@@ -195,7 +203,9 @@ const showValue = (v: unknown): string => {
 /** Readable text: a metric table, then per cell what differs and the attribution. */
 export const renderDiff = (report: DiffReport): string => {
   const lines: string[] = [`diff A = ${report.a}   B = ${report.b}`]
-  lines.push(`${report.changed} of ${report.compared} compared metrics changed${report.rows.length < report.compared ? " (showing changed only; --all for every metric)" : ""}`)
+  lines.push(
+    `${report.changed} of ${report.compared} compared metrics changed${report.rows.length < report.compared ? " (showing changed only; --all for every metric)" : ""}`
+  )
   if (report.rows.length > 0) {
     lines.push(
       "",

@@ -73,13 +73,27 @@ export class LedgerInvalid extends Schema.TaggedError<LedgerInvalid>()("LedgerIn
 
 export type LedgerError = LedgerCorrupt | LedgerTampered | LedgerBusy | LedgerDiskFull | LedgerSchemaTooNew | LedgerInvalid
 
-const LEDGER_ERRORS = { corrupt: LedgerCorrupt, tampered: LedgerTampered, busy: LedgerBusy, "disk-full": LedgerDiskFull, "schema-too-new": LedgerSchemaTooNew, invalid: LedgerInvalid } as const
+const LEDGER_ERRORS = {
+  corrupt: LedgerCorrupt,
+  tampered: LedgerTampered,
+  busy: LedgerBusy,
+  "disk-full": LedgerDiskFull,
+  "schema-too-new": LedgerSchemaTooNew,
+  invalid: LedgerInvalid
+} as const
 
 /** The ledger error of a kind, by its short name. */
 export const ledgerError = (code: LedgerErrorCode, file: string, message: string, options?: { readonly cause?: unknown }): LedgerError =>
   new LEDGER_ERRORS[code]({ file, message, ...(options?.cause !== undefined ? { cause: options.cause } : {}) })
 
-const LEDGER_TAGS: ReadonlySet<string> = new Set<LedgerError["_tag"]>(["LedgerCorrupt", "LedgerTampered", "LedgerBusy", "LedgerDiskFull", "LedgerSchemaTooNew", "LedgerInvalid"])
+const LEDGER_TAGS: ReadonlySet<string> = new Set<LedgerError["_tag"]>([
+  "LedgerCorrupt",
+  "LedgerTampered",
+  "LedgerBusy",
+  "LedgerDiskFull",
+  "LedgerSchemaTooNew",
+  "LedgerInvalid"
+])
 
 export const isLedgerError = (e: unknown): e is LedgerError =>
   typeof e === "object" && e !== null && LEDGER_TAGS.has((e as { _tag?: unknown })._tag as string) && e instanceof Error

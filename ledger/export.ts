@@ -45,10 +45,22 @@ export const parseJsonl = (text: string, source = "export"): ParsedJsonl => {
     header = {}
   }
   if (header.format !== JSONL_FORMAT) {
-    return { records: [], problems: [{ table: "jsonl", id: 1, reason: `${source} line 1 is not a ${JSONL_FORMAT} header; is this a ledger export?` }] }
+    return {
+      records: [],
+      problems: [{ table: "jsonl", id: 1, reason: `${source} line 1 is not a ${JSONL_FORMAT} header; is this a ledger export?` }]
+    }
   }
   if (header.version !== JSONL_VERSION) {
-    return { records: [], problems: [{ table: "jsonl", id: 1, reason: `${source} is format version ${String(header.version)}; this harness reads version ${JSONL_VERSION}` }] }
+    return {
+      records: [],
+      problems: [
+        {
+          table: "jsonl",
+          id: 1,
+          reason: `${source} is format version ${String(header.version)}; this harness reads version ${JSONL_VERSION}`
+        }
+      ]
+    }
   }
   const records: ChainRecord[] = []
   let prev = GENESIS_HASH
@@ -60,8 +72,14 @@ export const parseJsonl = (text: string, source = "export"): ParsedJsonl => {
       problems.push({ table: "jsonl", id: i + 1, reason: `line ${i + 1} is not valid JSON` })
       break
     }
-    if (r.seq !== i) problems.push({ table: "chain", id: r.seq, reason: `line ${i + 1} holds record ${r.seq}, expected ${i}: records were removed or reordered` })
-    else if (r.prevHash !== prev) problems.push({ table: "chain", id: r.seq, reason: `record ${r.seq}'s prevHash does not match the record before it` })
+    if (r.seq !== i)
+      problems.push({
+        table: "chain",
+        id: r.seq,
+        reason: `line ${i + 1} holds record ${r.seq}, expected ${i}: records were removed or reordered`
+      })
+    else if (r.prevHash !== prev)
+      problems.push({ table: "chain", id: r.seq, reason: `record ${r.seq}'s prevHash does not match the record before it` })
     else if (chainHash(r.prevHash, { seq: r.seq, kind: r.kind, at: r.at, data: r.data }) !== r.hash) {
       problems.push({ table: "chain", id: r.seq, reason: `record ${r.seq} (${r.kind}) does not match its hash: it was edited` })
     }
@@ -103,14 +121,44 @@ const csvField = (v: unknown): string => {
 
 /** One CSV row per metric of every job (done or not), header first. */
 export const exportCsv = (store: LedgerStore): string => {
-  const header = ["run_id", "suite", "git_commit", "job_id", "job_key", "job_name", "seed", "status", "metric", "value", "unit", "better", "length", "step"]
+  const header = [
+    "run_id",
+    "suite",
+    "git_commit",
+    "job_id",
+    "job_key",
+    "job_name",
+    "seed",
+    "status",
+    "metric",
+    "value",
+    "unit",
+    "better",
+    "length",
+    "step"
+  ]
   const lines = [header.join(",")]
   const runs = new Map(store.runs().map((r) => [r.id, r] as const))
   for (const job of store.jobs()) {
     const run = runs.get(job.runId)
     for (const m of store.metrics(job.id)) {
       lines.push(
-        [run?.id, job.suite, run?.gitCommit, job.id, job.key, job.name, job.seed, job.status, m.name, m.value, m.unit, m.better, m.length, m.step]
+        [
+          run?.id,
+          job.suite,
+          run?.gitCommit,
+          job.id,
+          job.key,
+          job.name,
+          job.seed,
+          job.status,
+          m.name,
+          m.value,
+          m.unit,
+          m.better,
+          m.length,
+          m.step
+        ]
           .map(csvField)
           .join(",")
       )

@@ -82,7 +82,13 @@ export const mergeLedgers = (target: LedgerStore, sources: ReadonlyArray<LedgerS
     )
     runs.forEach((id) => targetRuns.add(id))
     plans.push({ source, runs, jobs: taken })
-    reports.push({ file: source.file, records: source.recordCount(), jobs: jobs.length, jobsTaken: taken.size, duplicateJobsSkipped: skipped })
+    reports.push({
+      file: source.file,
+      records: source.recordCount(),
+      jobs: jobs.length,
+      jobsTaken: taken.size,
+      duplicateJobsSkipped: skipped
+    })
   }
 
   function* chosenRecords(): Generator<{ kind: RecordKind; at: string; data: unknown }> {

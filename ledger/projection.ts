@@ -52,16 +52,12 @@ export class Projector {
          VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)`
       ),
       jobStatus: db.prepare("SELECT status FROM jobs WHERE id = ?"),
-      resumeJob: db.prepare(
-        "UPDATE jobs SET status = 'running', finished_at = NULL, pid = ?, host = ?, last_seq = ? WHERE id = ?"
-      ),
+      resumeJob: db.prepare("UPDATE jobs SET status = 'running', finished_at = NULL, pid = ?, host = ?, last_seq = ? WHERE id = ?"),
       doneJob: db.prepare(
         `UPDATE jobs SET status = 'done', finished_at = ?, timings = ?, reproducibility = ?, tolerance = ?, last_seq = ?
          WHERE id = ?`
       ),
-      failJob: db.prepare(
-        "UPDATE jobs SET status = 'failed', finished_at = ?, error = ?, failure_step = ?, last_seq = ? WHERE id = ?"
-      ),
+      failJob: db.prepare("UPDATE jobs SET status = 'failed', finished_at = ?, error = ?, failure_step = ?, last_seq = ? WHERE id = ?"),
       interruptJob: db.prepare(
         `UPDATE jobs SET status = 'interrupted', finished_at = ?, error = ?, failure_step = ?, checkpoint = ?, last_seq = ?
          WHERE id = ?`
@@ -69,9 +65,7 @@ export class Projector {
       insertMetric: db.prepare(
         `INSERT INTO metrics (job_id, ordinal, name, value, unit, better, length, step) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
       ),
-      insertArtifact: db.prepare(
-        "INSERT INTO artifacts (job_id, ordinal, path, sha256, kind) VALUES (?, ?, ?, ?, ?)"
-      ),
+      insertArtifact: db.prepare("INSERT INTO artifacts (job_id, ordinal, path, sha256, kind) VALUES (?, ?, ?, ?, ?)"),
       insertCertificate: db.prepare(
         `INSERT INTO certificates (id, job_id, rerun_job_id, created_at, mode, tolerance, verdict, max_abs_diff, compared, details)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -142,20 +136,11 @@ export class Projector {
         const jobId = str(data, "jobId")
         this.requireStatus(jobId, ["running"], "complete")
         const metrics = (data.metrics ?? []) as ReadonlyArray<MetricRecord>
-        metrics.forEach((m, i) =>
-          this.s.insertMetric.run(jobId, i, m.name, m.value, m.unit, m.better, m.length ?? null, m.step ?? null)
-        )
+        metrics.forEach((m, i) => this.s.insertMetric.run(jobId, i, m.name, m.value, m.unit, m.better, m.length ?? null, m.step ?? null))
         const artifacts = (data.artifacts ?? []) as ReadonlyArray<ArtifactRecord>
         artifacts.forEach((a, i) => this.s.insertArtifact.run(jobId, i, a.path, a.sha256, a.kind))
         const repro = (data.reproducibility ?? null) as Reproducibility | null
-        this.s.doneJob.run(
-          at,
-          optJson(data.timings),
-          repro?.mode ?? null,
-          repro?.mode === "tolerance" ? repro.tolerance : null,
-          seq,
-          jobId
-        )
+        this.s.doneJob.run(at, optJson(data.timings), repro?.mode ?? null, repro?.mode === "tolerance" ? repro.tolerance : null, seq, jobId)
         return
       }
       case "job.fail": {

@@ -52,7 +52,14 @@ export const compareForCertificate = (
     const y = b.get(k)
     const m = (x ?? y)!
     if (!x || !y) {
-      mismatches.push({ metric: m.name, length: m.length ?? null, step: m.step ?? null, recorded: x?.value ?? null, rerun: y?.value ?? null, absDiff: null })
+      mismatches.push({
+        metric: m.name,
+        length: m.length ?? null,
+        step: m.step ?? null,
+        recorded: x?.value ?? null,
+        rerun: y?.value ?? null,
+        absDiff: null
+      })
       continue
     }
     compared++
@@ -60,7 +67,8 @@ export const compareForCertificate = (
     maxAbsDiff = Math.max(maxAbsDiff, diff)
     const ok =
       reproducibility.mode === "bitwise" ? Object.is(x.value, y.value) : diff <= reproducibility.tolerance * Math.max(1, Math.abs(x.value))
-    if (!ok) mismatches.push({ metric: m.name, length: m.length ?? null, step: m.step ?? null, recorded: x.value, rerun: y.value, absDiff: diff })
+    if (!ok)
+      mismatches.push({ metric: m.name, length: m.length ?? null, step: m.step ?? null, recorded: x.value, rerun: y.value, absDiff: diff })
   }
   return {
     jobId,

@@ -83,7 +83,8 @@ export const makeLedger = (store: LedgerStore): LedgerShape => ({
           : Effect.fail(
               new LedgerTampered({
                 file: store.file,
-                message: `ledger ${store.file} fails verification at ${report.firstBad!.table} ${report.firstBad!.id}: ${report.firstBad!.reason}. ` +
+                message:
+                  `ledger ${store.file} fails verification at ${report.firstBad!.table} ${report.firstBad!.id}: ${report.firstBad!.reason}. ` +
                   "Restore it from a JSON Lines export or a backup; run harness ledger verify for the full list"
               })
             )

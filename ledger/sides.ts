@@ -57,7 +57,12 @@ export const resolveRef = (store: LedgerStore, text: string): SideRef => {
     return commit ? { kind: "suite", suite, commit } : { kind: "suite", suite }
   }
   const runs = store.runs().filter((r) => r.id.startsWith(t))
-  const keys = new Set(store.jobs({ status: "done" }).filter((j) => j.key.startsWith(t)).map((j) => j.key))
+  const keys = new Set(
+    store
+      .jobs({ status: "done" })
+      .filter((j) => j.key.startsWith(t))
+      .map((j) => j.key)
+  )
   if (runs.length === 1 && keys.size === 0) return { kind: "run", runId: runs[0].id }
   if (keys.size === 1 && runs.length === 0) return { kind: "key", key: [...keys][0] }
   if (t.includes("@")) {
@@ -65,7 +70,10 @@ export const resolveRef = (store: LedgerStore, text: string): SideRef => {
     return { kind: "suite", suite, commit }
   }
   if (store.runs().some((r) => r.suite === t)) return { kind: "suite", suite: t }
-  const why = runs.length + keys.size > 1 ? `is ambiguous (${runs.length} runs and ${keys.size} job keys start with it)` : "matches no run id, job key or suite"
+  const why =
+    runs.length + keys.size > 1
+      ? `is ambiguous (${runs.length} runs and ${keys.size} job keys start with it)`
+      : "matches no run id, job key or suite"
   throw ledgerError(
     "invalid",
     store.file,
@@ -162,7 +170,9 @@ export interface Cell {
  * Final values of a job: for each (name, length) the values at the last step (a metric recorded without a
  * step is a final evaluation and wins over stepped ones). Several values at the same point are repeats.
  */
-const finalValues = (metrics: ReadonlyArray<MetricRecord>): Map<string, { key: MetricKey; unit: string; better: MetricRecord["better"]; values: number[] }> => {
+const finalValues = (
+  metrics: ReadonlyArray<MetricRecord>
+): Map<string, { key: MetricKey; unit: string; better: MetricRecord["better"]; values: number[] }> => {
   const best = new Map<string, { key: MetricKey; unit: string; better: MetricRecord["better"]; step: number; values: number[] }>()
   for (const m of metrics) {
     const key = { name: m.name, length: m.length ?? null }

@@ -18,8 +18,8 @@ export interface TestResult {
 // ---------------------------------------------------------------- special functions
 
 const LANCZOS = [
-  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905,
+  -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7
 ]
 
 /** ln Γ(x) for x > 0 (Lanczos approximation, g = 7, n = 9; ~15 significant digits). */
@@ -183,7 +183,13 @@ export const signFlipTest = (diffs: ReadonlyArray<number>, alternative: Alternat
   for (let mask = 0; mask < total; mask++) {
     let s = 0
     for (let i = 0; i < n; i++) s += mask & (1 << i) ? -abs[i] : abs[i]
-    if (alternative === "greater" ? s >= observed - eps : alternative === "less" ? s <= observed + eps : Math.abs(s) >= Math.abs(observed) - eps) {
+    if (
+      alternative === "greater"
+        ? s >= observed - eps
+        : alternative === "less"
+          ? s <= observed + eps
+          : Math.abs(s) >= Math.abs(observed) - eps
+    ) {
       extreme++
     }
   }
@@ -245,8 +251,7 @@ export const mannWhitneyU = (x: ReadonlyArray<number>, y: ReadonlyArray<number>,
     const total = counts.reduce((s, c) => s + c, 0)
     const cdf = (k: number) => counts.slice(0, Math.floor(k) + 1).reduce((s, c) => s + c, 0) / total // P(U <= k)
     const sf = (k: number) => counts.slice(Math.ceil(k)).reduce((s, c) => s + c, 0) / total // P(U >= k)
-    const p =
-      alternative === "greater" ? sf(u) : alternative === "less" ? cdf(u) : Math.min(1, 2 * Math.min(cdf(u), sf(u)))
+    const p = alternative === "greater" ? sf(u) : alternative === "less" ? cdf(u) : Math.min(1, 2 * Math.min(cdf(u), sf(u)))
     return { test: "mann-whitney-exact", statistic: u, pValue: p }
   }
   const N = m + n

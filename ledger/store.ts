@@ -227,9 +227,7 @@ export class LedgerStore {
   ) {
     this.projector = new Projector(database)
     this.lastRecord = database.prepare("SELECT seq, hash FROM chain ORDER BY seq DESC LIMIT 1")
-    this.insertRecord = database.prepare(
-      "INSERT INTO chain (seq, kind, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)"
-    )
+    this.insertRecord = database.prepare("INSERT INTO chain (seq, kind, at, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)")
     this.immediate = database.transaction((fn: () => unknown) => fn()).immediate
   }
 
@@ -280,7 +278,11 @@ export class LedgerStore {
     else assertSqliteFile(file)
     let db: Database.Database | undefined
     try {
-      db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false, timeout: options.busyTimeoutMs ?? 10_000 })
+      db = new Database(file, {
+        readonly: options.readonly ?? false,
+        fileMustExist: options.readonly ?? false,
+        timeout: options.busyTimeoutMs ?? 10_000
+      })
       db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 10_000}`)
       const version = schemaVersion(db)
       const appId = db.pragma("application_id", { simple: true }) as number
@@ -378,7 +380,8 @@ export class LedgerStore {
     const jobId = randomUUID()
     this.write(() => {
       const run = this.run(input.runId)
-      if (!run) throw ledgerError("invalid", this.file, `cannot start job "${input.name}": run ${input.runId} is not in ledger ${this.file}`)
+      if (!run)
+        throw ledgerError("invalid", this.file, `cannot start job "${input.name}": run ${input.runId} is not in ledger ${this.file}`)
       this.appendInTransaction("job.start", {
         jobId,
         runId: input.runId,
@@ -437,9 +440,10 @@ export class LedgerStore {
    */
   markStaleJobs(): number {
     const host = hostname()
-    const candidates = this.database
-      .prepare("SELECT id, pid FROM jobs WHERE status = 'running' AND host = ?")
-      .all(host) as Array<{ id: string; pid: number }>
+    const candidates = this.database.prepare("SELECT id, pid FROM jobs WHERE status = 'running' AND host = ?").all(host) as Array<{
+      id: string
+      pid: number
+    }>
     let marked = 0
     for (const c of candidates) {
       if (c.pid === process.pid || processAlive(c.pid)) continue
@@ -559,9 +563,9 @@ export class LedgerStore {
   /** The latest done job with this key: the runner skips the key when there is one. */
   findDoneJob(key: string): JobRow | undefined {
     return this.read(() => {
-      const r = this.database
-        .prepare("SELECT * FROM jobs WHERE key = ? AND status = 'done' ORDER BY last_seq DESC LIMIT 1")
-        .get(key) as JobDbRow | undefined
+      const r = this.database.prepare("SELECT * FROM jobs WHERE key = ? AND status = 'done' ORDER BY last_seq DESC LIMIT 1").get(key) as
+        | JobDbRow
+        | undefined
       return r && toJob(r)
     })
   }
@@ -595,9 +599,7 @@ export class LedgerStore {
   }
 
   metrics(jobId: string): MetricRow[] {
-    return this.read(
-      () => this.sql(`SELECT ${METRIC_COLUMNS} FROM metrics WHERE job_id = ? ORDER BY ordinal`).all(jobId) as MetricRow[]
-    )
+    return this.read(() => this.sql(`SELECT ${METRIC_COLUMNS} FROM metrics WHERE job_id = ? ORDER BY ordinal`).all(jobId) as MetricRow[])
   }
 
   artifacts(jobId: string): ArtifactRow[] {

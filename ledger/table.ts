@@ -34,5 +34,4 @@ export const formatSigned = (x: number | null | undefined): string =>
 export const formatPercent = (x: number | null | undefined): string =>
   x === null || x === undefined || !Number.isFinite(x) ? "-" : `${x > 0 ? "+" : ""}${(x * 100).toFixed(1)}%`
 
-export const formatP = (p: number | null | undefined): string =>
-  p === null || p === undefined ? "-" : p < 1e-4 ? "<1e-4" : p.toFixed(4)
+export const formatP = (p: number | null | undefined): string => (p === null || p === undefined ? "-" : p < 1e-4 ? "<1e-4" : p.toFixed(4))

@@ -21,9 +21,7 @@ export interface ArtifactRecord {
 }
 
 /** How a job's numbers are expected to reproduce: bitwise on a deterministic backend, else within a tolerance. */
-export type Reproducibility =
-  | { readonly mode: "bitwise" }
-  | { readonly mode: "tolerance"; readonly tolerance: number }
+export type Reproducibility = { readonly mode: "bitwise" } | { readonly mode: "tolerance"; readonly tolerance: number }
 
 export type JobStatus = "running" | "done" | "failed" | "interrupted"
 
@@ -144,15 +142,7 @@ export interface ChainRecord {
   readonly hash: string
 }
 
-export type RecordKind =
-  | "run.begin"
-  | "run.finish"
-  | "job.start"
-  | "job.resume"
-  | "job.done"
-  | "job.fail"
-  | "job.interrupt"
-  | "certificate"
+export type RecordKind = "run.begin" | "run.finish" | "job.start" | "job.resume" | "job.done" | "job.fail" | "job.interrupt" | "certificate"
 
 export interface VerifyProblem {
   /** "chain" for the record log itself, else the table whose rows disagree with the chain */

@@ -55,7 +55,11 @@ interface ColumnInfo {
 }
 
 /** Whitespace is not part of a schema: `CREATE TABLE IF NOT EXISTS` keeps the text as written. */
-const normaliseSql = (sql: string | null): string => (sql ?? "").replace(/\s+/g, " ").replace(/\s*([(),])\s*/g, "$1").trim()
+const normaliseSql = (sql: string | null): string =>
+  (sql ?? "")
+    .replace(/\s+/g, " ")
+    .replace(/\s*([(),])\s*/g, "$1")
+    .trim()
 
 /**
  * SQLite maintains `sqlite_stat*` (ANALYZE, PRAGMA optimize) and `sqlite_sequence` itself; they hold planner
@@ -85,7 +89,8 @@ export const schemaProblems = (actual: Database.Database, expected: Database.Dat
   const have = schemaObjects(actual)
   const want = schemaObjects(expected)
   for (const [name, o] of want) {
-    if (!have.has(name)) note(name, `${describeObject(o)} is missing: the migrations create it, so it was dropped behind the harness's back`)
+    if (!have.has(name))
+      note(name, `${describeObject(o)} is missing: the migrations create it, so it was dropped behind the harness's back`)
   }
   for (const [name, o] of have) {
     const w = want.get(name)
@@ -111,7 +116,11 @@ export const schemaProblems = (actual: Database.Database, expected: Database.Dat
       const haveByName = new Map(haveColumns.map((c) => [c.name, c]))
       for (const c of haveColumns) {
         const wc = wantByName.get(c.name)
-        if (!wc) note(name, `table ${name} has a column "${describeColumn(c)}" that the migrations do not create: it was added behind the harness's back`)
+        if (!wc)
+          note(
+            name,
+            `table ${name} has a column "${describeColumn(c)}" that the migrations do not create: it was added behind the harness's back`
+          )
         else if (describeColumn(c) !== describeColumn(wc) || c.pk !== wc.pk) {
           note(name, `table ${name}: column "${describeColumn(c)}" should be "${describeColumn(wc)}"`)
         }
@@ -141,9 +150,11 @@ export const versionProblems = (db: Database.Database): VerifyProblem[] => {
   const problems: VerifyProblem[] = []
   const note = (id: string | number, reason: string) => problems.push({ table: "schema_version", id, reason })
   const appId = db.pragma("application_id", { simple: true }) as number
-  if (appId !== LEDGER_APPLICATION_ID) note("application_id", `PRAGMA application_id is ${appId}, not the ledger's ${LEDGER_APPLICATION_ID} ('FOPE')`)
+  if (appId !== LEDGER_APPLICATION_ID)
+    note("application_id", `PRAGMA application_id is ${appId}, not the ledger's ${LEDGER_APPLICATION_ID} ('FOPE')`)
   const userVersion = db.pragma("user_version", { simple: true }) as number
-  if (userVersion !== LATEST_SCHEMA_VERSION) note("user_version", `PRAGMA user_version is ${userVersion}, but the migrations reach ${LATEST_SCHEMA_VERSION}`)
+  if (userVersion !== LATEST_SCHEMA_VERSION)
+    note("user_version", `PRAGMA user_version is ${userVersion}, but the migrations reach ${LATEST_SCHEMA_VERSION}`)
   let rows: SchemaVersionRow[]
   try {
     rows = db.prepare("SELECT version, description, applied_at FROM schema_version ORDER BY version").all() as SchemaVersionRow[]
@@ -159,7 +170,10 @@ export const versionProblems = (db: Database.Database): VerifyProblem[] => {
       continue
     }
     if (r.description !== m.description) {
-      note(m.version, `migration ${m.version} is recorded as ${JSON.stringify(r.description)}, but it is "${m.description}": the row was edited`)
+      note(
+        m.version,
+        `migration ${m.version} is recorded as ${JSON.stringify(r.description)}, but it is "${m.description}": the row was edited`
+      )
     }
     if (typeof r.applied_at !== "string" || !ISO_INSTANT.test(r.applied_at) || Number.isNaN(Date.parse(r.applied_at))) {
       note(m.version, `migration ${m.version} has applied_at ${JSON.stringify(r.applied_at)}, not an ISO 8601 instant: the row was edited`)
@@ -167,7 +181,10 @@ export const versionProblems = (db: Database.Database): VerifyProblem[] => {
   }
   for (const r of rows) {
     if (!MIGRATIONS.some((m) => m.version === r.version)) {
-      note(r.version, `schema_version holds version ${JSON.stringify(r.version)} ("${r.description}"), which no migration creates: the row was added behind the harness's back`)
+      note(
+        r.version,
+        `schema_version holds version ${JSON.stringify(r.version)} ("${r.description}"), which no migration creates: the row was added behind the harness's back`
+      )
     }
   }
   return problems

@@ -166,13 +166,21 @@ const compareTable = (
   let reported = 0
   while ((!a.done || !e.done) && reported < 5) {
     if (e.done || (!a.done && cmp(a.value[key], e.value[key]) < 0)) {
-      note({ table, id: a.value[key] as string | number, reason: "row is not backed by any chain record: it was inserted behind the harness's back (or ids were changed)" })
+      note({
+        table,
+        id: a.value[key] as string | number,
+        reason: "row is not backed by any chain record: it was inserted behind the harness's back (or ids were changed)"
+      })
       reported++
       a = actual.next()
       continue
     }
     if (a.done || cmp(a.value[key], e.value[key]) > 0) {
-      note({ table, id: e.value[key] as string | number, reason: "row implied by the chain is missing: it was deleted (or its id changed)" })
+      note({
+        table,
+        id: e.value[key] as string | number,
+        reason: "row implied by the chain is missing: it was deleted (or its id changed)"
+      })
       reported++
       e = expected.next()
       continue

@@ -28,11 +28,7 @@ export interface ForwardOptions {
   /** evaluate with another view (an inference-time extension); default the model's own */
   readonly embedding?: PositionEmbedding
   /** per layer: q, k [B, H, T, hd] before and after the position embedding's queryKey hook; valid only during the call */
-  readonly onQueryKey?: (
-    layer: number,
-    pre: { q: tf.Tensor4D; k: tf.Tensor4D },
-    post: { q: tf.Tensor4D; k: tf.Tensor4D }
-  ) => void
+  readonly onQueryKey?: (layer: number, pre: { q: tf.Tensor4D; k: tf.Tensor4D }, post: { q: tf.Tensor4D; k: tf.Tensor4D }) => void
   /**
    * Query rows per attention block. Attention runs in blocks of query rows, each against only the keys it may see,
    * so the [B, H, T, T] scores never exist at once (long evaluations). Default: automatic, the largest block whose
@@ -98,9 +94,7 @@ export const validateDecoderConfig = (config: DecoderConfig): void => {
     }
   }
   if (config.dModel % config.heads !== 0) {
-    throw new Error(
-      `DecoderConfig: dModel ${config.dModel} is not divisible by heads ${config.heads}; pick heads dividing dModel`
-    )
+    throw new Error(`DecoderConfig: dModel ${config.dModel} is not divisible by heads ${config.heads}; pick heads dividing dModel`)
   }
 }
 
@@ -218,7 +212,10 @@ export class Decoder {
       const positions = options?.trainingStep !== undefined ? embedding.trainingPositions?.(T, options.trainingStep) : undefined
       if (embedding.input) {
         const signal = embedding.input(T, positions) // [T, d]
-        x = x.reshape([B, T, d]).add(signal).reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
+        x = x
+          .reshape([B, T, d])
+          .add(signal)
+          .reshape([B * T, d]) as tf.Tensor2D // [B*T, d]
       }
       for (let l = 0; l < this.blocks.length; l++) {
         // one scope per block: without a gradient tape (evaluation) each block's attention scores and activations are
@@ -303,7 +300,11 @@ export class Decoder {
     layer: number,
     B: number,
     T: number,
-    attention: { readonly mask: tf.Tensor2D | undefined; readonly queryChunk: number; readonly positions?: ReadonlyArray<number> | undefined },
+    attention: {
+      readonly mask: tf.Tensor2D | undefined
+      readonly queryChunk: number
+      readonly positions?: ReadonlyArray<number> | undefined
+    },
     embedding: PositionEmbedding,
     onQueryKey: ForwardOptions["onQueryKey"]
   ): tf.Tensor2D {
@@ -313,8 +314,7 @@ export class Decoder {
 
     // --- attention ---
     const h = rmsNorm(x, w.attnNorm) // [B*T, d]
-    const heads = (m: tf.Tensor2D): tf.Tensor4D =>
-      m.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D // [B*T, d] -> [B, H, T, hd]
+    const heads = (m: tf.Tensor2D): tf.Tensor4D => m.reshape([B, T, H, hd]).transpose([0, 2, 1, 3]) as tf.Tensor4D // [B*T, d] -> [B, H, T, hd]
     const q0 = heads(tf.matMul(h, w.q)) // [B, H, T, hd]
     const k0 = heads(tf.matMul(h, w.k)) // [B, H, T, hd]
     const v = heads(tf.matMul(h, w.v)) // [B, H, T, hd]
@@ -360,7 +360,13 @@ export class Decoder {
   ): tf.Tensor4D {
     const [B, H, T, hd] = q.shape
     // attention weights of query rows [start, end) from their scores [B, H, rows, end]
-    const weights = (scores: tf.Tensor4D, start: number, end: number, staticBias: tf.Tensor | undefined, mask: () => tf.Tensor2D): tf.Tensor4D => {
+    const weights = (
+      scores: tf.Tensor4D,
+      start: number,
+      end: number,
+      staticBias: tf.Tensor | undefined,
+      mask: () => tf.Tensor2D
+    ): tf.Tensor4D => {
       const dynamic = inside.blockBias?.(start, end) // [B, H, rows, end]
       if (inside.normalise) {
         const withStatic = staticBias ? (scores.add(staticBias) as tf.Tensor4D) : scores
@@ -386,7 +392,10 @@ export class Decoder {
           const vc = v.slice([0, 0, 0, 0], [B, H, end, hd]) // [B, H, end, hd]
           const blockBias = bias ? bias.slice([0, start, 0], [H, rows, end]) : undefined // [H, rows, end]
           const scores = tf.matMul(qc, kc, false, true) as tf.Tensor4D // [B, H, rows, end]
-          return tf.matMul(weights(scores, start, end, blockBias, () => causalMaskBlock(start, end, end)), vc) as tf.Tensor4D // [B, H, rows, hd]
+          return tf.matMul(
+            weights(scores, start, end, blockBias, () => causalMaskBlock(start, end, end)),
+            vc
+          ) as tf.Tensor4D // [B, H, rows, hd]
         })
       )
     }

@@ -34,7 +34,14 @@ const scale = (name: string, dModel: number, heads: number, layers: number, gpuO
 
 export const SCALES: Readonly<Record<string, ScaleConfig>> = {
   nano: scale("nano", 64, 4, 3, false, "CPU smoke scale: d 64, 4 heads (hd 16), 3 layers, ~0.20M parameters without embeddings"),
-  ref: scale("ref", 128, 4, 2, false, "the engine's reference model: d 128, 4 heads (hd 32), 2 layers, ~0.52M parameters without embeddings"),
+  ref: scale(
+    "ref",
+    128,
+    4,
+    2,
+    false,
+    "the engine's reference model: d 128, 4 heads (hd 32), 2 layers, ~0.52M parameters without embeddings"
+  ),
   micro: scale("micro", 128, 4, 4, false, "CPU scale: d 128, 4 heads (hd 32), 4 layers, ~1.05M parameters without embeddings"),
   mini: scale("mini", 256, 8, 5, false, "CPU scale: d 256, 8 heads (hd 32), 5 layers, ~5.2M parameters without embeddings"),
   "60m": scale("60m", 512, 8, 8, true, "FoPE paper's 60M: d 512, 8 heads (hd 64), 8 layers, 33.6M without embeddings; GPU only"),
@@ -44,7 +51,7 @@ export const SCALES: Readonly<Record<string, ScaleConfig>> = {
 
 /** The scale of that name; an unknown name fails with the list of valid ones. */
 export const resolveScale = (name: string): ScaleConfig => {
-  const found = Object.prototype.hasOwnProperty.call(SCALES, name) ? SCALES[name] : undefined
+  const found = Object.hasOwn(SCALES, name) ? SCALES[name] : undefined
   if (!found) throw new Error(`unknown scale "${name}". Valid scales: ${Object.keys(SCALES).join(", ")}`)
   return found
 }
@@ -116,7 +123,8 @@ export const assertScaleRunnable = (
   const gflops = ESTIMATED_GFLOPS[engine.backend] ?? ESTIMATED_GFLOPS.cpu!
   const minutes = trainingFlopsPerStep(s, step.vocabSize, step.batchSize, step.seqLength) / (gflops * 1e9) / 60
   const whole = step.steps !== undefined ? ` (${step.steps} steps: about ${((minutes * step.steps) / 60).toFixed(1)} hours)` : ""
-  const where = engine.threads !== undefined ? `${engine.backend} on ${engine.threads} CPU thread${engine.threads === 1 ? "" : "s"}` : engine.backend
+  const where =
+    engine.threads !== undefined ? `${engine.backend} on ${engine.threads} CPU thread${engine.threads === 1 ? "" : "s"}` : engine.backend
   throw new ScaleNeedsGpuError(
     head +
       `this run uses ${where}, where one step (batch ${step.batchSize} x ${step.seqLength} tokens) would take about ` +

@@ -55,7 +55,9 @@ const main = () => {
     const tail = `${r.stdout ?? ""}${r.stderr ?? ""}`.trim().split("\n").slice(-6).join(" | ")
     return say(`build failed (${r.error?.message ?? `node-gyp exit ${r.status}`}: ${tail}); ${fallback}`)
   }
-  say(`built native/build/Release/dnnl_gemm.node (oneDNN sgemm and the C kernels of native/kernels.c) in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+  say(
+    `built native/build/Release/dnnl_gemm.node (oneDNN sgemm and the C kernels of native/kernels.c) in ${((Date.now() - started) / 1000).toFixed(1)} s`
+  )
 }
 
 try {

@@ -11,7 +11,13 @@ if (!out) {
   console.error("usage: node scripts/bundle-harness.mjs OUT_FILE (after npm run build)")
   process.exit(2)
 }
-const external = [/^better-sqlite3$/, /^webgpu$/, /^gpt-tokenizer(\/.*)?$/, /^@stdlib\/datasets-sotu(\/.*)?$/, /^@tensorflow\/tfjs-node(-gpu)?$/]
+const external = [
+  /^better-sqlite3$/,
+  /^webgpu$/,
+  /^gpt-tokenizer(\/.*)?$/,
+  /^@stdlib\/datasets-sotu(\/.*)?$/,
+  /^@tensorflow\/tfjs-node(-gpu)?$/
+]
 // Modules that run as a script when they are the process's main file (they compare import.meta.url with argv[1]):
 // inside a bundle every module shares the bundle's URL, so each is given the URL of its own file beside it. The
 // engine benchmark spawns its variants as `node bench-engine-child.mjs <request>`: that file is bundled too. (Its

@@ -88,7 +88,15 @@ export type Extension = typeof Extension.Type
 export const TASKS = ["perplexity", "loss-curve", "passkey", "spectrum", "synthetic"] as const
 
 /** The synthetic length-generalization tasks (models/data/synthetic-tasks.ts; a test keeps the two lists equal). */
-export const SYNTHETIC_TASK_NAMES = ["flip-flop", "mqar", "needle-multikey", "needle-multivalue", "variable-tracking", "copy", "reverse"] as const
+export const SYNTHETIC_TASK_NAMES = [
+  "flip-flop",
+  "mqar",
+  "needle-multikey",
+  "needle-multivalue",
+  "variable-tracking",
+  "copy",
+  "reverse"
+] as const
 export const Task = Schema.Literals(TASKS)
 export type Task = typeof Task.Type
 
@@ -121,9 +129,19 @@ const SplitFields = {
  */
 export const CorpusSource = Schema.Union([
   /** a .txt file (documents separated by `separator`) or a folder of .txt files, one document per file */
-  Schema.Struct({ kind: Schema.Literal("text"), path: Schema.NonEmptyString, separator: Schema.optionalKey(Schema.NonEmptyString), ...SplitFields }),
+  Schema.Struct({
+    kind: Schema.Literal("text"),
+    path: Schema.NonEmptyString,
+    separator: Schema.optionalKey(Schema.NonEmptyString),
+    ...SplitFields
+  }),
   /** JSON Lines, one document per line in a string field (default "text"), optionally gzip-compressed */
-  Schema.Struct({ kind: Schema.Literal("jsonl"), path: Schema.NonEmptyString, field: Schema.optionalKey(Schema.NonEmptyString), ...SplitFields }),
+  Schema.Struct({
+    kind: Schema.Literal("jsonl"),
+    path: Schema.NonEmptyString,
+    field: Schema.optionalKey(Schema.NonEmptyString),
+    ...SplitFields
+  }),
   /** uint16 token ids: nanoGPT's train.bin + val.bin as given, or one .bin split after each endOfText id */
   Schema.Struct({
     kind: Schema.Literal("tokens"),

@@ -17,7 +17,9 @@ if (typeof mapWithGroupBy.groupBy !== "function") {
     return groups
   }
 }
-const objectWithGroupBy = Object as unknown as { groupBy?: <T>(items: Iterable<T>, key: (item: T, index: number) => PropertyKey) => Record<PropertyKey, T[]> }
+const objectWithGroupBy = Object as unknown as {
+  groupBy?: <T>(items: Iterable<T>, key: (item: T, index: number) => PropertyKey) => Record<PropertyKey, T[]>
+}
 if (typeof objectWithGroupBy.groupBy !== "function") {
   objectWithGroupBy.groupBy = <T>(items: Iterable<T>, key: (item: T, index: number) => PropertyKey): Record<PropertyKey, T[]> => {
     const groups: Record<PropertyKey, T[]> = Object.create(null)

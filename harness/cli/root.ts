@@ -21,5 +21,18 @@ export const rootCommand = Command.make("harness").pipe(
       "evaluate them beyond their training length, and record every result, seeded and hash-verified, in a SQLite ledger. " +
       "Start with `harness run quickstart`; `harness list` shows what a suite can name."
   ),
-  Command.withSubcommands([runCommand, listCommand, inspectCommand, evalCommand, checkCliCommand, ledgerCommand, reproduceCommand, reportCommand, resultsCommand, exportCommand, benchCommand, doctorCommand])
+  Command.withSubcommands([
+    runCommand,
+    listCommand,
+    inspectCommand,
+    evalCommand,
+    checkCliCommand,
+    ledgerCommand,
+    reproduceCommand,
+    reportCommand,
+    resultsCommand,
+    exportCommand,
+    benchCommand,
+    doctorCommand
+  ])
 )

@@ -11,5 +11,7 @@ export const ledgerFlag = Flag.String("ledger").pipe(
 
 export const checkpointsFlag = Flag.String("checkpoints").pipe(
   Flag.withDefault(DEFAULT_CHECKPOINTS),
-  Flag.withDescription(`where training checkpoints are kept (default ./${DEFAULT_CHECKPOINTS}); a killed or interrupted job resumes from here`)
+  Flag.withDescription(
+    `where training checkpoints are kept (default ./${DEFAULT_CHECKPOINTS}); a killed or interrupted job resumes from here`
+  )
 )

@@ -49,8 +49,7 @@ export const expandCells = (suite: Suite, seedsOverride?: ReadonlyArray<number>)
 const cellsOf = (suite: Suite, seeds: ReadonlyArray<number>): Cell[] => {
   const cells: Cell[] = []
   for (const entry of suite.embeddings)
-    for (const scale of suite.scales)
-      for (const seed of seeds) cells.push({ entry, label: embeddingLabel(entry), scale, seed })
+    for (const scale of suite.scales) for (const seed of seeds) cells.push({ entry, label: embeddingLabel(entry), scale, seed })
   const exclude = suite.matrix?.exclude ?? []
   const kept = cells.filter((c) => !exclude.some((p) => matches(p, c)))
   // `include` re-admits excluded cells that match it (GitHub Actions' matrix semantics, restricted to cells).
@@ -70,7 +69,10 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
     model: {
       scale: scale.name,
       // a token corpus declares its vocabulary; text corpora take their tokenizer's
-      vocabSize: typeof suite.data.corpus === "object" && suite.data.corpus.kind === "tokens" ? suite.data.corpus.vocabSize : VOCAB_SIZES[suite.data.tokenizer as keyof typeof VOCAB_SIZES],
+      vocabSize:
+        typeof suite.data.corpus === "object" && suite.data.corpus.kind === "tokens"
+          ? suite.data.corpus.vocabSize
+          : VOCAB_SIZES[suite.data.tokenizer as keyof typeof VOCAB_SIZES],
       dModel: scale.dModel,
       heads: scale.heads,
       layers: scale.layers,
@@ -110,9 +112,12 @@ export const resolveJobConfig = (suite: Suite, cell: Cell, dataHash: string): Jo
 
 /** The config as keyed: a declared corpus without its paths (its content hash is in `data.contentHash`), so moving the data keeps the keys. */
 const keyedConfig = (config: JobConfig): unknown =>
-  typeof config.data.corpus === "object" ? { ...config, data: { ...config.data, corpus: sourceWithoutLocation(config.data.corpus) } } : config
+  typeof config.data.corpus === "object"
+    ? { ...config, data: { ...config.data, corpus: sourceWithoutLocation(config.data.corpus) } }
+    : config
 
-export const jobKey = (config: JobConfig, codeVersion: string): string => sha256Hex(canonicalJson({ config: keyedConfig(config), codeVersion }))
+export const jobKey = (config: JobConfig, codeVersion: string): string =>
+  sha256Hex(canonicalJson({ config: keyedConfig(config), codeVersion }))
 
 export interface PlanOptions {
   readonly dataHash: string
@@ -147,7 +152,9 @@ export const parseShard = (text: string): Effect.Effect<{ index: number; count: 
     const count = m ? Number(m[2]) : NaN
     if (!m || count < 1 || index < 1 || index > count) {
       return Effect.fail(
-        new UsageError({ message: `--shard "${text}" is not i/N with 1 <= i <= N (for example --shard 1/2 and --shard 2/2 split a suite over two machines)` })
+        new UsageError({
+          message: `--shard "${text}" is not i/N with 1 <= i <= N (for example --shard 1/2 and --shard 2/2 split a suite over two machines)`
+        })
       )
     }
     return Effect.succeed({ index, count })

@@ -41,7 +41,8 @@ export const formatSummary = (s: Summary | null): string => {
 export const formatTick = (x: number, exponentFrom = 1e5): string => {
   if (x === 0) return "0"
   const a = Math.abs(x)
-  if (a >= exponentFrom || a < 1e-3) return x.toExponential(Number.isInteger(x / 10 ** Math.floor(Math.log10(a))) ? 0 : 1).replace("e+", "e")
+  if (a >= exponentFrom || a < 1e-3)
+    return x.toExponential(Number.isInteger(x / 10 ** Math.floor(Math.log10(a))) ? 0 : 1).replace("e+", "e")
   return String(Number(x.toPrecision(4)))
 }
 

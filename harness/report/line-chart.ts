@@ -91,13 +91,39 @@ const markerSvg = (shape: MarkerShape, cx: number, cy: number, color: string): s
     case "square":
       return `<rect${attrs({ x: n(cx - 3.4), y: n(cy - 3.4), width: 6.8, height: 6.8, ...style })}/>`
     case "triangle":
-      return poly([[0, -4.6], [4.2, 3.2], [-4.2, 3.2]])
+      return poly([
+        [0, -4.6],
+        [4.2, 3.2],
+        [-4.2, 3.2]
+      ])
     case "triangle-down":
-      return poly([[0, 4.6], [4.2, -3.2], [-4.2, -3.2]])
+      return poly([
+        [0, 4.6],
+        [4.2, -3.2],
+        [-4.2, -3.2]
+      ])
     case "diamond":
-      return poly([[0, -4.8], [4.2, 0], [0, 4.8], [-4.2, 0]])
+      return poly([
+        [0, -4.8],
+        [4.2, 0],
+        [0, 4.8],
+        [-4.2, 0]
+      ])
     case "cross":
-      return poly([[-1.6, -4.6], [1.6, -4.6], [1.6, -1.6], [4.6, -1.6], [4.6, 1.6], [1.6, 1.6], [1.6, 4.6], [-1.6, 4.6], [-1.6, 1.6], [-4.6, 1.6], [-4.6, -1.6], [-1.6, -1.6]])
+      return poly([
+        [-1.6, -4.6],
+        [1.6, -4.6],
+        [1.6, -1.6],
+        [4.6, -1.6],
+        [4.6, 1.6],
+        [1.6, 1.6],
+        [1.6, 4.6],
+        [-1.6, 4.6],
+        [-1.6, 1.6],
+        [-4.6, 1.6],
+        [-4.6, -1.6],
+        [-1.6, -1.6]
+      ])
   }
 }
 
@@ -116,7 +142,9 @@ const keepLabels = (positions: ReadonlyArray<number>, labels: ReadonlyArray<stri
 /** Points a chart can place: finite, positive on log axes; a band edge that is not finite drops that point's band. */
 const usablePoints = (spec: LineChartSpec, s: ChartSeries): ChartPoint[] =>
   s.points
-    .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (spec.yScale !== "log10" || p.y > 0) && (spec.xScale !== "log2" || p.x > 0))
+    .filter(
+      (p) => Number.isFinite(p.x) && Number.isFinite(p.y) && (spec.yScale !== "log10" || p.y > 0) && (spec.xScale !== "log2" || p.x > 0)
+    )
     .map((p) => (p.lo !== undefined && p.hi !== undefined && Number.isFinite(p.lo) && Number.isFinite(p.hi) ? p : { x: p.x, y: p.y }))
 
 /** Marker positions: all, or about 8 evenly spaced ones, offset by the series' rank so series do not stack them. */
@@ -134,7 +162,9 @@ const legendBlock = (spec: LineChartSpec, pointsOf: Map<string, ChartPoint[]>, t
     const hasData = (pointsOf.get(s.id) ?? []).length > 0
     legend.push(`<g class="legend-entry">`)
     legend.push(`<title>${escapeXml(s.label)}</title>`)
-    legend.push(`<line${attrs({ x1: LEGEND_X, y1: n(y), x2: LEGEND_X + 30, y2: n(y), stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash })}/>`)
+    legend.push(
+      `<line${attrs({ x1: LEGEND_X, y1: n(y), x2: LEGEND_X + 30, y2: n(y), stroke: s.color, "stroke-width": 2, "stroke-dasharray": s.dash })}/>`
+    )
     legend.push(markerSvg(s.marker, LEGEND_X + 15, y, s.color))
     legend.push(text(LEGEND_X + 38, y + 4, truncate(s.label, LEGEND_CHARS) + (hasData ? "" : " (no data)"), { fill: "#222222" }))
     legend.push(`</g>`)
@@ -231,7 +261,9 @@ export const renderLineChart = (spec: LineChartSpec): string => {
     if (banded.length >= 2 && banded.some((p) => p.hi! > p.lo!)) {
       const upper = banded.map((p) => `${n(px(p.x))},${n(bandY(p.hi!))}`)
       const lower = [...banded].reverse().map((p) => `${n(px(p.x))},${n(bandY(p.lo!))}`)
-      data.push(`<polygon${attrs({ class: "series-band", "data-series": s.id, points: [...upper, ...lower].join(" "), fill: s.color, "fill-opacity": 0.16, stroke: "none" })}/>`)
+      data.push(
+        `<polygon${attrs({ class: "series-band", "data-series": s.id, points: [...upper, ...lower].join(" "), fill: s.color, "fill-opacity": 0.16, stroke: "none" })}/>`
+      )
     }
   }
   for (const s of spec.series) {
@@ -259,13 +291,17 @@ export const renderLineChart = (spec: LineChartSpec): string => {
   out.push(`<g clip-path="url(#plot-area)">${data.join("")}</g>`)
 
   // frame, ticks, axis titles
-  out.push(`<rect${attrs({ x: PLOT.left, y: PLOT.top, width: PLOT_W, height: PLOT_H, fill: "none", stroke: "#333333", "stroke-width": 1 })}/>`)
+  out.push(
+    `<rect${attrs({ x: PLOT.left, y: PLOT.top, width: PLOT_W, height: PLOT_H, fill: "none", stroke: "#333333", "stroke-width": 1 })}/>`
+  )
   out.push(`<g class="ticks" stroke="#333333" stroke-width="1">${tickMarks.join("")}</g>`)
   out.push(`<g class="markers">${markers.join("")}</g>`)
   out.push(text(PLOT.left + PLOT_W / 2, HEIGHT - 20, spec.xTitle, { "text-anchor": "middle", "font-size": 13 }))
   const yTitleX = 22
   const yTitleY = PLOT.top + PLOT_H / 2
-  out.push(text(yTitleX, yTitleY, spec.yTitle, { "text-anchor": "middle", "font-size": 13, transform: `rotate(-90 ${yTitleX} ${n(yTitleY)})` }))
+  out.push(
+    text(yTitleX, yTitleY, spec.yTitle, { "text-anchor": "middle", "font-size": 13, transform: `rotate(-90 ${yTitleX} ${n(yTitleY)})` })
+  )
 
   out.push(legend.svg)
   out.push(`</svg>`)

@@ -29,8 +29,17 @@ export const fileInside = (folder: string, name: string): Effect.Effect<string, 
   Effect.suspend(() => {
     const target = resolve(folder, name)
     const rel = relative(resolve(folder), target)
-    if (name.length === 0 || rel.length === 0 || rel.startsWith("..") || isAbsolute(rel) || /[\\/]/.test(name) || /[\x00-\x1f]/.test(name)) {
-      return Effect.fail(new UsageError({ message: `refusing to write report file ${JSON.stringify(name)}: it is not a plain file name inside ${folder}` }))
+    if (
+      name.length === 0 ||
+      rel.length === 0 ||
+      rel.startsWith("..") ||
+      isAbsolute(rel) ||
+      /[\\/]/.test(name) ||
+      /[\x00-\x1f]/.test(name)
+    ) {
+      return Effect.fail(
+        new UsageError({ message: `refusing to write report file ${JSON.stringify(name)}: it is not a plain file name inside ${folder}` })
+      )
     }
     return Effect.succeed(target)
   })

@@ -139,8 +139,7 @@ export const fitAxis = (kind: AxisKind, values: ReadonlyArray<number>, options: 
       const fitted = linearDomain(lo, hi)
       domain = fitted.domain
       linearStep = fitted.step
-    }
-    else if (kind === "log2") domain = lo === hi ? [lo / 2, hi * 2] : [lo / 2 ** 0.3, hi * 2 ** 0.3]
+    } else if (kind === "log2") domain = lo === hi ? [lo / 2, hi * 2] : [lo / 2 ** 0.3, hi * 2 ** 0.3]
     else {
       const [a, b] = lo === hi ? [lo / 1.5, hi * 1.5] : [lo, hi]
       const pad = Math.max(1.05, (b / a) ** 0.05)
@@ -149,7 +148,13 @@ export const fitAxis = (kind: AxisKind, values: ReadonlyArray<number>, options: 
   }
   const inside = (v: number) => v >= domain[0] * (1 - 1e-12) - 1e-12 && v <= domain[1] * (1 + 1e-12) + 1e-12
   const computed =
-    kind === "linear" ? (linearStep !== null ? stepTicks(domain[0], domain[1], linearStep) : linearTicks(domain[0], domain[1])) : kind === "log2" ? log2Ticks(domain[0], domain[1]) : log10Ticks(domain[0], domain[1])
+    kind === "linear"
+      ? linearStep !== null
+        ? stepTicks(domain[0], domain[1], linearStep)
+        : linearTicks(domain[0], domain[1])
+      : kind === "log2"
+        ? log2Ticks(domain[0], domain[1])
+        : log10Ticks(domain[0], domain[1])
   const ticks = options.ticks ? [...new Set(options.ticks)].filter(inside).sort((a, b) => a - b) : computed
   const fraction =
     kind === "linear" ? linearFraction(domain) : kind === "log2" ? logFraction(domain, Math.log2) : logFraction(domain, Math.log10)

@@ -89,4 +89,8 @@ export const summaryByX = (
 
 /** A scalar metric with no length or step (train_seconds, ...), one value per job. */
 export const scalarSummary = (jobs: ReadonlyArray<ReportJob>, name: string): Summary | null =>
-  summaryByX(jobs, (m) => m.name === name, () => 0).get(0) ?? null
+  summaryByX(
+    jobs,
+    (m) => m.name === name,
+    () => 0
+  ).get(0) ?? null

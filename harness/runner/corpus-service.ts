@@ -61,7 +61,12 @@ const loadJobData = (data: DataSpec, cache: Map<string, JobData>): JobData => {
     valid: corpus.valid,
     hash: mixed ? sha256Hex(`${corpus.hash}+passkey:${passkeyProtocolHash(corpus.tokenizer)}@${data.passkeyFraction}`) : corpus.hash,
     ...(mixed
-      ? { mixer: { fraction: data.passkeyFraction, make: (rng: SeededRandom, length: number) => makePasskeyTrainingRow(rng, length, corpus.tokenizer) } }
+      ? {
+          mixer: {
+            fraction: data.passkeyFraction,
+            make: (rng: SeededRandom, length: number) => makePasskeyTrainingRow(rng, length, corpus.tokenizer)
+          }
+        }
       : {})
   }
   cache.set(id, jobData)

@@ -27,7 +27,17 @@ export interface JobCost {
 
 type Task = "perplexity" | "loss curve" | "passkey" | "spectrum" | "synthetic"
 const taskOf = (what: string): Task | null =>
-  what.startsWith("perplexity") ? "perplexity" : what.startsWith("loss curve") ? "loss curve" : what.startsWith("passkey") ? "passkey" : what.startsWith("spectrum") ? "spectrum" : what.startsWith("synthetic") ? "synthetic" : null
+  what.startsWith("perplexity")
+    ? "perplexity"
+    : what.startsWith("loss curve")
+      ? "loss curve"
+      : what.startsWith("passkey")
+        ? "passkey"
+        : what.startsWith("spectrum")
+          ? "spectrum"
+          : what.startsWith("synthetic")
+            ? "synthetic"
+            : null
 
 /** Seconds per task of one evaluation call, split at the runner's status lines (one per task). */
 const timedEvaluation = async (run: (status: (what: string) => Effect.Effect<void>) => Promise<unknown>): Promise<Map<Task, number>> => {
@@ -74,7 +84,9 @@ export const probeJobCost = async (config: JobConfig, data: JobData): Promise<Jo
       const once = { ...e, lengths: [length], maxWindows: 1, passkeyTrials: 1 }
       const evaluateOnce = () =>
         timedEvaluation((status) =>
-          Effect.runPromise(evaluateJob(model, { evaluation: once, seed: config.seed, trainLength: config.model.trainLength }, data, status))
+          Effect.runPromise(
+            evaluateJob(model, { evaluation: once, seed: config.seed, trainLength: config.model.trainLength }, data, status)
+          )
         )
       // the first call at a length compiles its kernels and allocates its buffers, once per job: only the second
       // call is scaled by the job's window and trial counts (scaling the first over-estimated evaluation up to 6x)

@@ -39,7 +39,10 @@ export const printPlan = Effect.fn("printPlan")(function* (
   suite: Suite,
   options: { seeds: ReadonlyArray<number> | undefined; shard: { index: number; count: number } | undefined; backend: string }
 ) {
-  const jobs = yield* planSuite(suite, { ...(options.seeds ? { seeds: options.seeds } : {}), ...(options.shard ? { shard: options.shard } : {}) })
+  const jobs = yield* planSuite(suite, {
+    ...(options.seeds ? { seeds: options.seeds } : {}),
+    ...(options.shard ? { shard: options.shard } : {})
+  })
   const corpus = yield* CorpusService
   // one probe per cell (a job without its seed), on the engine the run would use, started only when needed
   const probes = new Map<string, JobCost | string>()
@@ -64,13 +67,21 @@ export const printPlan = Effect.fn("printPlan")(function* (
         const key = probeKey(c)
         cost = probes.get(key)
         if (cost === undefined) {
-          engine ??= yield* Effect.tryPromise({ try: () => initEngine({ backend: options.backend as BackendRequest }), catch: (e) => new UsageError({ message: (e as Error).message }) })
+          engine ??= yield* Effect.tryPromise({
+            try: () => initEngine({ backend: options.backend as BackendRequest }),
+            catch: (e) => new UsageError({ message: (e as Error).message })
+          })
           const scale = resolveScale(c.model.scale)
           if (scale.gpuOnly && !engine.gpu) cost = `scale ${c.model.scale} needs a GPU backend (this engine: ${engine.backend})`
           else {
             const data = yield* corpus.load(c.data)
-            yield* Console.error(`probing ${job.name.replace(/\/seed\d+$/, "")} (a few steps and one window per length on ${engine.backend})...`)
-            cost = yield* Effect.tryPromise({ try: () => probeJobCost(c, data), catch: (e) => new UsageError({ message: `the cost probe of ${job.name} failed: ${(e as Error).message}` }) })
+            yield* Console.error(
+              `probing ${job.name.replace(/\/seed\d+$/, "")} (a few steps and one window per length on ${engine.backend})...`
+            )
+            cost = yield* Effect.tryPromise({
+              try: () => probeJobCost(c, data),
+              catch: (e) => new UsageError({ message: `the cost probe of ${job.name} failed: ${(e as Error).message}` })
+            })
           }
           probes.set(key, cost)
         }
@@ -85,7 +96,14 @@ export const printPlan = Effect.fn("printPlan")(function* (
         estimate = `${formatDuration(seconds)} ${mark}`
       }
     }
-    rows.push([String(i + 1), job.name, job.key.slice(0, 12), done ? `done (run #${done.runId})` : "to run", formatNumber(tokens / 1e6) + "M", estimate])
+    rows.push([
+      String(i + 1),
+      job.name,
+      job.key.slice(0, 12),
+      done ? `done (run #${done.runId})` : "to run",
+      formatNumber(tokens / 1e6) + "M",
+      estimate
+    ])
   }
   yield* Console.log(
     `Plan for suite "${suite.name}"${options.shard ? ` (shard ${options.shard.index}/${options.shard.count})` : ""}: ${jobs.length} job(s), ${todo} to run, ${jobs.length - todo} already done\n`

@@ -25,9 +25,11 @@ export const extensionTag = (e: Extension): string => {
   return `@${e.method}`
 }
 
-const toSpec = (e: Extension): ExtensionSpec => (e.method === "yarn" ? { method: "yarn", temperature: e.temperature ?? true } : e.method === "llama3" ? e : { method: e.method })
+const toSpec = (e: Extension): ExtensionSpec =>
+  e.method === "yarn" ? { method: "yarn", temperature: e.temperature ?? true } : e.method === "llama3" ? e : { method: e.method }
 
-const tagged = (metrics: ReadonlyArray<MetricRecord>, tag: string): MetricRecord[] => metrics.map((m) => ({ ...m, name: `${m.name}${tag}` }))
+const tagged = (metrics: ReadonlyArray<MetricRecord>, tag: string): MetricRecord[] =>
+  metrics.map((m) => ({ ...m, name: `${m.name}${tag}` }))
 
 /** What an evaluation needs besides the model: the settings, the seed of its sampling, the training length. */
 export interface EvaluationSettings {
@@ -64,9 +66,12 @@ export const evaluateJob = Effect.fn("evaluateJob")(function* (
   }
   if (e.tasks.includes("loss-curve")) {
     const length = Math.max(...e.lengths)
-    const { curve } = yield* run(`loss curve at ${length}`, (signal) => lossCurve(model, data.valid, length, e.lossBuckets, { maxWindows: e.maxWindows, signal }))
+    const { curve } = yield* run(`loss curve at ${length}`, (signal) =>
+      lossCurve(model, data.valid, length, e.lossBuckets, { maxWindows: e.maxWindows, signal })
+    )
     if (curve.applicable) {
-      for (const b of curve.buckets) metrics.push({ name: `loss_at_position_${b.from}`, value: b.loss, unit: "nats/token", better: "lower", length })
+      for (const b of curve.buckets)
+        metrics.push({ name: `loss_at_position_${b.from}`, value: b.loss, unit: "nats/token", better: "lower", length })
     }
   }
   if (e.tasks.includes("passkey")) {
@@ -77,7 +82,8 @@ export const evaluateJob = Effect.fn("evaluateJob")(function* (
   }
   if (e.tasks.includes("synthetic")) {
     const tasks = data.synthetic
-    if (tasks === undefined) throw new Error('the evaluation task "synthetic" needs data.synthetic (the tasks the model was trained on) in the suite')
+    if (tasks === undefined)
+      throw new Error('the evaluation task "synthetic" needs data.synthetic (the tasks the model was trained on) in the suite')
     for (const task of tasks) {
       const result = yield* run(`synthetic ${task} at ${e.lengths.join(", ")}`, (signal) =>
         syntheticAccuracy(model, task, e.lengths, { trials: e.passkeyTrials, seed: settings.seed, signal })

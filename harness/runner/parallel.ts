@@ -28,10 +28,19 @@ interface ParallelFlags {
 
 const binPath = (): string => join(dirname(fileURLToPath(import.meta.url)), "../../../bin/harness.js")
 
-export const runInParallel = (options: { suite: Suite; suitePath: string; jobs: number; seeds: ReadonlyArray<number> | undefined; flags: ParallelFlags }) =>
+export const runInParallel = (options: {
+  suite: Suite
+  suitePath: string
+  jobs: number
+  seeds: ReadonlyArray<number> | undefined
+  flags: ParallelFlags
+}) =>
   Effect.gen(function* () {
     const f = options.flags
-    if (Option.isSome(f.shard)) return yield* new UsageError({ message: "--jobs and --shard cannot be combined: --jobs N already splits the plan into N shards on this machine" })
+    if (Option.isSome(f.shard))
+      return yield* new UsageError({
+        message: "--jobs and --shard cannot be combined: --jobs N already splits the plan into N shards on this machine"
+      })
     const common = ["--ledger", f.ledger, "--checkpoints", f.checkpoints]
     if (Option.isSome(f.backend)) common.push("--backend", f.backend.value)
     // N processes share the cores: one wasm thread each unless asked otherwise
@@ -45,22 +54,37 @@ export const runInParallel = (options: { suite: Suite; suitePath: string; jobs: 
     yield* Console.log(`starting ${options.jobs} worker processes, one shard each, all writing ${f.ledger}`)
     const codes = yield* Effect.promise(() =>
       Promise.all(
-        Array.from({ length: options.jobs }, (_, i) =>
-          new Promise<number>((resolve) => {
-            const child = spawn(process.execPath, [binPath(), "run", options.suitePath, "--shard", `${i + 1}/${options.jobs}`, ...common], {
-              stdio: ["ignore", "pipe", "pipe"]
+        Array.from(
+          { length: options.jobs },
+          (_, i) =>
+            new Promise<number>((resolve) => {
+              const child = spawn(
+                process.execPath,
+                [binPath(), "run", options.suitePath, "--shard", `${i + 1}/${options.jobs}`, ...common],
+                {
+                  stdio: ["ignore", "pipe", "pipe"]
+                }
+              )
+              const prefix = (chunk: Buffer, stream: NodeJS.WriteStream) =>
+                stream.write(
+                  chunk
+                    .toString()
+                    .split("\n")
+                    .filter((l) => l.length > 0)
+                    .map((l) => `[worker ${i + 1}] ${l}\n`)
+                    .join("")
+                )
+              child.stdout.on("data", (c: Buffer) => prefix(c, process.stdout))
+              child.stderr.on("data", (c: Buffer) => prefix(c, process.stderr))
+              child.on("close", (code) => resolve(code ?? 1))
             })
-            const prefix = (chunk: Buffer, stream: NodeJS.WriteStream) =>
-              stream.write(chunk.toString().split("\n").filter((l) => l.length > 0).map((l) => `[worker ${i + 1}] ${l}\n`).join(""))
-            child.stdout.on("data", (c: Buffer) => prefix(c, process.stdout))
-            child.stderr.on("data", (c: Buffer) => prefix(c, process.stderr))
-            child.on("close", (code) => resolve(code ?? 1))
-          })
         )
       )
     )
     const failed = codes.filter((c) => c !== 0).length
-    yield* Console.log(`${options.jobs - failed}/${options.jobs} workers finished cleanly${failed ? `; ${failed} exited with an error (see their lines above)` : ""}`)
+    yield* Console.log(
+      `${options.jobs - failed}/${options.jobs} workers finished cleanly${failed ? `; ${failed} exited with an error (see their lines above)` : ""}`
+    )
     // one table for the whole suite, from the ledger the workers wrote
     const table = yield* Effect.gen(function* () {
       const jobs = yield* planSuite(options.suite, options.seeds ? { seeds: options.seeds } : {})

@@ -61,8 +61,16 @@ export const resultsTable = Effect.fn("resultsTable")(function* (jobs: ReadonlyA
   const trainLength = jobs[0]!.config.model.trainLength
   const column = showAccuracy ? "acc" : "ppl"
   const table = renderTable(
-    ["embedding", "scale", "seeds", ...lengths.map((L) => `${column}@${L}${L === trainLength ? "" : ` (${L / trainLength}x)`}`), "train tok/s"],
+    [
+      "embedding",
+      "scale",
+      "seeds",
+      ...lengths.map((L) => `${column}@${L}${L === trainLength ? "" : ` (${L / trainLength}x)`}`),
+      "train tok/s"
+    ],
     rows
   )
-  return showAccuracy ? `${table}\nacc@L: answer accuracy at length L, the mean over ${tasks.length} synthetic task(s): ${tasks.join(", ")}` : table
+  return showAccuracy
+    ? `${table}\nacc@L: answer accuracy at length L, the mean over ${tasks.length} synthetic task(s): ${tasks.join(", ")}`
+    : table
 })

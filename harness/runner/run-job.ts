@@ -168,106 +168,126 @@ export const runJob = Effect.fn("runJob")(function* (job: Job, ctx: JobContext) 
       model.dispose()
     })
 
-  return yield* Effect.acquireUseRelease(acquire, ({ model, trainer }) => {
-    const resumedFrom = resuming ? trainer.step : null
-    const clock = new TrainingClock(resuming ? readTrainingTiming(dir) : { trainSeconds: 0, sessions: 0 })
-    const body = Effect.gen(function* () {
-      if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
-      mkdirSync(dir, { recursive: true })
+  return yield* Effect.acquireUseRelease(
+    acquire,
+    ({ model, trainer }) => {
+      const resumedFrom = resuming ? trainer.step : null
+      const clock = new TrainingClock(resuming ? readTrainingTiming(dir) : { trainSeconds: 0, sessions: 0 })
+      const body = Effect.gen(function* () {
+        if (resumedFrom !== null) yield* progress.line(`${tag}: resuming from the checkpoint at step ${resumedFrom}/${t.steps}`)
+        mkdirSync(dir, { recursive: true })
 
-      clock.begin()
-      let tokens = 0
-      while (!trainer.done) {
-        const r = yield* stepOnce(trainer, job)
-        tokens += r.tokens
-        clock.steps++
-        const elapsed = clock.sessionSeconds
-        const eta = (t.steps - r.step) * (elapsed / clock.steps)
-        const suite = ctx.total > 1 ? `  suite ETA ${formatDuration(suiteEta(ctx, elapsed, eta))}` : ""
-        yield* progress.status(`${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}${suite}`)
-        if (r.step % t.checkpointEvery === 0 && !trainer.done) yield* checkpointOnce(trainer, dir, clock)
-        yield* yieldToEventLoop
-      }
-      clock.stop()
-      const sessionSeconds = clock.sessionSeconds
-      const trainSeconds = clock.totalSeconds
-      const restored = resumedFrom !== null && clock.steps === 0
-      const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
-      const finalCheckpoint = yield* checkpointOnce(trainer, dir, clock)
-      const took = trainSeconds === undefined ? "an unknown time (its checkpoint carries no training time)" : formatDuration(trainSeconds)
-      yield* progress.line(
-        restored
-          ? `${tag}: restored from its final checkpoint (${t.steps} steps, trained in ${took}), final loss ${lastLoss.toFixed(4)}; evaluating`
-          : `${tag}: trained ${t.steps} steps in ${took}${resumedFrom !== null ? ` (resumed at step ${resumedFrom})` : ""}, final loss ${lastLoss.toFixed(4)}; evaluating`
+        clock.begin()
+        let tokens = 0
+        while (!trainer.done) {
+          const r = yield* stepOnce(trainer, job)
+          tokens += r.tokens
+          clock.steps++
+          const elapsed = clock.sessionSeconds
+          const eta = (t.steps - r.step) * (elapsed / clock.steps)
+          const suite = ctx.total > 1 ? `  suite ETA ${formatDuration(suiteEta(ctx, elapsed, eta))}` : ""
+          yield* progress.status(
+            `${tag}  step ${r.step}/${t.steps}  loss ${r.loss.toFixed(4)}  ${Math.round(tokens / elapsed)} tok/s  ETA ${formatDuration(eta)}${suite}`
+          )
+          if (r.step % t.checkpointEvery === 0 && !trainer.done) yield* checkpointOnce(trainer, dir, clock)
+          yield* yieldToEventLoop
+        }
+        clock.stop()
+        const sessionSeconds = clock.sessionSeconds
+        const trainSeconds = clock.totalSeconds
+        const restored = resumedFrom !== null && clock.steps === 0
+        const lastLoss = trainer.history.at(-1)?.loss ?? Number.NaN
+        const finalCheckpoint = yield* checkpointOnce(trainer, dir, clock)
+        const took = trainSeconds === undefined ? "an unknown time (its checkpoint carries no training time)" : formatDuration(trainSeconds)
+        yield* progress.line(
+          restored
+            ? `${tag}: restored from its final checkpoint (${t.steps} steps, trained in ${took}), final loss ${lastLoss.toFixed(4)}; evaluating`
+            : `${tag}: trained ${t.steps} steps in ${took}${resumedFrom !== null ? ` (resumed at step ${resumedFrom})` : ""}, final loss ${lastLoss.toFixed(4)}; evaluating`
+        )
+
+        const evalStart = performance.now()
+        const evaluation = yield* evaluateJob(
+          model,
+          { evaluation: job.config.evaluation, seed: job.config.seed, trainLength: job.config.model.trainLength },
+          data,
+          (text) => progress.status(`${tag}  ${text}`)
+        ).pipe(Effect.mapError((e) => new JobCrashed({ message: `evaluation failed: ${explainCrash(e, job)}`, step: trainer.step })))
+        const evalSeconds = (performance.now() - evalStart) / 1000
+
+        const metrics: MetricRecord[] = [
+          ...evaluation.metrics,
+          { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
+          // the whole job's rate when its whole training time is known (resumed or restored included), else this session's
+          ...(resumedFrom !== null && trainSeconds !== undefined && trainSeconds > 0
+            ? [
+                {
+                  name: "train_tokens_per_s",
+                  value: (t.steps * t.batchSize * t.seqLength) / trainSeconds,
+                  unit: "tokens/s",
+                  better: "higher" as const
+                }
+              ]
+            : tokens > 0
+              ? [{ name: "train_tokens_per_s", value: tokens / sessionSeconds, unit: "tokens/s", better: "higher" as const }]
+              : []),
+          // unknown only for a checkpoint saved without its training time: recorded as missing rather than as this session's
+          ...(trainSeconds !== undefined ? [{ name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" as const }] : []),
+          { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
+          // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
+          ...evalThroughput(evaluation.metrics, evalSeconds),
+          { name: "peak_rss_mb", value: process.resourceUsage().maxRSS / 1024, unit: "MB", better: "lower" },
+          { name: "trained_tokens", value: t.steps * t.batchSize * t.seqLength, unit: "tokens", better: "none" },
+          // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
+          ...trainer.history
+            .filter((l) => l.step % Math.max(1, Math.floor(t.steps / 50)) === 0 || l.step === t.steps)
+            .map((l): MetricRecord => ({ name: "train_loss", value: l.loss, unit: "nats", better: "lower", step: l.step }))
+        ]
+        yield* ledger.completeJob(jobId, {
+          metrics,
+          artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
+          // a resumed or restored job says so: the step it continued from, this session's share, and restored = 1
+          timings: {
+            ...(trainSeconds !== undefined ? { train: trainSeconds } : {}),
+            eval: evalSeconds,
+            ...(resumedFrom !== null
+              ? { resumedFromStep: resumedFrom, trainThisSession: sessionSeconds, sessions: clock.soFar()?.sessions ?? 0 }
+              : {}),
+            ...(restored ? { restoredFromFinalCheckpoint: 1 } : {})
+          },
+          reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
+        })
+        yield* progress.line(
+          `${tag}: done (train ${trainSeconds === undefined ? "unknown" : formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`
+        )
+        return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
+      })
+      return body.pipe(
+        // Ctrl-C, in training or in evaluation: checkpoint, mark the job interrupted; the same command resumes it
+        Effect.onInterrupt(() =>
+          Effect.gen(function* () {
+            clock.stop()
+            const saved = yield* checkpointOnce(trainer, dir, clock)
+            yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
+            yield* progress.line(
+              `${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`
+            )
+          }).pipe(Effect.orDie)
+        ),
+        // any failure (a diverged loss, a crash, a failed evaluation) is recorded with its step before it propagates
+        Effect.tapCause((cause) => {
+          if (Cause.hasInterruptsOnly(cause)) return Effect.void
+          const e = Cause.squash(cause)
+          const step = e instanceof TrainingDiverged || e instanceof JobCrashed ? e.step : trainer.step
+          const message = e instanceof Error ? e.message : String(e)
+          return ledger
+            .failJob(jobId, { error: message, step })
+            .pipe(Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)), Effect.ignore)
+        })
       )
-
-      const evalStart = performance.now()
-      const evaluation = yield* evaluateJob(
-        model,
-        { evaluation: job.config.evaluation, seed: job.config.seed, trainLength: job.config.model.trainLength },
-        data,
-        (text) => progress.status(`${tag}  ${text}`)
-      ).pipe(Effect.mapError((e) => new JobCrashed({ message: `evaluation failed: ${explainCrash(e, job)}`, step: trainer.step })))
-      const evalSeconds = (performance.now() - evalStart) / 1000
-
-      const metrics: MetricRecord[] = [
-        ...evaluation.metrics,
-        { name: "train_loss_final", value: lastLoss, unit: "nats", better: "lower", length: t.seqLength, step: t.steps },
-        // the whole job's rate when its whole training time is known (resumed or restored included), else this session's
-        ...(resumedFrom !== null && trainSeconds !== undefined && trainSeconds > 0
-          ? [{ name: "train_tokens_per_s", value: (t.steps * t.batchSize * t.seqLength) / trainSeconds, unit: "tokens/s", better: "higher" as const }]
-          : tokens > 0
-            ? [{ name: "train_tokens_per_s", value: tokens / sessionSeconds, unit: "tokens/s", better: "higher" as const }]
-            : []),
-        // unknown only for a checkpoint saved without its training time: recorded as missing rather than as this session's
-        ...(trainSeconds !== undefined ? [{ name: "train_seconds", value: trainSeconds, unit: "s", better: "lower" as const }] : []),
-        { name: "eval_seconds", value: evalSeconds, unit: "s", better: "lower" },
-        // evaluation throughput over every evaluated token (all lengths and extensions), and the process's peak memory
-        ...evalThroughput(evaluation.metrics, evalSeconds),
-        { name: "peak_rss_mb", value: process.resourceUsage().maxRSS / 1024, unit: "MB", better: "lower" },
-        { name: "trained_tokens", value: t.steps * t.batchSize * t.seqLength, unit: "tokens", better: "none" },
-        // the training curve, sampled at about 50 points (the last step always): what `reproduce` compares step by step
-        ...trainer.history
-          .filter((l) => l.step % Math.max(1, Math.floor(t.steps / 50)) === 0 || l.step === t.steps)
-          .map((l): MetricRecord => ({ name: "train_loss", value: l.loss, unit: "nats", better: "lower", step: l.step }))
-      ]
-      yield* ledger.completeJob(jobId, {
-        metrics,
-        artifacts: [{ kind: "checkpoint", path: finalCheckpoint.path, sha256: finalCheckpoint.sha256 }],
-        // a resumed or restored job says so: the step it continued from, this session's share, and restored = 1
-        timings: {
-          ...(trainSeconds !== undefined ? { train: trainSeconds } : {}),
-          eval: evalSeconds,
-          ...(resumedFrom !== null ? { resumedFromStep: resumedFrom, trainThisSession: sessionSeconds, sessions: clock.soFar()?.sessions ?? 0 } : {}),
-          ...(restored ? { restoredFromFinalCheckpoint: 1 } : {})
-        },
-        reproducibility: engine.deterministic ? { mode: "bitwise" } : { mode: "tolerance", tolerance: REPRODUCE_TOLERANCE }
-      })
-      yield* progress.line(`${tag}: done (train ${trainSeconds === undefined ? "unknown" : formatDuration(trainSeconds)}, eval ${formatDuration(evalSeconds)})`)
-      return { status: "done", metrics, resumedFrom, trainSeconds, evalSeconds } satisfies JobOutcome
-    })
-    return body.pipe(
-      // Ctrl-C, in training or in evaluation: checkpoint, mark the job interrupted; the same command resumes it
-      Effect.onInterrupt(() =>
-        Effect.gen(function* () {
-          clock.stop()
-          const saved = yield* checkpointOnce(trainer, dir, clock)
-          yield* ledger.interruptJob(jobId, { step: trainer.step, checkpoint: saved.path })
-          yield* progress.line(`${tag}: interrupted at step ${trainer.step}; checkpoint saved (${saved.sha256.slice(0, 12)}). Run the same command again to resume.`)
-        }).pipe(Effect.orDie)
-      ),
-      // any failure (a diverged loss, a crash, a failed evaluation) is recorded with its step before it propagates
-      Effect.tapCause((cause) => {
-        if (Cause.hasInterruptsOnly(cause)) return Effect.void
-        const e = Cause.squash(cause)
-        const step = e instanceof TrainingDiverged || e instanceof JobCrashed ? e.step : trainer.step
-        const message = e instanceof Error ? e.message : String(e)
-        return ledger.failJob(jobId, { error: message, step }).pipe(Effect.andThen(progress.line(`${tag}: FAILED at step ${step}: ${message}`)), Effect.ignore)
-      })
-    )
-  }, release)
+    },
+    release
+  )
 })
 
 /** Removes a job's checkpoints (after `--force`, a fresh start must not resume an old run). */
 export const clearCheckpoint = (root: string, key: string): void => rmSync(checkpointDirectory(root, key), { recursive: true, force: true })
-

@@ -5,7 +5,7 @@
 import { Effect } from "effect"
 import { assertScaleRunnable, resolveScale } from "../../models/scales.js"
 import type { Suite } from "../../suites/schema.js"
-import { JobRefused, SuiteError, TrainingDiverged, UsageError } from "../errors.js"
+import { JobRefused, SuiteError, TrainingDiverged } from "../errors.js"
 import { evaluationLengthProblem } from "../suite/suite-limits.js"
 import { expandPlan } from "../plan/expand.js"
 import type { Job } from "../plan/job.js"
@@ -56,7 +56,11 @@ export const planSuite = Effect.fn("planSuite")(function* (suite: Suite, options
     ...(first.synthetic ? { synthetic: first.synthetic } : {})
   })
   // a declared corpus may be too short for one training window or the longest evaluation; both are named at once
-  const short = corpusLengthProblems(data.corpus, suite.training.length, suite.training.length * Math.max(...suite.evaluation.lengthMultiples))
+  const short = corpusLengthProblems(
+    data.corpus,
+    suite.training.length,
+    suite.training.length * Math.max(...suite.evaluation.lengthMultiples)
+  )
   if (short.length > 0) return yield* new SuiteError({ message: `suite "${suite.name}": ${short.join("; ")}` })
   // checkable only once the split is tokenized: the longest evaluation window must fit the validation stream
   const tooLong = evaluationLengthProblem(suite, data.valid.length)
@@ -96,10 +100,14 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
   // never append to a ledger that was edited behind the harness's back: the new records would chain onto a lie.
   // Full verification is linear in the ledger (about 15,000 records/s here); past a size, leave it to `ledger verify`.
   if (ledger.store.recordCount() <= VERIFY_ON_START_MAX_RECORDS) yield* ledger.assertIntact()
-  else yield* progress.line(`ledger ${ledger.file} holds ${ledger.store.recordCount()} records: not verified at start (run \`harness ledger verify\`)`)
+  else
+    yield* progress.line(
+      `ledger ${ledger.file} holds ${ledger.store.recordCount()} records: not verified at start (run \`harness ledger verify\`)`
+    )
 
   const stale = yield* ledger.markStaleJobs()
-  if (stale > 0) yield* progress.line(`found ${stale} job(s) left running by a process that is gone; marked interrupted (their checkpoints resume)`)
+  if (stale > 0)
+    yield* progress.line(`found ${stale} job(s) left running by a process that is gone; marked interrupted (their checkpoints resume)`)
 
   const runId = yield* beginSuiteRun({
     suite: options.suite.name,
@@ -117,7 +125,9 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
     const prior = options.force ? undefined : yield* findDone(job.key)
     if (prior) {
       skipped++
-      yield* progress.line(`skip ${job.name}: already done (key ${job.key.slice(0, 12)}, job #${prior.jobId} in run #${prior.runId}); --force reruns it`)
+      yield* progress.line(
+        `skip ${job.name}: already done (key ${job.key.slice(0, 12)}, job #${prior.jobId} in run #${prior.runId}); --force reruns it`
+      )
     } else {
       if (options.force) clearCheckpoint(options.checkpointRoot, job.key)
       todo.push(job)
@@ -130,12 +140,18 @@ export const runSuite = Effect.fn("runSuite")(function* (options: RunOptions) {
       const outcome = yield* runJob(job, { runId, checkpointRoot: options.checkpointRoot, index: i + 1, total: todo.length }).pipe(
         Effect.map(() => "done" as const),
         // a diverged job is recorded as failed and the suite goes on; a crash (JobCrashed) stops the suite
-        Effect.catchIf((e): e is TrainingDiverged => e instanceof TrainingDiverged, () => Effect.succeed("failed" as const))
+        Effect.catchIf(
+          (e): e is TrainingDiverged => e instanceof TrainingDiverged,
+          () => Effect.succeed("failed" as const)
+        )
       )
       if (outcome === "done") done++
       else failed++
       const elapsed = (performance.now() - suiteStart) / 1000
-      if (i + 1 < todo.length) yield* progress.line(`suite: ${i + 1}/${todo.length} jobs in ${formatDuration(elapsed)}, about ${formatDuration((elapsed / (i + 1)) * (todo.length - i - 1))} left`)
+      if (i + 1 < todo.length)
+        yield* progress.line(
+          `suite: ${i + 1}/${todo.length} jobs in ${formatDuration(elapsed)}, about ${formatDuration((elapsed / (i + 1)) * (todo.length - i - 1))} left`
+        )
     }
   })
   // the run record is closed however the jobs end (done, crashed, interrupted)

@@ -5,7 +5,14 @@
  */
 import { Effect } from "effect"
 import type { EngineInfo } from "../../models/engine/backend.js"
-import { describeMemoryPlan, isPlainPlan, memoryLimits, planStepMemory, type MemoryPlan, type StepShape } from "../../models/engine/memory-plan.js"
+import {
+  describeMemoryPlan,
+  isPlainPlan,
+  memoryLimits,
+  planStepMemory,
+  type MemoryPlan,
+  type StepShape
+} from "../../models/engine/memory-plan.js"
 import type { StepExecution } from "../../models/train/trainer.js"
 import { JobRefused } from "../errors.js"
 import type { Job } from "../plan/job.js"
@@ -14,7 +21,15 @@ import { Progress } from "./progress.js"
 export const jobStepShape = (job: Job): StepShape => {
   const m = job.config.model
   const t = job.config.training
-  return { vocabSize: m.vocabSize, dModel: m.dModel, heads: m.heads, layers: m.layers, ffnHidden: m.ffnHidden, batchSize: t.batchSize, seqLength: t.seqLength }
+  return {
+    vocabSize: m.vocabSize,
+    dModel: m.dModel,
+    heads: m.heads,
+    layers: m.layers,
+    ffnHidden: m.ffnHidden,
+    batchSize: t.batchSize,
+    seqLength: t.seqLength
+  }
 }
 
 /** The job's plan on this engine; null where the engine is not planned (the plain step runs). Throws MemoryPlanError. */
@@ -25,7 +40,9 @@ export const jobMemoryPlan = (job: Job, engine: Pick<EngineInfo, "backend" | "we
 
 /** How the Trainer computes the planned step (nothing: the plain step). */
 export const stepExecution = (plan: MemoryPlan | null): StepExecution =>
-  plan === null || isPlainPlan(plan) ? {} : { microBatches: plan.microBatches, ...(plan.lossChunk !== undefined ? { lossChunk: plan.lossChunk } : {}) }
+  plan === null || isPlainPlan(plan)
+    ? {}
+    : { microBatches: plan.microBatches, ...(plan.lossChunk !== undefined ? { lossChunk: plan.lossChunk } : {}) }
 
 /** Plans every distinct step shape of the run; prints the plans that matter; fails with JobRefused when one cannot fit. */
 export const planJobsMemory = Effect.fn("planJobsMemory")(function* (jobs: ReadonlyArray<Job>, engine: EngineInfo) {
@@ -36,7 +53,11 @@ export const planJobsMemory = Effect.fn("planJobsMemory")(function* (jobs: Reado
     const id = JSON.stringify(shape)
     if (seen.has(id)) continue
     seen.add(id)
-    const plan = yield* Effect.try({ try: () => jobMemoryPlan(job, engine), catch: (e) => new JobRefused({ message: `${job.name}: ${(e as Error).message}` }) })
-    if (plan !== null && (engine.backend === "webgpu" || !isPlainPlan(plan))) yield* progress.line(`${job.config.model.scale}: ${describeMemoryPlan(plan, shape)}`)
+    const plan = yield* Effect.try({
+      try: () => jobMemoryPlan(job, engine),
+      catch: (e) => new JobRefused({ message: `${job.name}: ${(e as Error).message}` })
+    })
+    if (plan !== null && (engine.backend === "webgpu" || !isPlainPlan(plan)))
+      yield* progress.line(`${job.config.model.scale}: ${describeMemoryPlan(plan, shape)}`)
   }
 })

@@ -14,7 +14,8 @@ export const suiteJsonSchema = (): Record<string, unknown> => {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://fope-harness.local/suite.schema.json",
     title: "fope-harness suite",
-    description: "A declarative benchmark suite: embeddings x scales x seeds, training, data, evaluation lengths and tasks, regression thresholds.",
+    description:
+      "A declarative benchmark suite: embeddings x scales x seeds, training, data, evaluation lengths and tasks, regression thresholds.",
     ...document.schema,
     ...(document.definitions && Object.keys(document.definitions).length > 0 ? { $defs: document.definitions } : {})
   }

@@ -40,7 +40,12 @@ export const resolveSuitePath = (nameOrPath: string): Effect.Effect<string, Suit
     const looksLikePath = nameOrPath.includes("/") || extname(nameOrPath) === ".json"
     if (looksLikePath) {
       const path = resolve(nameOrPath)
-      if (!existsSync(path)) return Effect.fail(new SuiteError({ message: `suite file not found: ${path}. Check the path, or use a shipped suite: ${listSuiteNames().join(", ")}` }))
+      if (!existsSync(path))
+        return Effect.fail(
+          new SuiteError({
+            message: `suite file not found: ${path}. Check the path, or use a shipped suite: ${listSuiteNames().join(", ")}`
+          })
+        )
       return Effect.succeed(path)
     }
     const path = join(suitesDirectory(), `${nameOrPath}.json`)
@@ -55,7 +60,12 @@ export const resolveSuitePath = (nameOrPath: string): Effect.Effect<string, Suit
   })
 
 const formatPath = (path: ReadonlyArray<unknown>): string =>
-  path.length === 0 ? "(top level)" : path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String((p as { key?: unknown })?.key ?? p)}`)).join("").replace(/^\./, "")
+  path.length === 0
+    ? "(top level)"
+    : path
+        .map((p) => (typeof p === "number" ? `[${p}]` : `.${String((p as { key?: unknown })?.key ?? p)}`))
+        .join("")
+        .replace(/^\./, "")
 
 const decodeSuite = Schema.decodeUnknownExit(Suite)
 const standardFormatter = SchemaIssue.makeFormatterStandardSchemaV1()
@@ -90,7 +100,10 @@ const MAX_PROBLEMS_SHOWN = 50
 
 export const suiteProblemsMessage = (source: string, problems: ReadonlyArray<string>): string =>
   `${source}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in the suite file:\n` +
-  problems.slice(0, MAX_PROBLEMS_SHOWN).map((p) => `  - ${p}`).join("\n") +
+  problems
+    .slice(0, MAX_PROBLEMS_SHOWN)
+    .map((p) => `  - ${p}`)
+    .join("\n") +
   (problems.length > MAX_PROBLEMS_SHOWN ? `\n  ... and ${problems.length - MAX_PROBLEMS_SHOWN} more` : "") +
   `\nFix the file (suites/suite.schema.json describes every field; \`harness list\` shows embeddings and scales).`
 
@@ -102,8 +115,10 @@ const registryNameProblems = (embeddings: unknown, scales: unknown): string[] =>
   const problems: string[] = []
   if (Array.isArray(embeddings)) {
     embeddings.forEach((entry: unknown, i) => {
-      const name = typeof entry === "string" ? entry : typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined
-      if (typeof name === "string" && name !== "" && !(name in EMBEDDINGS)) problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${Object.keys(EMBEDDINGS).join(", ")}`)
+      const name =
+        typeof entry === "string" ? entry : typeof entry === "object" && entry !== null ? (entry as { name?: unknown }).name : undefined
+      if (typeof name === "string" && name !== "" && !(name in EMBEDDINGS))
+        problems.push(`embeddings[${i}]: unknown embedding "${name}". Valid: ${Object.keys(EMBEDDINGS).join(", ")}`)
       // a known method's parameters, when they are an object of values the Schema would accept as such
       const params = typeof entry === "object" && entry !== null ? (entry as { params?: unknown }).params : undefined
       if (typeof name === "string" && name in EMBEDDINGS && typeof params === "object" && params !== null && !Array.isArray(params)) {
@@ -113,7 +128,8 @@ const registryNameProblems = (embeddings: unknown, scales: unknown): string[] =>
   }
   if (Array.isArray(scales)) {
     scales.forEach((scale: unknown, i) => {
-      if (typeof scale === "string" && scale !== "" && !(scale in SCALES)) problems.push(`scales[${i}]: unknown scale "${scale}". Valid: ${Object.keys(SCALES).join(", ")}`)
+      if (typeof scale === "string" && scale !== "" && !(scale in SCALES))
+        problems.push(`scales[${i}]: unknown scale "${scale}". Valid: ${Object.keys(SCALES).join(", ")}`)
     })
   }
   return problems
@@ -143,15 +159,26 @@ const crossCheck = (suite: Suite): string[] => {
     ...(suite.matrix?.exclude ?? []).map((p, i) => [`matrix.exclude[${i}]`, p] as const)
   ]
   for (const [where, p] of patterns) {
-    if (p.embedding !== undefined && !labels.includes(p.embedding)) problems.push(`${where}.embedding: "${p.embedding}" is none of the suite's embeddings (${labels.join(", ")})`)
-    if (p.scale !== undefined && !suite.scales.includes(p.scale)) problems.push(`${where}.scale: "${p.scale}" is none of the suite's scales (${suite.scales.join(", ")})`)
-    if (p.seed !== undefined && !suite.seeds.includes(p.seed)) problems.push(`${where}.seed: ${p.seed} is none of the suite's seeds (${suite.seeds.join(", ")})`)
+    if (p.embedding !== undefined && !labels.includes(p.embedding))
+      problems.push(`${where}.embedding: "${p.embedding}" is none of the suite's embeddings (${labels.join(", ")})`)
+    if (p.scale !== undefined && !suite.scales.includes(p.scale))
+      problems.push(`${where}.scale: "${p.scale}" is none of the suite's scales (${suite.scales.join(", ")})`)
+    if (p.seed !== undefined && !suite.seeds.includes(p.seed))
+      problems.push(`${where}.seed: ${p.seed} is none of the suite's seeds (${suite.seeds.join(", ")})`)
   }
   if (suite.evaluation.tasks.includes("passkey") && suite.data.tokenizer === "bytes" && suite.training.length < 256) {
-    problems.push(`evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`)
+    problems.push(
+      `evaluation.tasks: "passkey" needs a training length of at least 256 byte tokens (the fixed prompt text takes about 250 bytes); training.length is ${suite.training.length}`
+    )
   }
   problems.push(...combinationProblems(suite))
-  problems.push(...sourceDeclarationProblems(suite.data.corpus, suite.data.tokenizer, suite.evaluation.tasks.includes("passkey") || (suite.data.passkeyFraction ?? 0) > 0))
+  problems.push(
+    ...sourceDeclarationProblems(
+      suite.data.corpus,
+      suite.data.tokenizer,
+      suite.evaluation.tasks.includes("passkey") || (suite.data.passkeyFraction ?? 0) > 0
+    )
+  )
   return problems
 }
 
@@ -167,12 +194,17 @@ export const loadSuite = (nameOrPath: string): Effect.Effect<{ suite: Suite; pat
     const data = yield* Effect.try({
       try: (): unknown => JSON.parse(text),
       catch: (e) =>
-        new SuiteError({ message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).` })
+        new SuiteError({
+          message: `${path}: not valid JSON: ${(e as Error).message}. Fix the syntax (a trailing comma or a missing quote is the usual cause).`
+        })
     })
     const suite = yield* parseSuite(data, path)
     // a declared corpus's paths are relative to the suite file
     const corpus = suite.data.corpus
-    return { suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } }, path }
+    return {
+      suite: corpus === "sotu" ? suite : { ...suite, data: { ...suite.data, corpus: resolveSourcePaths(corpus, dirname(path)) } },
+      path
+    }
   })
 
 /** loadSuite for a caller outside Effect (a report's suite description, tests): the suite, or the SuiteError thrown. */

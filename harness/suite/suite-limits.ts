@@ -50,7 +50,9 @@ export const firstDuplicate = <A>(values: ReadonlyArray<A>): { value: A; first: 
 export const seedProblems = (seeds: ReadonlyArray<number>, where: string): string[] => {
   const duplicate = firstDuplicate(seeds)
   return duplicate
-    ? [`${where}[${duplicate.again}]: seed ${duplicate.value} is already ${where}[${duplicate.first}]; each seed is one replicate, so a repeat would plan every job twice`]
+    ? [
+        `${where}[${duplicate.again}]: seed ${duplicate.value} is already ${where}[${duplicate.first}]; each seed is one replicate, so a repeat would plan every job twice`
+      ]
     : []
 }
 
@@ -59,7 +61,16 @@ export const seedProblems = (seeds: ReadonlyArray<number>, where: string): strin
  * prefixes ending in "*" (one metric per position bucket or layer). Training records its own on every job.
  * A task missing here is one this check does not know: its suite's thresholds are not checked.
  */
-const TRAINING_METRICS = ["train_loss", "train_loss_final", "train_tokens_per_s", "train_seconds", "eval_seconds", "eval_tokens_per_s", "peak_rss_mb", "trained_tokens"]
+const TRAINING_METRICS = [
+  "train_loss",
+  "train_loss_final",
+  "train_tokens_per_s",
+  "train_seconds",
+  "eval_seconds",
+  "eval_tokens_per_s",
+  "peak_rss_mb",
+  "trained_tokens"
+]
 const TASK_METRICS: Partial<Record<Task, ReadonlyArray<string>>> = {
   perplexity: ["perplexity", "val_loss", "eval_tokens"],
   "loss-curve": ["loss_at_position_*"],
@@ -99,20 +110,27 @@ export const combinationProblems = (suite: Suite): string[] => {
     )
   }
   if (within(t.warmupSteps, { minimum: 0, maximum: LIMITS.steps.maximum }) && within(t.steps, LIMITS.steps) && t.warmupSteps > t.steps) {
-    problems.push(`training.warmupSteps: ${t.warmupSteps} warm-up steps is more than training.steps (${t.steps}): the learning rate would never reach its peak. Use at most ${t.steps} (about 10% is usual)`)
+    problems.push(
+      `training.warmupSteps: ${t.warmupSteps} warm-up steps is more than training.steps (${t.steps}): the learning rate would never reach its peak. Use at most ${t.steps} (about 10% is usual)`
+    )
   }
   const longest = within(t.length, LIMITS.trainLength) && multiples ? t.length * Math.max(...multiples) : undefined
   if (within(e.lossBuckets, LIMITS.lossBuckets) && longest !== undefined && e.lossBuckets > longest) {
-    problems.push(`evaluation.lossBuckets: ${e.lossBuckets} buckets over ${longest} positions (the longest evaluation length) leaves buckets empty; use at most ${longest}`)
+    problems.push(
+      `evaluation.lossBuckets: ${e.lossBuckets} buckets over ${longest} positions (the longest evaluation length) leaves buckets empty; use at most ${longest}`
+    )
   }
   const tasks = Array.isArray(e.tasks) ? (e.tasks as ReadonlyArray<Task>) : undefined
   // a malformed value (a list, thousands of keys) is the Schema's to report, not to be judged metric by metric
   const thresholds =
-    typeof suite.thresholds === "object" && suite.thresholds !== null && !Array.isArray(suite.thresholds) && Object.keys(suite.thresholds).length <= LIMITS.seeds.maxItems
+    typeof suite.thresholds === "object" &&
+    suite.thresholds !== null &&
+    !Array.isArray(suite.thresholds) &&
+    Object.keys(suite.thresholds).length <= LIMITS.seeds.maxItems
       ? suite.thresholds
       : undefined
   // timing suites record benchmark metrics, not the tasks'; a task this check does not know records unknown names
-  if ((suite.kind ?? "train") === "train" && thresholds && tasks && tasks.every((task) => TASK_METRICS[task] !== undefined)) {
+  if ((suite.kind ?? "train") === "train" && thresholds && tasks?.every((task) => TASK_METRICS[task] !== undefined)) {
     const names = [...TRAINING_METRICS, ...tasks.flatMap((task) => TASK_METRICS[task] ?? [])]
     for (const metric of Object.keys(thresholds)) {
       // `perplexity@yarn` is perplexity under an extension (ledger/check.ts thresholdFor)
@@ -153,5 +171,7 @@ export const boundedForDecoding = (data: unknown): unknown => {
   if (Array.isArray(data)) return (data.length > DECODE_CAP ? data.slice(0, DECODE_CAP) : data).map(boundedForDecoding)
   if (typeof data !== "object" || data === null) return data
   const entries = Object.entries(data)
-  return Object.fromEntries((entries.length > DECODE_CAP ? entries.slice(0, DECODE_CAP) : entries).map(([k, v]) => [k, boundedForDecoding(v)]))
+  return Object.fromEntries(
+    (entries.length > DECODE_CAP ? entries.slice(0, DECODE_CAP) : entries).map(([k, v]) => [k, boundedForDecoding(v)])
+  )
 }

@@ -83,7 +83,8 @@ export const describeModel = (model: Decoder): ModelDescription => ({
 })
 
 /** What the harness's weights are and how the forward pass uses them, said in config.json and the safetensors metadata. */
-export const WEIGHT_LAYOUT = "[in, out]: y = x @ W. torch.nn.Linear stores [out, in]: transpose each matrix, or use `harness export --format llama`"
+export const WEIGHT_LAYOUT =
+  "[in, out]: y = x @ W. torch.nn.Linear stores [out, in]: transpose each matrix, or use `harness export --format llama`"
 
 /** FoPE's frequency plan (kept and clipped frequencies at full precision, output width, padding), for config.json. */
 const positionDetails = (model: Decoder): Record<string, unknown> => {
@@ -98,7 +99,8 @@ const positionDetails = (model: Decoder): Record<string, unknown> => {
       dOut: plan.dOut,
       padCos: 1,
       padSin: params.padSin,
-      coefficients: "pos.fope.layer<l>.{cos,sin}Coef (or pos.fope.trainable.<i> when learnable), [heads, K kept, dOut]; divided by their sums over K when normalize",
+      coefficients:
+        "pos.fope.layer<l>.{cos,sin}Coef (or pos.fope.trainable.<i> when learnable), [heads, K kept, dOut]; divided by their sums over K when normalize",
       tables:
         "per layer, head h, position t, pair j < headDim/2: C = sum_k cos(t w_k) cosCoef[h,k,j], S = sum_k sin(t w_k) sinCoef[h,k,j] for j < dOut; " +
         "C = padCos, S = padSin for dOut <= j < headDim/2; the d/2 values repeat for both halves of the head"
@@ -144,11 +146,19 @@ export const saveTrainingCheckpoint = (
   writeCheckpointFiles(
     dir,
     [
-    // "format" names the layout, not PyTorch's ("pt" would invite loading [in, out] matrices into nn.Linear)
-    [MODEL_FILE, encodeSafetensors(modelTensors(model), { format: "fope-harness", producer: "fope-harness", weight_layout: WEIGHT_LAYOUT, config: JSON.stringify(describeModel(model)) })],
-    [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "fope-harness", optimizer: "adamw", step: String(optimizer.step) })],
-    [STATE_FILE, json(state)],
-    [CONFIG_FILE, json(modelConfigJson(model))]
+      // "format" names the layout, not PyTorch's ("pt" would invite loading [in, out] matrices into nn.Linear)
+      [
+        MODEL_FILE,
+        encodeSafetensors(modelTensors(model), {
+          format: "fope-harness",
+          producer: "fope-harness",
+          weight_layout: WEIGHT_LAYOUT,
+          config: JSON.stringify(describeModel(model))
+        })
+      ],
+      [OPTIMIZER_FILE, encodeSafetensors(optimizer.tensors, { format: "fope-harness", optimizer: "adamw", step: String(optimizer.step) })],
+      [STATE_FILE, json(state)],
+      [CONFIG_FILE, json(modelConfigJson(model))]
     ],
     timing ? [[TIMING_FILE, json({ format: TIMING_FORMAT, ...timing })]] : []
   )
@@ -160,7 +170,12 @@ export const saveTrainingCheckpoint = (
 export const readTrainingTiming = (dir: string): TrainingTiming | undefined => {
   try {
     const t = JSON.parse(readFileSync(join(dir, TIMING_FILE), "utf8")) as Partial<TrainingTiming>
-    const valid = t.format === TIMING_FORMAT && Number.isFinite(t.trainSeconds) && t.trainSeconds! >= 0 && Number.isInteger(t.sessions) && t.sessions! >= 1
+    const valid =
+      t.format === TIMING_FORMAT &&
+      Number.isFinite(t.trainSeconds) &&
+      t.trainSeconds! >= 0 &&
+      Number.isInteger(t.sessions) &&
+      t.sessions! >= 1
     return valid ? (t as TrainingTiming) : undefined
   } catch {
     return undefined
@@ -187,14 +202,16 @@ const parseJson = <T>(bytes: Uint8Array | undefined, file: string): T => {
 export const loadTrainingCheckpoint = (dir: string): LoadedCheckpoint => {
   const { files, sha256 } = readVerifiedFiles(dir)
   const state = parseJson<TrainingState>(files.get(STATE_FILE), STATE_FILE)
-  if (state.format !== STATE_FORMAT) throw new CheckpointError(`${dir}/${STATE_FILE} has format ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`)
+  if (state.format !== STATE_FORMAT)
+    throw new CheckpointError(`${dir}/${STATE_FILE} has format ${JSON.stringify(state.format)}, expected "${STATE_FORMAT}"`)
   const modelBytes = files.get(MODEL_FILE)
   const optimizerBytes = files.get(OPTIMIZER_FILE)
   if (!modelBytes || !optimizerBytes) throw new CheckpointError(`${dir}: the manifest lacks ${MODEL_FILE} or ${OPTIMIZER_FILE}`)
   const model = decodeSafetensors(modelBytes, `${dir}/${MODEL_FILE}`).tensors
   const opt = decodeSafetensors(optimizerBytes, `${dir}/${OPTIMIZER_FILE}`)
   const step = Number(opt.metadata.step)
-  if (!Number.isInteger(step)) throw new CheckpointError(`${dir}/${OPTIMIZER_FILE}: __metadata__.step is ${JSON.stringify(opt.metadata.step)}, not an integer`)
+  if (!Number.isInteger(step))
+    throw new CheckpointError(`${dir}/${OPTIMIZER_FILE}: __metadata__.step is ${JSON.stringify(opt.metadata.step)}, not an integer`)
   return { sha256, state, model, optimizer: { step, tensors: opt.tensors } }
 }
 

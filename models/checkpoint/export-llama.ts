@@ -99,7 +99,8 @@ export const llamaExport = (model: Decoder): LlamaExport => {
     train_length: c.trainLength
   }
   if (e.name === "nope") {
-    harness.load = "NoPE: LlamaForCausalLM always applies rotary tables; after loading, zero every `inv_freq` buffer (angles 0: cos 1, sin 0, no rotation)"
+    harness.load =
+      "NoPE: LlamaForCausalLM always applies rotary tables; after loading, zero every `inv_freq` buffer (angles 0: cos 1, sin 0, no rotation)"
   }
   if (e.name === "fope") {
     const params = fopeParamsOf(e.params)
@@ -118,7 +119,8 @@ export const llamaExport = (model: Decoder): LlamaExport => {
       d_out: plan.dOut,
       pad_cos: 1,
       pad_sin: params.padSin,
-      coefficients: "model.layers.<l>.self_attn.fope.{cos,sin}_coef, [heads, K kept frequencies, d_out], already normalised when params.normalize",
+      coefficients:
+        "model.layers.<l>.self_attn.fope.{cos,sin}_coef, [heads, K kept frequencies, d_out], already normalised when params.normalize",
       tables:
         "per layer and head h, position t, pair j < head_dim/2: C[h,t,j] = sum_k cos(t w_k) cos_coef[h,k,j] and S[h,t,j] = sum_k sin(t w_k) sin_coef[h,k,j] for j < d_out; " +
         "C = pad_cos and S = pad_sin for d_out <= j < head_dim/2; both halves of the head use the same d/2 values; q' = q*C + rotate_half(q)*S, k likewise",
@@ -162,6 +164,9 @@ export const writeLlamaExport = (model: Decoder, outDir: string): { config: stri
   const configPath = join(outDir, "config.json")
   const weightsPath = join(outDir, "model.safetensors")
   writeFileSync(configPath, JSON.stringify(config, null, 2) + "\n")
-  writeFileSync(weightsPath, encodeSafetensors(tensors, { format: "pt", producer: "fope-harness", layout: "llama (torch.nn.Linear [out, in])" }))
+  writeFileSync(
+    weightsPath,
+    encodeSafetensors(tensors, { format: "pt", producer: "fope-harness", layout: "llama (torch.nn.Linear [out, in])" })
+  )
   return { config: configPath, weights: weightsPath }
 }

@@ -58,7 +58,9 @@ export const writeCheckpointFiles = (
     recoverCheckpoint(dir)
     const code = (e as { code?: string }).code
     if (code === "ENOSPC" || code === "EDQUOT") {
-      throw new CheckpointError(`cannot save the checkpoint in ${dir}: the disk is full (${code}); the previous checkpoint is kept. Free space and rerun to resume from it`)
+      throw new CheckpointError(
+        `cannot save the checkpoint in ${dir}: the disk is full (${code}); the previous checkpoint is kept. Free space and rerun to resume from it`
+      )
     }
     throw e
   }
@@ -70,7 +72,10 @@ export const recoverCheckpoint = (dir: string): void => {
   const parent = path.dirname(dir)
   if (!fs.existsSync(parent)) return
   const prefix = `${path.basename(dir)}.retired-`
-  const retired = fs.readdirSync(parent).filter((n) => n.startsWith(prefix)).map((n) => path.join(parent, n))
+  const retired = fs
+    .readdirSync(parent)
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => path.join(parent, n))
   const usable = retired.find((r) => fs.existsSync(path.join(r, MANIFEST_FILE)))
   if (!usable) return
   fs.rmSync(dir, { recursive: true, force: true })
@@ -82,7 +87,9 @@ export const readVerifiedFiles = (dir: string): { files: ReadonlyMap<string, Uin
   recoverCheckpoint(dir)
   const manifestPath = path.join(dir, MANIFEST_FILE)
   if (!fs.existsSync(manifestPath)) {
-    throw new CheckpointError(`${dir} is not a checkpoint: ${MANIFEST_FILE} is missing (the save may have been interrupted; use an earlier checkpoint)`)
+    throw new CheckpointError(
+      `${dir} is not a checkpoint: ${MANIFEST_FILE} is missing (the save may have been interrupted; use an earlier checkpoint)`
+    )
   }
   const manifestText = fs.readFileSync(manifestPath, "utf8")
   let manifest: Manifest

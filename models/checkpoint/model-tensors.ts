@@ -42,9 +42,12 @@ export const restoreModelTensors = (model: Decoder, saved: ReadonlyArray<NamedAr
   const byName = new Map(saved.map((t) => [t.name, t]))
   const take = (name: string, shape: ReadonlyArray<number>): NamedArray => {
     const t = byName.get(name)
-    if (!t) throw new CheckpointError(`${what} has no tensor "${name}": the checkpoint was saved from a different model or position embedding`)
+    if (!t)
+      throw new CheckpointError(`${what} has no tensor "${name}": the checkpoint was saved from a different model or position embedding`)
     if (t.shape.length !== shape.length || t.shape.some((n, i) => n !== shape[i])) {
-      throw new CheckpointError(`${what}: tensor "${name}" has shape [${t.shape.join(", ")}], the model has [${shape.join(", ")}]: build the model with the checkpoint's config.json`)
+      throw new CheckpointError(
+        `${what}: tensor "${name}" has shape [${t.shape.join(", ")}], the model has [${shape.join(", ")}]: build the model with the checkpoint's config.json`
+      )
     }
     return t
   }
@@ -69,6 +72,8 @@ export const restoreModelTensors = (model: Decoder, saved: ReadonlyArray<NamedAr
   }
   const extra = saved.filter((t) => !expected.has(t.name)).map((t) => t.name)
   if (extra.length > 0) {
-    throw new CheckpointError(`${what} has tensors the model lacks: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}; build the model from the checkpoint's config.json`)
+    throw new CheckpointError(
+      `${what} has tensors the model lacks: ${extra.slice(0, 5).join(", ")}${extra.length > 5 ? ", ..." : ""}; build the model from the checkpoint's config.json`
+    )
   }
 }

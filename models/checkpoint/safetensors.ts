@@ -47,7 +47,8 @@ export const encodeSafetensors = (tensors: ReadonlyArray<NamedArray>, metadata: 
   const header: Record<string, unknown> = {}
   if (Object.keys(metadata).length > 0) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new SafetensorsError(`metadata "${k}" must be a string (safetensors allows only string values); JSON-encode it`)
+      if (typeof v !== "string")
+        throw new SafetensorsError(`metadata "${k}" must be a string (safetensors allows only string values); JSON-encode it`)
     }
     header[METADATA_KEY] = metadata
   }
@@ -60,7 +61,9 @@ export const encodeSafetensors = (tensors: ReadonlyArray<NamedArray>, metadata: 
     const expected = t.dtype === "F32" ? Float32Array : Int32Array
     if (!(t.data instanceof expected)) throw new SafetensorsError(`tensor "${t.name}": dtype ${t.dtype} needs a ${expected.name}`)
     if (elementCount(t.shape) !== t.data.length) {
-      throw new SafetensorsError(`tensor "${t.name}": shape [${t.shape.join(", ")}] has ${elementCount(t.shape)} elements, data has ${t.data.length}`)
+      throw new SafetensorsError(
+        `tensor "${t.name}": shape [${t.shape.join(", ")}] has ${elementCount(t.shape)} elements, data has ${t.data.length}`
+      )
     }
     header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + t.data.byteLength] }
     offset += t.data.byteLength
@@ -90,7 +93,9 @@ export const decodeSafetensors = (bytes: Uint8Array, what = "safetensors file"):
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const headerLength = Number(view.getBigUint64(0, true))
   if (8 + headerLength > bytes.length) {
-    throw new SafetensorsError(`${what}: header length ${headerLength} runs past the end of the file (${bytes.length} bytes); the file is truncated or not safetensors`)
+    throw new SafetensorsError(
+      `${what}: header length ${headerLength} runs past the end of the file (${bytes.length} bytes); the file is truncated or not safetensors`
+    )
   }
   const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(8, 8 + headerLength))
   if (!text.startsWith("{")) throw new SafetensorsError(`${what}: the header does not start with '{'`)
@@ -116,7 +121,9 @@ export const decodeSafetensors = (bytes: Uint8Array, what = "safetensors file"):
     }
     const [begin, end] = offsets
     if (end - begin !== elementCount(shape) * 4) {
-      throw new SafetensorsError(`${what}: tensor "${name}" spans ${end - begin} bytes, shape [${shape.join(", ")}] needs ${elementCount(shape) * 4}`)
+      throw new SafetensorsError(
+        `${what}: tensor "${name}" spans ${end - begin} bytes, shape [${shape.join(", ")}] needs ${elementCount(shape) * 4}`
+      )
     }
     entries.push({ name, dtype: info.dtype, shape, begin, end })
   }
@@ -124,7 +131,8 @@ export const decodeSafetensors = (bytes: Uint8Array, what = "safetensors file"):
   const sorted = [...entries].sort((a, b) => a.begin - b.begin)
   let expected = 0
   for (const e of sorted) {
-    if (e.begin !== expected) throw new SafetensorsError(`${what}: tensor "${e.name}" starts at byte ${e.begin}, expected ${expected} (holes or overlaps)`)
+    if (e.begin !== expected)
+      throw new SafetensorsError(`${what}: tensor "${e.name}" starts at byte ${e.begin}, expected ${expected} (holes or overlaps)`)
     expected = e.end
   }
   if (expected !== buffer.length) throw new SafetensorsError(`${what}: tensors cover ${expected} bytes of a ${buffer.length}-byte buffer`)

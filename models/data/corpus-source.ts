@@ -101,13 +101,18 @@ export const sourceLabel = (source: CorpusSource): string =>
 export const sourceDeclarationProblems = (source: CorpusSource | "sotu", tokenizer: string, usesPasskey: boolean): string[] => {
   const problems: string[] = []
   if (source === "sotu" || source.kind !== "tokens") {
-    if (tokenizer === "none") problems.push(`data.tokenizer: "none" only describes a pre-tokenized corpus (data.corpus.kind "tokens"); text needs "bytes" or "gpt2"`)
+    if (tokenizer === "none")
+      problems.push(
+        `data.tokenizer: "none" only describes a pre-tokenized corpus (data.corpus.kind "tokens"); text needs "bytes" or "gpt2"`
+      )
     return problems
   }
   const single = source.path !== undefined || source.endOfText !== undefined
   const pair = source.train !== undefined || source.valid !== undefined
   if (single && pair) {
-    problems.push(`data.corpus: declare either "train" and "valid" (nanoGPT's split, used as is) or "path" and "endOfText" (one file split by document), not both`)
+    problems.push(
+      `data.corpus: declare either "train" and "valid" (nanoGPT's split, used as is) or "path" and "endOfText" (one file split by document), not both`
+    )
   } else if (pair && (source.train === undefined || source.valid === undefined)) {
     problems.push(`data.corpus: nanoGPT's split needs both "train" (train.bin) and "valid" (val.bin)`)
   } else if (!pair && (source.path === undefined || source.endOfText === undefined)) {
@@ -117,10 +122,16 @@ export const sourceDeclarationProblems = (source: CorpusSource | "sotu", tokeniz
     )
   }
   if (source.endOfText !== undefined && source.endOfText >= source.vocabSize) {
-    problems.push(`data.corpus.endOfText: ${source.endOfText} is not below vocabSize ${source.vocabSize}; declare the vocabulary the file was made with`)
+    problems.push(
+      `data.corpus.endOfText: ${source.endOfText} is not below vocabSize ${source.vocabSize}; declare the vocabulary the file was made with`
+    )
   }
-  if (tokenizer === "gpt2" && source.vocabSize < 50257) problems.push(`data.corpus.vocabSize: ${source.vocabSize} is smaller than GPT-2's 50,257 ids; with data.tokenizer "gpt2" declare at least 50257 (nanoGPT pads to 50304)`)
-  if (tokenizer === "bytes" && source.vocabSize < 256) problems.push(`data.corpus.vocabSize: ${source.vocabSize} is smaller than the 256 byte ids of data.tokenizer "bytes"`)
+  if (tokenizer === "gpt2" && source.vocabSize < 50257)
+    problems.push(
+      `data.corpus.vocabSize: ${source.vocabSize} is smaller than GPT-2's 50,257 ids; with data.tokenizer "gpt2" declare at least 50257 (nanoGPT pads to 50304)`
+    )
+  if (tokenizer === "bytes" && source.vocabSize < 256)
+    problems.push(`data.corpus.vocabSize: ${source.vocabSize} is smaller than the 256 byte ids of data.tokenizer "bytes"`)
   if (usesPasskey && tokenizer === "none") {
     problems.push(
       `data.tokenizer: passkey prompts are text and need a tokenizer, but this token corpus declares "none". Declare the tokenizer its ids come ` +
@@ -149,7 +160,8 @@ export interface ReadSource {
 const where = (path: string): string => `data.corpus: ${path}`
 
 const mustExist = (path: string, what: string): void => {
-  if (!existsSync(path)) throw new DataError(`${where(path)} does not exist. Fix the path to ${what} (paths are relative to the suite file)`)
+  if (!existsSync(path))
+    throw new DataError(`${where(path)} does not exist. Fix the path to ${what} (paths are relative to the suite file)`)
 }
 
 /** The first byte offset where `bytes` is not well-formed UTF-8, or -1. */
@@ -179,7 +191,9 @@ const textOf = (bytes: Uint8Array, path: string, hint: string): string => {
         `for example \`iconv -f latin1 -t utf-8 in.txt > out.txt\``
     )
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8").replace(/^\uFEFF/, "")
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
 }
 
 const trimDocument = (text: string): string => text.replace(/\r?\n$/, "")
@@ -216,14 +230,17 @@ const isGzip = (bytes: Uint8Array): boolean => bytes.length >= 2 && bytes[0] ===
 
 const readJsonLinesSource = (source: JsonLinesSource): ReadSource => {
   mustExist(source.path, "a .jsonl or .jsonl.gz file")
-  if (statSync(source.path).isDirectory()) throw new DataError(`${where(source.path)} is a folder; kind "jsonl" reads one .jsonl or .jsonl.gz file`)
+  if (statSync(source.path).isDirectory())
+    throw new DataError(`${where(source.path)} is a folder; kind "jsonl" reads one .jsonl or .jsonl.gz file`)
   const raw = readFileSync(source.path)
   let bytes: Uint8Array = raw
   if (isGzip(raw)) {
     try {
       bytes = gunzipSync(raw)
     } catch (e) {
-      throw new DataError(`${where(source.path)} starts like gzip but does not decompress (${(e as Error).message}): the file is truncated or corrupt; download it again`)
+      throw new DataError(
+        `${where(source.path)} starts like gzip but does not decompress (${(e as Error).message}): the file is truncated or corrupt; download it again`
+      )
     }
   } else if (source.path.endsWith(".gz")) {
     throw new DataError(`${where(source.path)} is named .gz but is not gzip-compressed; rename it to .jsonl or compress it with gzip`)
@@ -250,7 +267,9 @@ const readJsonLinesSource = (source: JsonLinesSource): ReadSource => {
     documents.push({ name: `line ${i + 1}`, text: value })
   })
   if (problems.length > 0) {
-    throw new DataError(`${where(source.path)}: ${problems.join("; ")}. Each line must be one JSON object with the document's text in "${field}"; set data.corpus.field to the field your files use`)
+    throw new DataError(
+      `${where(source.path)}: ${problems.join("; ")}. Each line must be one JSON object with the document's text in "${field}"; set data.corpus.field to the field your files use`
+    )
   }
   return { documents, hashParts: [{ name: "", bytes }], bytes: bytes.length }
 }
@@ -260,13 +279,18 @@ const readTokenFile = (path: string, vocabSize: number): { ids: Int32Array; byte
   mustExist(path, "a uint16 token file (nanoGPT's train.bin / val.bin)")
   const bytes = readFileSync(path)
   if (bytes.length === 0) throw new DataError(`${where(path)} is empty; regenerate it (nanoGPT: python data/<dataset>/prepare.py)`)
-  if (bytes.length % 2 !== 0) throw new DataError(`${where(path)} has an odd number of bytes (${bytes.length}): not a file of uint16 token ids. A text file is declared as kind "text"`)
+  if (bytes.length % 2 !== 0)
+    throw new DataError(
+      `${where(path)} has an odd number of bytes (${bytes.length}): not a file of uint16 token ids. A text file is declared as kind "text"`
+    )
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const ids = new Int32Array(bytes.length / 2)
   for (let i = 0; i < ids.length; i++) {
     const id = view.getUint16(2 * i, true)
     if (id >= vocabSize) {
-      throw new DataError(`${where(path)}: token ${i} is id ${id}, not below the declared vocabSize ${vocabSize}; declare the vocabulary size the file was made with`)
+      throw new DataError(
+        `${where(path)}: token ${i} is id ${id}, not below the declared vocabSize ${vocabSize}; declare the vocabulary size the file was made with`
+      )
     }
     ids[i] = id
   }
@@ -293,7 +317,7 @@ const readTokenSource = (source: TokenSource): ReadSource => {
   let start = 0
   for (let i = 0; i < ids.length; i++) {
     // each document keeps the end-of-text id that closes it, as nanoGPT writes them
-    if (ids[i] === eot) (documents.push({ name: `document ${documents.length + 1}`, ids: ids.subarray(start, i + 1) }), (start = i + 1))
+    if (ids[i] === eot) documents.push({ name: `document ${documents.length + 1}`, ids: ids.subarray(start, i + 1) }), (start = i + 1)
   }
   if (start < ids.length) documents.push({ name: `document ${documents.length + 1}`, ids: ids.subarray(start) })
   if (documents.length < 2) {
@@ -307,7 +331,8 @@ const readTokenSource = (source: TokenSource): ReadSource => {
 
 /** Reads a declared source and refuses what cannot be trained on. */
 export const readSource = (source: CorpusSource): ReadSource => {
-  const read = source.kind === "text" ? readTextSource(source) : source.kind === "jsonl" ? readJsonLinesSource(source) : readTokenSource(source)
+  const read =
+    source.kind === "text" ? readTextSource(source) : source.kind === "jsonl" ? readJsonLinesSource(source) : readTokenSource(source)
   if (read.bytes === 0) throw new DataError(`${where(sourceLabel(source))} is empty; point data.corpus at the data you mean to train on`)
   return read
 }

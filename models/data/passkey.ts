@@ -104,8 +104,7 @@ const fillerTokens = (tokenizer: Tokenizer, n: number): Int32Array => {
   }
 }
 
-const fixedTokens = (s: Segments, keyLine: Int32Array): number =>
-  s.task.length + keyLine.length + s.question.length + 4 * s.newline.length
+const fixedTokens = (s: Segments, keyLine: Int32Array): number => s.task.length + keyLine.length + s.question.length + 4 * s.newline.length
 
 /**
  * The smallest length that holds the fixed text for EVERY key: `prompt` for `makePasskeyExample`, `trainingRow`
@@ -119,7 +118,8 @@ export const passkeyMinimumLength = (tokenizer: Tokenizer): { readonly prompt: n
     let row = 0
     // Token counts of numbers are not monotone under BPE: scan every key (fast: two short encodes each).
     const keys: number[] = []
-    if (tokenizer.name === "bytes") keys.push(PASSKEY_KEY_MAX) // bytes: the count depends only on the digit count
+    if (tokenizer.name === "bytes")
+      keys.push(PASSKEY_KEY_MAX) // bytes: the count depends only on the digit count
     else for (let k = PASSKEY_KEY_MIN; k <= PASSKEY_KEY_MAX; k++) keys.push(k)
     for (const k of keys) {
       const fixed = fixedTokens(s, tokenizer.encode(passkeyKeyLine(k)))

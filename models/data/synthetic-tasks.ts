@@ -31,7 +31,15 @@
 import type { SeededRandom } from "../../embeddings/seeded-random.js"
 import { DataError } from "./errors.js"
 
-export const SYNTHETIC_TASKS = ["flip-flop", "mqar", "needle-multikey", "needle-multivalue", "variable-tracking", "copy", "reverse"] as const
+export const SYNTHETIC_TASKS = [
+  "flip-flop",
+  "mqar",
+  "needle-multikey",
+  "needle-multivalue",
+  "variable-tracking",
+  "copy",
+  "reverse"
+] as const
 export type SyntheticTask = (typeof SYNTHETIC_TASKS)[number]
 
 export interface SyntheticExample {
@@ -95,27 +103,29 @@ const slots = (rng: SeededRandom, n: number, count: number): number[] => {
 }
 
 /** Flip-flop at ignore probability p. */
-export const flipFlop = (p: number) => (rng: SeededRandom, length: number): SyntheticExample => {
-  if (length < 3) throw tooShort("flip-flop", length, 3)
-  const w = new Writer()
-  w.put("^")
-  let last = ""
-  let first = true
-  while (w.size < length) {
-    const u = rng.uniform()
-    const op = first ? "w" : u < p ? "i" : u < p + (1 - p) / 2 ? "w" : "r"
-    first = false
-    w.put(op)
-    if (w.size === length) break // no room for its bit
-    if (op === "r") w.put(last, true)
-    else {
-      const bit = pick(rng, "01")
-      w.put(bit)
-      if (op === "w") last = bit
+export const flipFlop =
+  (p: number) =>
+  (rng: SeededRandom, length: number): SyntheticExample => {
+    if (length < 3) throw tooShort("flip-flop", length, 3)
+    const w = new Writer()
+    w.put("^")
+    let last = ""
+    let first = true
+    while (w.size < length) {
+      const u = rng.uniform()
+      const op = first ? "w" : u < p ? "i" : u < p + (1 - p) / 2 ? "w" : "r"
+      first = false
+      w.put(op)
+      if (w.size === length) break // no room for its bit
+      if (op === "r") w.put(last, true)
+      else {
+        const bit = pick(rng, "01")
+        w.put(bit)
+        if (op === "w") last = bit
+      }
     }
+    return w.done(length, "flip-flop")
   }
-  return w.done(length, "flip-flop")
-}
 
 const MQAR_PAIRS = 8
 
@@ -151,7 +161,14 @@ const fillerText = (rng: SeededRandom, n: number): string => {
 }
 
 /** Items placed at random among filler, then the question and its answer at the end. */
-const needles = (task: string, rng: SeededRandom, length: number, items: ReadonlyArray<string>, question: string, answer: string): SyntheticExample => {
+const needles = (
+  task: string,
+  rng: SeededRandom,
+  length: number,
+  items: ReadonlyArray<string>,
+  question: string,
+  answer: string
+): SyntheticExample => {
   const fixed = 1 + items.reduce((s, x) => s + x.length, 0) + question.length + answer.length
   if (length < fixed + items.length) throw tooShort(task, length, fixed + items.length)
   const n = length - fixed
@@ -177,13 +194,27 @@ export const needleMultiKey = (rng: SeededRandom, length: number): SyntheticExam
   const keys = distinct(rng, LOWER, 4)
   const values = keys.map(() => digits(rng, 4))
   const asked = rng.int(4)
-  return needles("needle-multikey", rng, length, keys.map((k, i) => `#${k}=${values[i]};`), `?${keys[asked]}=`, values[asked]!)
+  return needles(
+    "needle-multikey",
+    rng,
+    length,
+    keys.map((k, i) => `#${k}=${values[i]};`),
+    `?${keys[asked]}=`,
+    values[asked]!
+  )
 }
 
 export const needleMultiValue = (rng: SeededRandom, length: number): SyntheticExample => {
   const key = pick(rng, LOWER)
   const values = [digits(rng, 4), digits(rng, 4), digits(rng, 4)]
-  return needles("needle-multivalue", rng, length, values.map((v) => `#${key}=${v};`), `?${key}=`, values.join(","))
+  return needles(
+    "needle-multivalue",
+    rng,
+    length,
+    values.map((v) => `#${key}=${v};`),
+    `?${key}=`,
+    values.join(",")
+  )
 }
 
 export const variableTracking = (rng: SeededRandom, length: number): SyntheticExample => {
@@ -202,19 +233,21 @@ export const variableTracking = (rng: SeededRandom, length: number): SyntheticEx
   return needles("variable-tracking", rng, length, items, `?${d1}:`, names.slice(0, 3).join(""))
 }
 
-const copyOrReverse = (reverse: boolean) => (rng: SeededRandom, length: number): SyntheticExample => {
-  const task = reverse ? "reverse" : "copy"
-  if (length < 4) throw tooShort(task, length, 4)
-  const n = Math.floor((length - 2) / 2)
-  const s = Array.from({ length: n }, () => pick(rng, LOWER))
-  const w = new Writer()
-  w.put("^")
-  w.put(s.join(""))
-  w.put("|")
-  w.put((reverse ? [...s].reverse() : s).join(""), true)
-  if (w.size < length) w.put(".") // odd remainder
-  return w.done(length, task)
-}
+const copyOrReverse =
+  (reverse: boolean) =>
+  (rng: SeededRandom, length: number): SyntheticExample => {
+    const task = reverse ? "reverse" : "copy"
+    if (length < 4) throw tooShort(task, length, 4)
+    const n = Math.floor((length - 2) / 2)
+    const s = Array.from({ length: n }, () => pick(rng, LOWER))
+    const w = new Writer()
+    w.put("^")
+    w.put(s.join(""))
+    w.put("|")
+    w.put((reverse ? [...s].reverse() : s).join(""), true)
+    if (w.size < length) w.put(".") // odd remainder
+    return w.done(length, task)
+  }
 
 /** The generator a task trains on. */
 export const trainingGenerator = (task: SyntheticTask): ((rng: SeededRandom, length: number) => SyntheticExample) => {
@@ -247,15 +280,36 @@ export const evaluationVariants = (task: SyntheticTask): ReadonlyArray<Synthetic
     : [{ variant: task, make: trainingGenerator(task) }]
 
 /** Every task with its fixed parameters and what is scored, for `harness list`. */
-export const SYNTHETIC_CATALOGUE: ReadonlyArray<{ readonly name: SyntheticTask; readonly parameters: string; readonly description: string }> = [
-  { name: "flip-flop", parameters: "p=0.8 (eval also 0.98 sparse, 0.1 dense)", description: "write / ignore / read bits; a read repeats the last write (Liu et al. 2023)" },
-  { name: "mqar", parameters: "pairs=8", description: "key-value pairs, then each key queried once in filler; the value is the answer (Zoology MQAR)" },
+export const SYNTHETIC_CATALOGUE: ReadonlyArray<{
+  readonly name: SyntheticTask
+  readonly parameters: string
+  readonly description: string
+}> = [
+  {
+    name: "flip-flop",
+    parameters: "p=0.8 (eval also 0.98 sparse, 0.1 dense)",
+    description: "write / ignore / read bits; a read repeats the last write (Liu et al. 2023)"
+  },
+  {
+    name: "mqar",
+    parameters: "pairs=8",
+    description: "key-value pairs, then each key queried once in filler; the value is the answer (Zoology MQAR)"
+  },
   { name: "needle-multikey", parameters: "needles=4 digits=4", description: "RULER: 4 keyed needles in random filler, one key asked" },
-  { name: "needle-multivalue", parameters: "values=3 digits=4", description: "RULER: one key with 3 values in random filler, all asked in order" },
-  { name: "variable-tracking", parameters: "chain=3 distractor=2", description: "RULER: which names hold the digit through a chain of copies" },
+  {
+    name: "needle-multivalue",
+    parameters: "values=3 digits=4",
+    description: "RULER: one key with 3 values in random filler, all asked in order"
+  },
+  {
+    name: "variable-tracking",
+    parameters: "chain=3 distractor=2",
+    description: "RULER: which names hold the digit through a chain of copies"
+  },
   { name: "copy", parameters: "|s|=floor((n-2)/2)", description: "repeat a random string (Ruoss et al. 2023)" },
   { name: "reverse", parameters: "|s|=floor((n-2)/2)", description: "reverse a random string (Ruoss et al. 2023)" }
 ]
 
 /** Names the generators' definitions, hashed into a job's data hash (change a generator: change this). */
-export const SYNTHETIC_PROTOCOL = "fope-harness/synthetic/v1: flip-flop p=0.8 (eval 0.8, 0.98, 0.1); mqar 8 pairs; needles 4 keys / 3 values / 3+2 chain; copy, reverse"
+export const SYNTHETIC_PROTOCOL =
+  "fope-harness/synthetic/v1: flip-flop p=0.8 (eval 0.8, 0.98, 0.1); mqar 8 pairs; needles 4 keys / 3 values / 3+2 chain; copy, reverse"

@@ -95,7 +95,9 @@ export const opaqueTokenizer = (vocabSize: number): Tokenizer => ({
   vocabSize,
   id: `opaque-ids/1/vocab-${vocabSize}`,
   encode: () => {
-    throw new DataError(`this corpus is pre-tokenized without a tokenizer (data.tokenizer "none"): text cannot be encoded; declare the tokenizer its ids come from`)
+    throw new DataError(
+      `this corpus is pre-tokenized without a tokenizer (data.tokenizer "none"): text cannot be encoded; declare the tokenizer its ids come from`
+    )
   },
   decode: (ids) => Array.from(ids, (id) => `<${id}>`).join("")
 })
@@ -108,7 +110,9 @@ export const getTokenizer = (name: TokenizerName): Tokenizer => {
     case "gpt2":
       return gpt2Tokenizer()
     case "none":
-      throw new DataError(`tokenizer "none" only describes a pre-tokenized corpus (data.corpus.kind "tokens"); text needs "bytes" or "gpt2"`)
+      throw new DataError(
+        `tokenizer "none" only describes a pre-tokenized corpus (data.corpus.kind "tokens"); text needs "bytes" or "gpt2"`
+      )
     default:
       throw new DataError(`unknown tokenizer "${String(name)}". Valid tokenizers: bytes, gpt2`)
   }

@@ -37,12 +37,7 @@ export const unigramEntropy = (tokens: ArrayLike<number>): number => {
  * (Laplace) smoothing over the whole vocabulary: p_v = (count_v + alpha) / (N + alpha V).
  * This is the honest baseline for a validation loss (fitted on train, scored on valid).
  */
-export const unigramCrossEntropy = (
-  fitted: ArrayLike<number>,
-  evaluated: ArrayLike<number>,
-  vocabSize: number,
-  alpha = 1
-): number => {
+export const unigramCrossEntropy = (fitted: ArrayLike<number>, evaluated: ArrayLike<number>, vocabSize: number, alpha = 1): number => {
   if (evaluated.length === 0) throw new RangeError("unigramCrossEntropy needs a non-empty evaluated stream")
   const c = counts(fitted, vocabSize)
   const denominator = fitted.length + alpha * vocabSize

@@ -151,15 +151,14 @@ const startWasm = async (threads: number, xnnpack: number): Promise<void> => {
 const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned: boolean, nativeWanted = true): Promise<EngineInfo> => {
   const notes: string[] = []
   const xnnpackWanted = tuned ? 1 : threadsWanted
-  if (wasmThreadsLive !== null && (wasmThreadsLive.threads !== threadsWanted || wasmThreadsLive.xnnpack !== xnnpackWanted)) resetWasmBackend()
+  if (wasmThreadsLive !== null && (wasmThreadsLive.threads !== threadsWanted || wasmThreadsLive.xnnpack !== xnnpackWanted))
+    resetWasmBackend()
   if (wasmThreadsLive === null) {
     try {
       await startWasm(threadsWanted, xnnpackWanted)
     } catch (e) {
       if (threadsWanted === 1) throw e
-      notes.push(
-        `wasm with ${threadsWanted} threads failed (${e instanceof Error ? e.message : String(e)}); fell back to 1 thread`
-      )
+      notes.push(`wasm with ${threadsWanted} threads failed (${e instanceof Error ? e.message : String(e)}); fell back to 1 thread`)
       resetWasmBackend()
       await startWasm(1, 1)
     }
@@ -176,16 +175,21 @@ const initWasm = async (requested: BackendRequest, threadsWanted: number, tuned:
   setGemmThreads(threads)
   const native = tuned && nativeWanted ? loadNativeGemm() : null
   setNativeGemm(native?.ok === true ? native : null, threads)
-  if (native !== null && !native.ok) notes.push(`native kernels not in use (${native.reason}): the matrix products run on the WebAssembly GEMM`)
+  if (native !== null && !native.ok)
+    notes.push(`native kernels not in use (${native.reason}): the matrix products run on the WebAssembly GEMM`)
   // The C kernels (kernels/native.ts) ride on the same switch as the native products: one `native` decides both.
   const kernels = native?.ok === true ? nativeKernelsOf(native.addon) : null
   setNativeKernels(kernels)
   if (kernels !== null) installOverrides("native")
   else restoreOverrides("native")
-  if (native?.ok === true && kernels === null) notes.push("the native addon predates its elementwise kernels (rebuild with `npm run build:native`): they run on wasm")
+  if (native?.ok === true && kernels === null)
+    notes.push("the native addon predates its elementwise kernels (rebuild with `npm run build:native`): they run on wasm")
   const xnnpackThreads = tfWasm.getThreadsCount()
   if (xnnpackThreads !== (live?.xnnpack ?? 1)) notes.push(`asked for ${live?.xnnpack ?? 1} XNNPACK threads, XNNPACK runs ${xnnpackThreads}`)
-  if (tuned && threads > 1) notes.push(`${threads} threads run the matrix products (${native?.ok === true ? `${native.info.library}'s pool` : "SIMD GEMM"}); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`)
+  if (tuned && threads > 1)
+    notes.push(
+      `${threads} threads run the matrix products (${native?.ok === true ? `${native.info.library}'s pool` : "SIMD GEMM"}); XNNPACK (elementwise kernels) runs on ${xnnpackThreads}`
+    )
   const simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"))
   return {
     requested,
@@ -235,7 +239,9 @@ const initWebGpu = async (requested: BackendRequest, allowSoftware: boolean, not
   const { adapter } = started
   const all = [...notes]
   if (adapter.software) {
-    all.push(`SOFTWARE WebGPU adapter (${adapter.device || adapter.description}): a CPU rasteriser, correct but slow; for tests, not for training`)
+    all.push(
+      `SOFTWARE WebGPU adapter (${adapter.device || adapter.description}): a CPU rasteriser, correct but slow; for tests, not for training`
+    )
   }
   return {
     requested,
@@ -283,7 +289,7 @@ export const initEngine = async (options: EngineOptions): Promise<EngineInfo> =>
         simd: false,
         kernelOverrides: [],
         gpu: false,
-        deterministic: true, // single-threaded JS, fixed evaluation order
+        deterministic: true // single-threaded JS, fixed evaluation order
       }
     }
     case "wasm":

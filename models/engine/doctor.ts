@@ -28,7 +28,9 @@ export interface DoctorReport {
     readonly eglPlatform: string | null
     readonly gpuDeviceNodes: ReadonlyArray<string>
   }
-  readonly wasm: Pick<EngineInfo, "threads" | "simd" | "kernelOverrides"> & { readonly defaultThreads: number; readonly maxThreads: number } | { readonly error: string }
+  readonly wasm:
+    | (Pick<EngineInfo, "threads" | "simd" | "kernelOverrides"> & { readonly defaultThreads: number; readonly maxThreads: number })
+    | { readonly error: string }
   readonly nvidia: { readonly gpus: ReadonlyArray<NvidiaGpu> } | { readonly missing: string }
   /** what `--backend auto` would run here, and why */
   readonly auto: string
@@ -46,23 +48,39 @@ export const diagnose = async (): Promise<DoctorReport> => {
   let wasm: DoctorReport["wasm"]
   try {
     const info = await initEngine({ backend: "wasm" })
-    wasm = { threads: info.threads, simd: info.simd, kernelOverrides: info.kernelOverrides, defaultThreads: defaultThreads(), maxThreads: os.availableParallelism() }
+    wasm = {
+      threads: info.threads,
+      simd: info.simd,
+      kernelOverrides: info.kernelOverrides,
+      defaultThreads: defaultThreads(),
+      maxThreads: os.availableParallelism()
+    }
   } catch (e) {
     wasm = { error: firstLine(e) }
   }
   const nativeGemm = loadNativeGemm()
-  const cKernels = nativeGemm.ok && nativeGemm.info.kernels !== undefined ? `, elementwise ops, sums, softmax and copies in C (${nativeGemm.info.kernels.compiler}, ${nativeGemm.info.kernels.isa})` : ""
-  const products = nativeGemm.ok ? `matrix products on ${describeNativeGemm(nativeGemm.info)}${cKernels}` : `matrix products on the WebAssembly GEMM (native kernels: ${nativeGemm.reason})`
+  const cKernels =
+    nativeGemm.ok && nativeGemm.info.kernels !== undefined
+      ? `, elementwise ops, sums, softmax and copies in C (${nativeGemm.info.kernels.compiler}, ${nativeGemm.info.kernels.isa})`
+      : ""
+  const products = nativeGemm.ok
+    ? `matrix products on ${describeNativeGemm(nativeGemm.info)}${cKernels}`
+    : `matrix products on the WebAssembly GEMM (native kernels: ${nativeGemm.reason})`
   const backends: BackendFinding[] = [
     {
       backend: "tensorflow",
-      needs: "@tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or @tensorflow/tfjs-node: optional packages whose install downloads libtensorflow",
+      needs:
+        "@tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1) or @tensorflow/tfjs-node: optional packages whose install downloads libtensorflow",
       here: native.loaded !== null,
-      detail: native.loaded !== null ? `${native.loaded.name} ${native.loaded.version} loads` : `not installed (${native.errors.map((e) => e.replace(/ imported from .*$/, "")).join("; ")})`
+      detail:
+        native.loaded !== null
+          ? `${native.loaded.name} ${native.loaded.version} loads`
+          : `not installed (${native.errors.map((e) => e.replace(/ imported from .*$/, "")).join("; ")})`
     },
     {
       backend: "webgpu",
-      needs: "a GPU with a Vulkan driver (libvulkan1 + the driver's ICD), or for tests the software adapter (Mesa llvmpipe: libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri)",
+      needs:
+        "a GPU with a Vulkan driver (libvulkan1 + the driver's ICD), or for tests the software adapter (Mesa llvmpipe: libegl1 libgles2 libegl-mesa0 libgl1-mesa-dri)",
       here: webgpu.adapters.length > 0,
       detail:
         hardware !== null
@@ -73,9 +91,13 @@ export const diagnose = async (): Promise<DoctorReport> => {
     },
     {
       backend: "wasm",
-      needs: "nothing beyond npm ci (tfjs-backend-wasm ships its .wasm files); optional native matrix products: libdnnl-dev (oneDNN), built by npm ci",
+      needs:
+        "nothing beyond npm ci (tfjs-backend-wasm ships its .wasm files); optional native matrix products: libdnnl-dev (oneDNN), built by npm ci",
       here: !("error" in wasm),
-      detail: "error" in wasm ? wasm.error : `${wasm.simd ? "SIMD" : "no SIMD"}, ${wasm.threads} thread(s) now (default ${wasm.defaultThreads}, --threads up to ${wasm.maxThreads}), kernels ${wasm.kernelOverrides[0] ?? "stock"}; ${products}`
+      detail:
+        "error" in wasm
+          ? wasm.error
+          : `${wasm.simd ? "SIMD" : "no SIMD"}, ${wasm.threads} thread(s) now (default ${wasm.defaultThreads}, --threads up to ${wasm.maxThreads}), kernels ${wasm.kernelOverrides[0] ?? "stock"}; ${products}`
     },
     { backend: "cpu", needs: "nothing (pure JavaScript)", here: true, detail: "always available; the parity reference" }
   ]
@@ -103,5 +125,3 @@ export const diagnose = async (): Promise<DoctorReport> => {
     auto
   }
 }
-
-

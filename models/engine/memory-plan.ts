@@ -60,13 +60,21 @@ const F32 = 4
 const LOSS_CHUNK_TARGET_BYTES = 256 * 2 ** 20
 
 export const formatBytes = (bytes: number): string =>
-  bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(2)} GiB` : bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1)} MiB` : `${Math.round(bytes / 1024)} KiB`
+  bytes >= 2 ** 30
+    ? `${(bytes / 2 ** 30).toFixed(2)} GiB`
+    : bytes >= 2 ** 20
+      ? `${(bytes / 2 ** 20).toFixed(1)} MiB`
+      : `${Math.round(bytes / 1024)} KiB`
 
 const parameterCount = (s: StepShape): number =>
   s.layers * (4 * s.dModel * s.dModel + 3 * s.dModel * s.ffnHidden + 2 * s.dModel) + s.dModel + 2 * s.vocabSize * s.dModel
 
 /** The tensors that bound one step with micro-batch b and loss chunk c (undefined: unchunked), and the step's bytes. */
-export const stepFootprint = (s: StepShape, b: number, c: number | undefined): { largest: { what: string; bytes: number }; stepBytes: number } => {
+export const stepFootprint = (
+  s: StepShape,
+  b: number,
+  c: number | undefined
+): { largest: { what: string; bytes: number }; stepBytes: number } => {
   const { vocabSize: V, dModel: d, heads: H, ffnHidden: F, seqLength: T, layers: L } = s
   const rows = Math.max(1, Math.min(T, Math.floor(SCORE_ELEMENTS_BUDGET / (b * H * T)))) // the decoder's query block
   const lossRows = c ?? b * T
@@ -88,7 +96,8 @@ export const stepFootprint = (s: StepShape, b: number, c: number | undefined): {
  * and the largest loss chunk that fit; a MemoryPlanError with needed vs available when nothing does.
  */
 export const planStepMemory = (s: StepShape, limits: MemoryLimits): MemoryPlan => {
-  const fits = (largest: number, total: number): boolean => largest <= limits.maxTensorBytes && (limits.totalBytes === null || total <= limits.totalBytes)
+  const fits = (largest: number, total: number): boolean =>
+    largest <= limits.maxTensorBytes && (limits.totalBytes === null || total <= limits.totalBytes)
   const P = parameterCount(s)
   let smallest: { largest: { what: string; bytes: number }; stepBytes: number } | null = null
   for (let micro = 1; micro <= s.batchSize; micro++) {
@@ -121,7 +130,9 @@ export const planStepMemory = (s: StepShape, limits: MemoryLimits): MemoryPlan =
 /** One line for the run's log: `memory plan (webgpu ...): 2 micro-batches of 16, loss over 1305 positions at a time; ...`. */
 export const describeMemoryPlan = (plan: MemoryPlan, s: StepShape): string =>
   `memory plan on ${plan.limits.device}: ` +
-  (plan.microBatches === 1 ? `the whole batch of ${s.batchSize}` : `${plan.microBatches} micro-batches of ${s.batchSize / plan.microBatches} (gradients summed)`) +
+  (plan.microBatches === 1
+    ? `the whole batch of ${s.batchSize}`
+    : `${plan.microBatches} micro-batches of ${s.batchSize / plan.microBatches} (gradients summed)`) +
   `, ${plan.lossChunk === undefined ? "the loss over all positions at once" : `the loss over ${plan.lossChunk} positions at a time (logits ${formatBytes(s.batchSize * s.seqLength * s.vocabSize * F32)} never formed)`}` +
   `; largest tensor ${plan.largestTensor.what} ${formatBytes(plan.largestTensor.bytes)} of ${formatBytes(plan.limits.maxTensorBytes)} allowed` +
   `; step about ${formatBytes(plan.stepBytes)}${plan.limits.totalBytes !== null ? ` of ${formatBytes(plan.limits.totalBytes)} (${plan.limits.totalSource})` : " (device total unknown)"}`
@@ -144,7 +155,13 @@ export const memoryLimits = (engine: Pick<EngineInfo, "backend" | "webgpu">): Me
     const a = engine.webgpu.adapter
     const name = a.device || a.description
     const maxTensorBytes = Math.min(a.maxStorageBufferBindingSize, a.maxBufferSize)
-    if (a.software) return { device: `webgpu ${name} (software)`, maxTensorBytes, totalBytes: totalmem(), totalSource: "host memory, where a software adapter computes" }
+    if (a.software)
+      return {
+        device: `webgpu ${name} (software)`,
+        maxTensorBytes,
+        totalBytes: totalmem(),
+        totalSource: "host memory, where a software adapter computes"
+      }
     const smi = nvidiaSmi()
     const gpu = "gpus" in smi ? smi.gpus[0] : undefined
     return gpu !== undefined

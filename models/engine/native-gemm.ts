@@ -30,7 +30,12 @@ export interface NativeGemmAddon {
   /** C = op(A) op(B) for `count` products, each NATIVE_GEMM_FIELDS uint32s of `table` (byte offsets into `heap`) */
   gemm(heap: Uint8Array, table: Uint32Array, count: number): void
   setThreads(threads: number): void
-  info(): NativeGemmInfo & { readonly isa: string; readonly maxThreads: number; readonly kernelsIsa?: string; readonly kernelsCompiler?: string }
+  info(): NativeGemmInfo & {
+    readonly isa: string
+    readonly maxThreads: number
+    readonly kernelsIsa?: string
+    readonly kernelsCompiler?: string
+  }
 }
 
 /** Fields of one product in the addon's table, in order. */
@@ -78,7 +83,10 @@ const tryLoad = (): NativeGemmLoad => {
     const addon = createRequire(import.meta.url)(file) as NativeGemmAddon
     const raw = addon.info()
     const info: NativeGemmInfo = {
-      library: raw.library, version: raw.version, isa: raw.isa.replace(/^cpu_isa_/, ""), runtime: raw.runtime,
+      library: raw.library,
+      version: raw.version,
+      isa: raw.isa.replace(/^cpu_isa_/, ""),
+      runtime: raw.runtime,
       ...(raw.kernelsIsa !== undefined ? { kernels: { isa: raw.kernelsIsa, compiler: raw.kernelsCompiler ?? "unknown compiler" } } : {})
     }
     return { ok: true, addon, info, path: file }

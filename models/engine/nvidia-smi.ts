@@ -31,12 +31,23 @@ export const nvidiaSmi = (): { gpus: NvidiaGpu[] } | { missing: string } => {
       .filter((l) => l.trim() !== "")
       .map((line) => {
         const [name, driverVersion, total, used, cap] = line.split(",").map((x) => x.trim())
-        return { name: name ?? "", driverVersion: driverVersion ?? "", memoryTotalMiB: Number(total), memoryUsedMiB: Number(used), computeCapability: cap ?? "" }
+        return {
+          name: name ?? "",
+          driverVersion: driverVersion ?? "",
+          memoryTotalMiB: Number(total),
+          memoryUsedMiB: Number(used),
+          computeCapability: cap ?? ""
+        }
       })
     cached = gpus.length > 0 ? { gpus } : { missing: "nvidia-smi lists no GPU" }
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string }
-    cached = { missing: err.code === "ENOENT" ? "nvidia-smi is not installed (no NVIDIA driver here)" : `nvidia-smi failed: ${(err.stderr ?? err.message).trim().split("\n")[0]}` }
+    cached = {
+      missing:
+        err.code === "ENOENT"
+          ? "nvidia-smi is not installed (no NVIDIA driver here)"
+          : `nvidia-smi failed: ${(err.stderr ?? err.message).trim().split("\n")[0]}`
+    }
   }
   return cached
 }

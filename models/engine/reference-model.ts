@@ -34,12 +34,18 @@ export const REFERENCE_MODEL: ReferenceModelConfig = {
 }
 
 interface Layer {
-  readonly ln1g: tf.Variable; readonly ln1b: tf.Variable
-  readonly wq: tf.Variable; readonly wk: tf.Variable; readonly wv: tf.Variable // [d, d] each
+  readonly ln1g: tf.Variable
+  readonly ln1b: tf.Variable
+  readonly wq: tf.Variable
+  readonly wk: tf.Variable
+  readonly wv: tf.Variable // [d, d] each
   readonly wo: tf.Variable // [d, d]
-  readonly ln2g: tf.Variable; readonly ln2b: tf.Variable
-  readonly w1: tf.Variable; readonly b1: tf.Variable // [d, f], [f]
-  readonly w2: tf.Variable; readonly b2: tf.Variable // [f, d], [d]
+  readonly ln2g: tf.Variable
+  readonly ln2b: tf.Variable
+  readonly w1: tf.Variable
+  readonly b1: tf.Variable // [d, f], [f]
+  readonly w2: tf.Variable
+  readonly b2: tf.Variable // [f, d], [d]
 }
 
 /** Forward matmul FLOPs per token (2 per multiply-add), then x3 for forward + backward. */
@@ -69,22 +75,39 @@ export class ReferenceModel {
     const d = config.dModel
     const f = config.ffnHidden
     const v = (shape: number[], std: number, name: string): tf.Variable =>
-      tf.variable(tf.tensor(rng.fill(shape.reduce((p, x) => p * x, 1), (r) => r.truncatedNormal(std)), shape), true, name)
+      tf.variable(
+        tf.tensor(
+          rng.fill(
+            shape.reduce((p, x) => p * x, 1),
+            (r) => r.truncatedNormal(std)
+          ),
+          shape
+        ),
+        true,
+        name
+      )
     const ones = (n: number, name: string) => tf.variable(tf.ones([n]), true, name)
     const zeros = (n: number, name: string) => tf.variable(tf.zeros([n]), true, name)
     const std = 0.02
     const residualStd = std / Math.sqrt(2 * config.layers) // GPT-2 scaled init of residual projections
     const uid = `${seed}/${++instances}` // tfjs variable names are process-global and must be unique
-    const layers = Array.from({ length: config.layers }, (_, i): Layer => ({
-      ln1g: ones(d, `ref/${uid}/l${i}/ln1g`), ln1b: zeros(d, `ref/${uid}/l${i}/ln1b`),
-      wq: v([d, d], std, `ref/${uid}/l${i}/wq`),
-      wk: v([d, d], std, `ref/${uid}/l${i}/wk`),
-      wv: v([d, d], std, `ref/${uid}/l${i}/wv`),
-      wo: v([d, d], residualStd, `ref/${uid}/l${i}/wo`),
-      ln2g: ones(d, `ref/${uid}/l${i}/ln2g`), ln2b: zeros(d, `ref/${uid}/l${i}/ln2b`),
-      w1: v([d, f], std, `ref/${uid}/l${i}/w1`), b1: zeros(f, `ref/${uid}/l${i}/b1`),
-      w2: v([f, d], residualStd, `ref/${uid}/l${i}/w2`), b2: zeros(d, `ref/${uid}/l${i}/b2`)
-    }))
+    const layers = Array.from(
+      { length: config.layers },
+      (_, i): Layer => ({
+        ln1g: ones(d, `ref/${uid}/l${i}/ln1g`),
+        ln1b: zeros(d, `ref/${uid}/l${i}/ln1b`),
+        wq: v([d, d], std, `ref/${uid}/l${i}/wq`),
+        wk: v([d, d], std, `ref/${uid}/l${i}/wk`),
+        wv: v([d, d], std, `ref/${uid}/l${i}/wv`),
+        wo: v([d, d], residualStd, `ref/${uid}/l${i}/wo`),
+        ln2g: ones(d, `ref/${uid}/l${i}/ln2g`),
+        ln2b: zeros(d, `ref/${uid}/l${i}/ln2b`),
+        w1: v([d, f], std, `ref/${uid}/l${i}/w1`),
+        b1: zeros(f, `ref/${uid}/l${i}/b1`),
+        w2: v([f, d], residualStd, `ref/${uid}/l${i}/w2`),
+        b2: zeros(d, `ref/${uid}/l${i}/b2`)
+      })
+    )
     return new ReferenceModel(
       config,
       v([config.vocab, d], std, `ref/${uid}/embed`),

@@ -16,20 +16,46 @@
 import { Code, F32, I32, V128, cachedModule, instantiate, isSharedMemory, moduleBytes, type WasmMemory } from "./wasm-assembler.js"
 
 // parameters: byte offsets of p, m, v, g and of the three outputs; element count; the float32 constants
-const P = 0, M = 1, V = 2, G = 3, OUT_P = 4, OUT_M = 5, OUT_V = 6, COUNT = 7
-const SCALE = 8, B1 = 9, OMB1 = 10, B2 = 11, OMB2 = 12, DECAY = 13, SC2 = 14, EPS = 15, STEP = 16
+const P = 0,
+  M = 1,
+  V = 2,
+  G = 3,
+  OUT_P = 4,
+  OUT_M = 5,
+  OUT_V = 6,
+  COUNT = 7
+const SCALE = 8,
+  B1 = 9,
+  OMB1 = 10,
+  B2 = 11,
+  OMB2 = 12,
+  DECAY = 13,
+  SC2 = 14,
+  EPS = 15,
+  STEP = 16
 const CONSTANTS = [SCALE, B1, OMB1, B2, OMB2, DECAY, SC2, EPS, STEP]
 // locals
-const O = 17, END4 = 18, END = 19 // i32: byte offset, end of the 4-wide part, end
+const O = 17,
+  END4 = 18,
+  END = 19 // i32: byte offset, end of the 4-wide part, end
 const SPLAT = 20 // v128: SPLAT + c for the c-th constant (9)
-const VG = 29, VM = 30, VV = 31 // v128 temporaries
-const SG = 32, SM = 33, SV = 34 // f32 temporaries
+const VG = 29,
+  VM = 30,
+  VV = 31 // v128 temporaries
+const SG = 32,
+  SM = 33,
+  SV = 34 // f32 temporaries
 
 const kernelBody = (): number[] => {
   const c = new Code()
   c.get(COUNT).i32(~3).and().i32(4).mul().set(END4)
   c.get(COUNT).i32(4).mul().set(END)
-  CONSTANTS.forEach((param, i) => c.get(param).f32x4Splat().set(SPLAT + i))
+  CONSTANTS.forEach((param, i) =>
+    c
+      .get(param)
+      .f32x4Splat()
+      .set(SPLAT + i)
+  )
   const splat = (param: number) => SPLAT + CONSTANTS.indexOf(param)
   c.i32(0).set(O)
   // four lanes at a time
@@ -62,7 +88,11 @@ const kernelBody = (): number[] => {
   c.bump(O, 4)
   c.br(0)
   c.end().end()
-  return c.functionBody([[3, I32], [12, V128], [3, F32]])
+  return c.functionBody([
+    [3, I32],
+    [12, V128],
+    [3, F32]
+  ])
 }
 
 export const adamwModuleBytes = (shared: boolean): Uint8Array =>
@@ -82,7 +112,15 @@ export interface AdamWConstants {
 }
 
 export type AdamWKernel = (
-  p: number, m: number, v: number, g: number, outP: number, outM: number, outV: number, count: number, c: AdamWConstants
+  p: number,
+  m: number,
+  v: number,
+  g: number,
+  outP: number,
+  outM: number,
+  outV: number,
+  count: number,
+  c: AdamWConstants
 ) => void
 
 /** The kernel instantiated over `memory` (the tfjs wasm heap). */
@@ -91,5 +129,23 @@ export const instantiateAdamW = (memory: WasmMemory): AdamWKernel => {
   const module = cachedModule(`adamw/${shared}`, () => adamwModuleBytes(shared))
   const run = instantiate(module, memory).adamw as (...args: number[]) => void
   return (p, m, v, g, outP, outM, outV, count, c) =>
-    run(p, m, v, g, outP, outM, outV, count, c.scale, c.beta1, c.oneMinusBeta1, c.beta2, c.oneMinusBeta2, c.decay, c.sqrtCorrection2, c.eps, c.stepSize)
+    run(
+      p,
+      m,
+      v,
+      g,
+      outP,
+      outM,
+      outV,
+      count,
+      c.scale,
+      c.beta1,
+      c.oneMinusBeta1,
+      c.beta2,
+      c.oneMinusBeta2,
+      c.decay,
+      c.sqrtCorrection2,
+      c.eps,
+      c.stepSize
+    )
 }

@@ -48,44 +48,118 @@ export class Code {
     this.bytes.push(...b)
     return this
   }
-  get(local: number) { return this.emit(0x20, ...uleb(local)) }
-  set(local: number) { return this.emit(0x21, ...uleb(local)) }
-  i32(n: number) { return this.emit(0x41, ...sleb(n)) }
-  add() { return this.emit(0x6a) }
-  sub() { return this.emit(0x6b) }
-  mul() { return this.emit(0x6c) }
-  and() { return this.emit(0x71) }
-  geS() { return this.emit(0x4e) }
-  ltS() { return this.emit(0x48) }
-  eqz() { return this.emit(0x45) }
-  select() { return this.emit(0x1b) }
-  block() { return this.emit(0x02, 0x40) }
-  loop() { return this.emit(0x03, 0x40) }
-  ifV128() { return this.emit(0x04, V128) }
-  else() { return this.emit(0x05) }
-  br(depth: number) { return this.emit(0x0c, ...uleb(depth)) }
-  brIf(depth: number) { return this.emit(0x0d, ...uleb(depth)) }
-  end() { return this.emit(0x0b) }
-  f32Load(offset = 0) { return this.emit(0x2a, 2, ...uleb(offset)) }
-  f32Store(offset = 0) { return this.emit(0x38, 2, ...uleb(offset)) }
-  f32Const0() { return this.emit(0x43, 0, 0, 0, 0) }
-  f32Add() { return this.emit(0x92) }
-  f32Sub() { return this.emit(0x93) }
-  f32Mul() { return this.emit(0x94) }
-  f32Div() { return this.emit(0x95) }
-  f32Sqrt() { return this.emit(0x91) }
-  v128Load(offset = 0) { return this.emit(...simd(0x00), 4, ...uleb(offset)) }
-  v128Store(offset = 0) { return this.emit(...simd(0x0b), 4, ...uleb(offset)) }
-  v128Zero() { return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0)) }
-  f32x4Splat() { return this.emit(...simd(0x13)) }
-  f32x4ExtractLane(lane: number) { return this.emit(...simd(0x1f), lane) }
-  f32x4Sqrt() { return this.emit(...simd(0xe3)) }
-  f32x4Add() { return this.emit(...simd(0xe4)) }
-  f32x4Sub() { return this.emit(...simd(0xe5)) }
-  f32x4Mul() { return this.emit(...simd(0xe6)) }
-  f32x4Div() { return this.emit(...simd(0xe7)) }
+  get(local: number) {
+    return this.emit(0x20, ...uleb(local))
+  }
+  set(local: number) {
+    return this.emit(0x21, ...uleb(local))
+  }
+  i32(n: number) {
+    return this.emit(0x41, ...sleb(n))
+  }
+  add() {
+    return this.emit(0x6a)
+  }
+  sub() {
+    return this.emit(0x6b)
+  }
+  mul() {
+    return this.emit(0x6c)
+  }
+  and() {
+    return this.emit(0x71)
+  }
+  geS() {
+    return this.emit(0x4e)
+  }
+  ltS() {
+    return this.emit(0x48)
+  }
+  eqz() {
+    return this.emit(0x45)
+  }
+  select() {
+    return this.emit(0x1b)
+  }
+  block() {
+    return this.emit(0x02, 0x40)
+  }
+  loop() {
+    return this.emit(0x03, 0x40)
+  }
+  ifV128() {
+    return this.emit(0x04, V128)
+  }
+  else() {
+    return this.emit(0x05)
+  }
+  br(depth: number) {
+    return this.emit(0x0c, ...uleb(depth))
+  }
+  brIf(depth: number) {
+    return this.emit(0x0d, ...uleb(depth))
+  }
+  end() {
+    return this.emit(0x0b)
+  }
+  f32Load(offset = 0) {
+    return this.emit(0x2a, 2, ...uleb(offset))
+  }
+  f32Store(offset = 0) {
+    return this.emit(0x38, 2, ...uleb(offset))
+  }
+  f32Const0() {
+    return this.emit(0x43, 0, 0, 0, 0)
+  }
+  f32Add() {
+    return this.emit(0x92)
+  }
+  f32Sub() {
+    return this.emit(0x93)
+  }
+  f32Mul() {
+    return this.emit(0x94)
+  }
+  f32Div() {
+    return this.emit(0x95)
+  }
+  f32Sqrt() {
+    return this.emit(0x91)
+  }
+  v128Load(offset = 0) {
+    return this.emit(...simd(0x00), 4, ...uleb(offset))
+  }
+  v128Store(offset = 0) {
+    return this.emit(...simd(0x0b), 4, ...uleb(offset))
+  }
+  v128Zero() {
+    return this.emit(...simd(0x0c), ...new Array<number>(16).fill(0))
+  }
+  f32x4Splat() {
+    return this.emit(...simd(0x13))
+  }
+  f32x4ExtractLane(lane: number) {
+    return this.emit(...simd(0x1f), lane)
+  }
+  f32x4Sqrt() {
+    return this.emit(...simd(0xe3))
+  }
+  f32x4Add() {
+    return this.emit(...simd(0xe4))
+  }
+  f32x4Sub() {
+    return this.emit(...simd(0xe5))
+  }
+  f32x4Mul() {
+    return this.emit(...simd(0xe6))
+  }
+  f32x4Div() {
+    return this.emit(...simd(0xe7))
+  }
   /** relaxed SIMD (a b c -> a * b + c, fused or not as the platform does it; V8: --experimental-wasm-relaxed-simd) */
-  f32x4RelaxedMadd() { return this.emit(...simd(0x105)) }
+  f32x4RelaxedMadd() {
+    return this.emit(...simd(0x105))
+  }
   /** local += step (i32) */
   bump(local: number, step: number | { local: number }) {
     this.get(local)
@@ -105,12 +179,23 @@ export class Code {
  * one (tfjs's threaded build: 4 GiB maximum), else a plain one of any size.
  */
 export const moduleBytes = (spec: {
-  shared: boolean; name: string; params: ReadonlyArray<number>; results?: ReadonlyArray<number>; body: number[]
+  shared: boolean
+  name: string
+  params: ReadonlyArray<number>
+  results?: ReadonlyArray<number>
+  body: number[]
 }): Uint8Array => {
   const funcType = [0x60, ...vector(spec.params.map((t) => [t])), ...vector((spec.results ?? []).map((t) => [t]))]
   const memoryType = spec.shared ? [0x03, ...uleb(0), ...uleb(65536)] : [0x00, ...uleb(0)]
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vector([funcType])),
     ...section(2, vector([[...utf8("env"), ...utf8("memory"), 0x02, ...memoryType]])),
     ...section(3, vector([uleb(0)])),
@@ -133,7 +218,11 @@ export const relaxedSimd = (): { readonly available: boolean; readonly fused: bo
   const bytes = moduleBytes({ shared: false, name: "probe", params: [F32, F32, F32], results: [F32], body: c.functionBody([]) })
   const tryProbe = (): { available: boolean; fused: boolean } | undefined => {
     try {
-      const probe = instantiate(compileModule(bytes), new wasmMemoryApi.Memory({ initial: 1 })).probe as (a: number, b: number, c: number) => number
+      const probe = instantiate(compileModule(bytes), new wasmMemoryApi.Memory({ initial: 1 })).probe as (
+        a: number,
+        b: number,
+        c: number
+      ) => number
       return { available: true, fused: probe(1 + 2 ** -23, 1 - 2 ** -23, -1) !== 0 }
     } catch {
       return undefined

@@ -34,14 +34,35 @@ import { Code, F32, I32, V128, cachedModule, instantiate, isSharedMemory, module
 // --- the kernel ------------------------------------------------------------------------------------------------
 
 // parameters
-const A = 0, B = 1, C = 2, M = 3, N = 4, K = 5, A_ROW = 6, A_K = 7, B_ROW = 8, C_ROW = 9
+const A = 0,
+  B = 1,
+  C = 2,
+  M = 3,
+  N = 4,
+  K = 5,
+  A_ROW = 6,
+  A_K = 7,
+  B_ROW = 8,
+  C_ROW = 9
 // i32 locals
-const I = 10, J = 11, KK = 12, PB = 13, PC = 14, M4 = 15, N8 = 16, PA = 17 // PA..PA+3: row pointers of A
-const K0 = 21, KN = 22, J0 = 23, JE = 24 // the current block: k in [K0, K0 + KN), columns [J0, JE)
+const I = 10,
+  J = 11,
+  KK = 12,
+  PB = 13,
+  PC = 14,
+  M4 = 15,
+  N8 = 16,
+  PA = 17 // PA..PA+3: row pointers of A
+const K0 = 21,
+  KN = 22,
+  J0 = 23,
+  JE = 24 // the current block: k in [K0, K0 + KN), columns [J0, JE)
 const I32_LOCALS = 15 // I .. JE
 // v128 locals
 const ACC = 25 // ACC + 2r (+1): accumulators of row r, columns j..j+3 and j+4..j+7
-const B0 = 33, B1 = 34, AV = 35
+const B0 = 33,
+  B1 = 34,
+  AV = 35
 const V128_LOCALS = 11
 // f32 local
 const S = 36
@@ -89,7 +110,18 @@ const emitTileRow = (c: Code, rows: number, fma: boolean): void => {
   }
   for (let r = 0; r < rows; r++) {
     // PA+r = a + (i + r) * aRow + k0 * aK
-    c.get(A).get(I).i32(r).add().get(A_ROW).mul().add().get(K0).get(A_K).mul().add().set(PA + r)
+    c.get(A)
+      .get(I)
+      .i32(r)
+      .add()
+      .get(A_ROW)
+      .mul()
+      .add()
+      .get(K0)
+      .get(A_K)
+      .mul()
+      .add()
+      .set(PA + r)
   }
   c.get(B).get(K0).get(B_ROW).mul().add().get(J).i32(4).mul().add().set(PB)
   c.get(KN).set(KK)
@@ -98,13 +130,34 @@ const emitTileRow = (c: Code, rows: number, fma: boolean): void => {
   c.get(PB).v128Load(0).set(B0)
   c.get(PB).v128Load(16).set(B1)
   for (let r = 0; r < rows; r++) {
-    c.get(PA + r).f32Load().f32x4Splat().set(AV)
+    c.get(PA + r)
+      .f32Load()
+      .f32x4Splat()
+      .set(AV)
     if (fma) {
-      c.get(AV).get(B0).get(ACC + 2 * r).f32x4RelaxedMadd().set(ACC + 2 * r)
-      c.get(AV).get(B1).get(ACC + 2 * r + 1).f32x4RelaxedMadd().set(ACC + 2 * r + 1)
+      c.get(AV)
+        .get(B0)
+        .get(ACC + 2 * r)
+        .f32x4RelaxedMadd()
+        .set(ACC + 2 * r)
+      c.get(AV)
+        .get(B1)
+        .get(ACC + 2 * r + 1)
+        .f32x4RelaxedMadd()
+        .set(ACC + 2 * r + 1)
     } else {
-      c.get(ACC + 2 * r).get(AV).get(B0).f32x4Mul().f32x4Add().set(ACC + 2 * r)
-      c.get(ACC + 2 * r + 1).get(AV).get(B1).f32x4Mul().f32x4Add().set(ACC + 2 * r + 1)
+      c.get(ACC + 2 * r)
+        .get(AV)
+        .get(B0)
+        .f32x4Mul()
+        .f32x4Add()
+        .set(ACC + 2 * r)
+      c.get(ACC + 2 * r + 1)
+        .get(AV)
+        .get(B1)
+        .f32x4Mul()
+        .f32x4Add()
+        .set(ACC + 2 * r + 1)
     }
     c.bump(PA + r, { local: A_K })
   }
@@ -113,8 +166,12 @@ const emitTileRow = (c: Code, rows: number, fma: boolean): void => {
   c.br(0)
   c.end().end()
   for (let r = 0; r < rows; r++) {
-    c.get(PC).get(ACC + 2 * r).v128Store(0)
-    c.get(PC).get(ACC + 2 * r + 1).v128Store(16)
+    c.get(PC)
+      .get(ACC + 2 * r)
+      .v128Store(0)
+    c.get(PC)
+      .get(ACC + 2 * r + 1)
+      .v128Store(16)
     if (r + 1 < rows) c.bump(PC, { local: C_ROW })
   }
   c.bump(J, 8)
@@ -131,12 +188,20 @@ const kernelBody = (blocking: GemmBlocking): number[] => {
   c.i32(0).set(K0)
   c.block().loop()
   c.get(K0).get(K).geS().brIf(1)
-  emitMin(c, () => c.i32(kc), () => c.get(K).get(K0).sub())
+  emitMin(
+    c,
+    () => c.i32(kc),
+    () => c.get(K).get(K0).sub()
+  )
   c.set(KN)
   c.i32(0).set(J0)
   c.block().loop()
   c.get(J0).get(N8).geS().brIf(1)
-  emitMin(c, () => c.get(J0).i32(nc).add(), () => c.get(N8))
+  emitMin(
+    c,
+    () => c.get(J0).i32(nc).add(),
+    () => c.get(N8)
+  )
   c.set(JE)
   c.i32(0).set(I)
   c.block().loop()
@@ -183,7 +248,11 @@ const kernelBody = (blocking: GemmBlocking): number[] => {
   c.bump(I, 1)
   c.br(0)
   c.end().end()
-  return c.functionBody([[I32_LOCALS, I32], [V128_LOCALS, V128], [1, F32]])
+  return c.functionBody([
+    [I32_LOCALS, I32],
+    [V128_LOCALS, V128],
+    [1, F32]
+  ])
 }
 
 /** The module's bytes; `shared`: import a shared memory (the threaded tfjs build) rather than a plain one. */
@@ -195,7 +264,16 @@ export const gemmModuleBytes = (shared: boolean, blocking: GemmBlocking = DEFAUL
  * row-major A: aRow = 4K, aK = 4; A stored transposed ([K, M]): aRow = 4, aK = 4M.
  */
 export type GemmKernel = (
-  a: number, b: number, c: number, m: number, n: number, k: number, aRow: number, aK: number, bRow: number, cRow: number
+  a: number,
+  b: number,
+  c: number,
+  m: number,
+  n: number,
+  k: number,
+  aRow: number,
+  aK: number,
+  bRow: number,
+  cRow: number
 ) => void
 
 /** The compiled module (one per memory kind and blocking), e.g. to hand to a worker. */
@@ -213,7 +291,11 @@ export const instantiateGemm = (memory: WasmMemory, blocking: GemmBlocking = DEF
 export const GEMM_ARGS = 10
 const JOB_CAPACITY = 4096 // products per round; more are done in several rounds
 // control words
-const SEQ = 0, NEXT = 1, COUNT = 2, DONE = 3, FAILED = 4
+const SEQ = 0,
+  NEXT = 1,
+  COUNT = 2,
+  DONE = 3,
+  FAILED = 4
 /** NEXT while the table is being written: every grab lands past COUNT, so no one reads a half-written job. */
 const CLOSED = 1 << 30
 /**
@@ -322,7 +404,9 @@ export class GemmTeam {
       }
       this.awaitDone(n)
       if (Atomics.load(ctl, FAILED) !== 0) {
-        throw new Error("BatchMatMul(simd): a GEMM helper worker failed (out-of-bounds access in the kernel): rerun with --threads 1 and report it")
+        throw new Error(
+          "BatchMatMul(simd): a GEMM helper worker failed (out-of-bounds access in the kernel): rerun with --threads 1 and report it"
+        )
       }
     }
   }

@@ -80,7 +80,9 @@ class PthreadWorker extends NodeWorker {
 
   override postMessage(message: unknown, transfer?: ReadonlyArray<any>): void {
     if (
-      typeof message === "object" && message !== null && (message as { cmd?: unknown }).cmd === "load" &&
+      typeof message === "object" &&
+      message !== null &&
+      (message as { cmd?: unknown }).cmd === "load" &&
       typeof (message as { urlOrBlob?: unknown }).urlOrBlob !== "string"
     ) {
       message = { ...(message as object), urlOrBlob: ensureFiles().main }
@@ -114,7 +116,7 @@ export const withThreadedWasmShims = async <A>(threads: number, init: () => Prom
   class CapturingBlob extends OriginalBlob {
     constructor(parts?: ReadonlyArray<any>, options?: ConstructorParameters<typeof Blob>[1]) {
       super(parts as any, options)
-      if (parts !== undefined && parts.every((p) => typeof p === "string")) {
+      if (parts?.every((p) => typeof p === "string")) {
         const text = parts.join("")
         if (text.startsWith("var WasmBackendModuleThreadedSimd")) captured.main = text
         else if (text.includes("ENVIRONMENT_IS_PTHREAD")) captured.worker = text

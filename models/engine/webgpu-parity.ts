@@ -51,7 +51,14 @@ export const worstRelative = (got: Float32Array, want: Float32Array): number => 
 const check = (what: string, error: number, tolerance: number): ParityCheck => ({ what, error, tolerance, ok: error <= tolerance })
 
 const seeded = (dims: [number, number, number, number], purpose: string): tf.Tensor4D =>
-  tf.tensor(SeededRandom.create(7, purpose).fill(dims.reduce((a, b) => a * b, 1), (r) => r.normal()), dims, "float32") as tf.Tensor4D
+  tf.tensor(
+    SeededRandom.create(7, purpose).fill(
+      dims.reduce((a, b) => a * b, 1),
+      (r) => r.normal()
+    ),
+    dims,
+    "float32"
+  ) as tf.Tensor4D
 
 /** Every hook output of one embedding at T positions, both layers, read back. */
 const hookOutputs = async (name: string): Promise<Map<string, Float32Array>> => {
@@ -75,18 +82,30 @@ const hookOutputs = async (name: string): Promise<Map<string, Float32Array>> => 
 
 const logitsOf = async (name: string): Promise<Float32Array> => {
   const model = Decoder.create(config, createEmbedding({ name }, shape, 3), 5)
-  const tokens = tf.tensor2d(Int32Array.from({ length: 2 * T }, (_, i) => (i * 37 + 11) % config.vocabSize), [2, T], "int32")
+  const tokens = tf.tensor2d(
+    Int32Array.from({ length: 2 * T }, (_, i) => (i * 37 + 11) % config.vocabSize),
+    [2, T],
+    "int32"
+  )
   const logits = await read(model.logits(tokens))
   model.embedding.dispose()
   model.dispose()
   return logits
 }
 
-const stepData = Int32Array.from(new TextEncoder().encode("the quick brown fox jumps over the lazy dog. ".repeat(40)), (b) => b % config.vocabSize)
+const stepData = Int32Array.from(
+  new TextEncoder().encode("the quick brown fox jumps over the lazy dog. ".repeat(40)),
+  (b) => b % config.vocabSize
+)
 
 const oneStep = async (name: string) => {
   const model = Decoder.create(config, createEmbedding({ name }, shape, 3), 5)
-  const trainer = Trainer.create(model, stepData, trainSpec({ steps: 1, batchSize: 4, seqLength: T, learningRate: 3e-3, warmupSteps: 1 }), 0)
+  const trainer = Trainer.create(
+    model,
+    stepData,
+    trainSpec({ steps: 1, batchSize: 4, seqLength: T, learningRate: 3e-3, warmupSteps: 1 }),
+    0
+  )
   const result = await trainer.nextAsync()
   const weights = await Promise.all(model.trainableVariables.map(read))
   trainer.dispose()
@@ -109,7 +128,8 @@ export const hookParity = async (name: string): Promise<ParityCheck[]> => {
   if (keys.join() !== [...gpu.keys()].join()) return [check(`${name} hooks: the same outputs`, Number.POSITIVE_INFINITY, 0)]
   // a method without input / queryKey / scoreBias hooks (NoPE, or one that acts inside attention): the decoder
   // forward pass compares it
-  if (keys.length === 0) return [check(`${name}: no input, queryKey or scoreBias hook (compared through the decoder forward)`, 0, HOOK_TOLERANCE)]
+  if (keys.length === 0)
+    return [check(`${name}: no input, queryKey or scoreBias hook (compared through the decoder forward)`, 0, HOOK_TOLERANCE)]
   return keys.map((key) => check(`${name} ${key}`, worstRelative(gpu.get(key)!, cpu.get(key)!), HOOK_TOLERANCE))
 }
 
@@ -124,7 +144,11 @@ export const stepParity = async (name: string): Promise<ParityCheck[]> => {
   return [
     check(`training step (${name}): loss`, rel(gpu.result.loss, cpu.result.loss), STEP_TOLERANCE.loss),
     check(`training step (${name}): gradient norm`, rel(gpu.result.gradNorm, cpu.result.gradNorm), STEP_TOLERANCE.gradNorm),
-    check(`training step (${name}): parameters after AdamW`, Math.max(...gpu.weights.map((w, i) => worstRelative(w, cpu.weights[i]!))), STEP_TOLERANCE.parameters)
+    check(
+      `training step (${name}): parameters after AdamW`,
+      Math.max(...gpu.weights.map((w, i) => worstRelative(w, cpu.weights[i]!))),
+      STEP_TOLERANCE.parameters
+    )
   ]
 }
 

@@ -45,8 +45,10 @@ export interface WebGpuProbe {
 /** Names of CPU rasterisers that present themselves as adapters. */
 const SOFTWARE_NAMES = /llvmpipe|lavapipe|softpipe|swiftshader|software|basic render/i
 
-export const isSoftwareAdapter = (info: { vendor: string; architecture: string; device: string; description: string }, fallback: boolean): boolean =>
-  fallback || SOFTWARE_NAMES.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`)
+export const isSoftwareAdapter = (
+  info: { vendor: string; architecture: string; device: string; description: string },
+  fallback: boolean
+): boolean => fallback || SOFTWARE_NAMES.test(`${info.vendor} ${info.architecture} ${info.device} ${info.description}`)
 
 /** One line: `llvmpipe-llvm-15-0-6-256-bits- (OpenGL version 4.5 ...) via opengl, compatibility, software, binding 128 MiB`. */
 export const describeAdapter = (a: WebGpuAdapterRecord): string =>
@@ -108,7 +110,11 @@ const probeOpen = async (): Promise<{ probe: WebGpuProbe; open: ReadonlyArray<Op
   } catch (e) {
     const why = e instanceof Error ? e.message.split("\n")[0] : String(e)
     return (probed = {
-      probe: { dawn: null, adapters: [], problems: [`the npm package webgpu (dawn.node) does not load: ${why}. Fix: npm ci (it is a dependency)`] },
+      probe: {
+        dawn: null,
+        adapters: [],
+        problems: [`the npm package webgpu (dawn.node) does not load: ${why}. Fix: npm ci (it is a dependency)`]
+      },
       open: []
     })
   }
@@ -181,7 +187,13 @@ export const vulkanIcdFiles = (): string[] => {
   const explicit = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES
   if (explicit !== undefined && explicit !== "") return explicit.split(":")
   const dirs = ["/usr/share/vulkan/icd.d", "/etc/vulkan/icd.d", "/usr/local/share/vulkan/icd.d"]
-  return dirs.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith(".json")).map((f) => `${d}/${f}`) : []))
+  return dirs.flatMap((d) =>
+    existsSync(d)
+      ? readdirSync(d)
+          .filter((f) => f.endsWith(".json"))
+          .map((f) => `${d}/${f}`)
+      : []
+  )
 }
 
 /**
@@ -231,7 +243,10 @@ export const startWebGpu = async (tf: typeof import("@tensorflow/tfjs"), allowSo
     return startedOn
   }
   const { probe, open } = await probeOpen()
-  const chosen = chooseAdapter(open.map((o) => ({ ...o, software: o.record.software })), allowSoftware)
+  const chosen = chooseAdapter(
+    open.map((o) => ({ ...o, software: o.record.software })),
+    allowSoftware
+  )
   if (chosen === null) {
     if (!allowSoftware && probe.adapters.length > 0) return null // only software adapters: auto moves on
     throw new Error(noAdapterMessage(probe))

@@ -18,7 +18,13 @@ export interface LossBucket {
 }
 
 export type LossCurve =
-  | { readonly applicable: true; readonly length: number; readonly windows: number; readonly tokens: number; readonly buckets: LossBucket[] }
+  | {
+      readonly applicable: true
+      readonly length: number
+      readonly windows: number
+      readonly tokens: number
+      readonly buckets: LossBucket[]
+    }
   | { readonly applicable: false; readonly length: number; readonly reason: string }
 
 export interface LossCurveResult {
@@ -56,7 +62,8 @@ export const lossCurve = async (
     const reason = lengthNotApplicable(resolved.embedding, length)
     if (reason) return notApplicable(length, reason)
     const starts = windowStarts(valid.length, length, options)
-    if (starts.length === 0) return notApplicable(length, `the validation stream (${valid.length} tokens) holds no window of ${length + 1} tokens`)
+    if (starts.length === 0)
+      return notApplicable(length, `the validation stream (${valid.length} tokens) holds no window of ${length + 1} tokens`)
     const r = await windowLosses(model, valid, length, starts, { ...options, embedding: resolved.embedding })
     const rows: LossBucket[] = bounds.map(([from, to]) => {
       let sum = 0

@@ -110,7 +110,10 @@ export const greedyDecode = (
     const T = T0 + s
     const next = tf.tidy(() => {
       const logits = model.logits(tf.tensor2d(seq, [B, T], "int32"), { embedding: options.embedding }) // [B, T, V]
-      return logits.slice([0, T - 1, 0], [B, 1, V]).reshape([B, V]).argMax(-1) // [B]
+      return logits
+        .slice([0, T - 1, 0], [B, 1, V])
+        .reshape([B, V])
+        .argMax(-1) // [B]
     })
     const ids = next.dataSync()
     next.dispose()
@@ -194,7 +197,8 @@ export const passkeyAccuracy = async (
   lengths: ReadonlyArray<number>,
   options: PasskeyOptions
 ): Promise<PasskeyResult> => {
-  if (!Number.isInteger(options.trials) || options.trials < 1) throw new RangeError(`passkey trials must be a positive integer, got ${options.trials}`)
+  if (!Number.isInteger(options.trials) || options.trials < 1)
+    throw new RangeError(`passkey trials must be a positive integer, got ${options.trials}`)
   if (tokenizer.vocabSize > model.config.vocabSize) {
     throw new RangeError(
       `passkey: tokenizer "${tokenizer.name}" has ${tokenizer.vocabSize} tokens but the model's vocabulary is only ${model.config.vocabSize}; use the tokenizer the model was trained with`
@@ -207,7 +211,9 @@ export const passkeyAccuracy = async (
   const minimum = passkeyMinimumLength(tokenizer).prompt
   for (const length of lengths) {
     if (length < minimum) {
-      rows.push(notApplicable(length, `a passkey prompt needs at least ${minimum} ${tokenizer.name} tokens; length ${length} cannot hold it`))
+      rows.push(
+        notApplicable(length, `a passkey prompt needs at least ${minimum} ${tokenizer.name} tokens; length ${length} cannot hold it`)
+      )
       continue
     }
     const resolved = resolveEmbedding(model, options.embedding, length)
@@ -227,7 +233,12 @@ export const passkeyAccuracy = async (
       const h = createHash("sha256")
       hashExamples(h, length, examples)
       hashExamples(all, length, examples)
-      const batchSize = evalBatchSize(model.config, length + steps, options.batchSize ?? 8, options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES)
+      const batchSize = evalBatchSize(
+        model.config,
+        length + steps,
+        options.batchSize ?? 8,
+        options.memoryBudgetBytes ?? DEFAULT_MEMORY_BUDGET_BYTES
+      )
       let correct = 0
       for (let first = 0; first < examples.length; first += batchSize) {
         options.signal?.throwIfAborted()
@@ -258,7 +269,14 @@ export const passkeyAccuracy = async (
         options.onProgress?.(Math.min(first + batchSize, examples.length), examples.length)
         await yieldToEventLoop()
       }
-      rows.push({ applicable: true, length, accuracy: correct / options.trials, correct, trials: options.trials, promptsHash: h.digest("hex") })
+      rows.push({
+        applicable: true,
+        length,
+        accuracy: correct / options.trials,
+        correct,
+        trials: options.trials,
+        promptsHash: h.digest("hex")
+      })
     } finally {
       releaseEmbedding(resolved)
     }

@@ -89,13 +89,24 @@ export const perplexityByLength = async (
       const starts = windowStarts(valid.length, length, options)
       if (starts.length === 0) {
         rows.push(
-          notApplicableRow(length, `the validation stream (${valid.length} tokens, within the window limits) holds no window of ${length + 1} tokens`)
+          notApplicableRow(
+            length,
+            `the validation stream (${valid.length} tokens, within the window limits) holds no window of ${length + 1} tokens`
+          )
         )
         continue
       }
       const r = await windowLosses(model, valid, length, starts, { ...options, embedding: resolved.embedding })
       const loss = r.totalLoss / r.tokens
-      rows.push({ applicable: true, length, loss, perplexity: Math.exp(loss), tokens: r.tokens, windows: r.windows, batchSize: r.batchSize })
+      rows.push({
+        applicable: true,
+        length,
+        loss,
+        perplexity: Math.exp(loss),
+        tokens: r.tokens,
+        windows: r.windows,
+        batchSize: r.batchSize
+      })
     } finally {
       releaseEmbedding(resolved)
     }

@@ -189,7 +189,8 @@ export const spectrumDamage = async (
       })
     }
     const starts = windowStarts(valid.length, length, { maxWindows: options.windows ?? 16 })
-    if (starts.length === 0) return done({ applicable: false, length, reason: `the validation stream holds no window of ${length + 1} tokens` })
+    if (starts.length === 0)
+      return done({ applicable: false, length, reason: `the validation stream holds no window of ${length + 1} tokens` })
     const band = options.bandBins ?? 2
     const T = length
     const H = model.config.heads

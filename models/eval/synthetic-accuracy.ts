@@ -74,8 +74,20 @@ export const syntheticAccuracy = async (
   const metrics: MetricRecord[] = rows
     .filter((r) => r.notApplicable === undefined)
     .flatMap((r) => [
-      { name: `accuracy.${r.variant}`, value: r.answers === 0 ? 0 : r.correct / r.answers, unit: "fraction", better: "higher" as const, length: r.length },
-      { name: `exact.${r.variant}`, value: r.trials === 0 ? 0 : r.exact / r.trials, unit: "fraction", better: "higher" as const, length: r.length }
+      {
+        name: `accuracy.${r.variant}`,
+        value: r.answers === 0 ? 0 : r.correct / r.answers,
+        unit: "fraction",
+        better: "higher" as const,
+        length: r.length
+      },
+      {
+        name: `exact.${r.variant}`,
+        value: r.trials === 0 ? 0 : r.exact / r.trials,
+        unit: "fraction",
+        better: "higher" as const,
+        length: r.length
+      }
     ])
   return { rows, metrics }
 }

@@ -56,8 +56,20 @@ export class AdamW {
       tf.tidy(() => {
         this.parameters.forEach((p, i) => {
           const decay = p.decay && weightDecay !== 0 ? 1 - learningRate * weightDecay : 1
-          const constants = { scale: gradScale, beta1, oneMinusBeta1: 1 - beta1, beta2, oneMinusBeta2: 1 - beta2, decay, sqrtCorrection2, eps, stepSize }
-          const [next, m, v] = tf.engine().runKernel(FUSED_ADAMW_KERNEL_NAME, { p: p.variable, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, constants) as tf.Tensor[]
+          const constants = {
+            scale: gradScale,
+            beta1,
+            oneMinusBeta1: 1 - beta1,
+            beta2,
+            oneMinusBeta2: 1 - beta2,
+            decay,
+            sqrtCorrection2,
+            eps,
+            stepSize
+          }
+          const [next, m, v] = tf
+            .engine()
+            .runKernel(FUSED_ADAMW_KERNEL_NAME, { p: p.variable, m: this.m[i]!, v: this.v[i]!, g: grads[i]! }, constants) as tf.Tensor[]
           this.m[i]!.assign(m!)
           this.v[i]!.assign(v!)
           p.variable.assign(next!)
@@ -85,8 +97,18 @@ export class AdamW {
   state(): { step: number; tensors: NamedArray[] } {
     const tensors: NamedArray[] = []
     this.parameters.forEach((p, i) => {
-      tensors.push({ name: `exp_avg.${p.name}`, dtype: "F32", shape: p.variable.shape, data: Float32Array.from(this.m[i]!.dataSync() as Float32Array) })
-      tensors.push({ name: `exp_avg_sq.${p.name}`, dtype: "F32", shape: p.variable.shape, data: Float32Array.from(this.v[i]!.dataSync() as Float32Array) })
+      tensors.push({
+        name: `exp_avg.${p.name}`,
+        dtype: "F32",
+        shape: p.variable.shape,
+        data: Float32Array.from(this.m[i]!.dataSync() as Float32Array)
+      })
+      tensors.push({
+        name: `exp_avg_sq.${p.name}`,
+        dtype: "F32",
+        shape: p.variable.shape,
+        data: Float32Array.from(this.v[i]!.dataSync() as Float32Array)
+      })
     })
     return { step: this.updates, tensors }
   }
@@ -94,7 +116,10 @@ export class AdamW {
   restore(step: number, tensors: ReadonlyArray<NamedArray>, what = "optimizer.safetensors"): void {
     const byName = new Map(tensors.map((t) => [t.name, t]))
     this.parameters.forEach((p, i) => {
-      for (const [prefix, slot] of [["exp_avg", this.m[i]!], ["exp_avg_sq", this.v[i]!]] as const) {
+      for (const [prefix, slot] of [
+        ["exp_avg", this.m[i]!],
+        ["exp_avg_sq", this.v[i]!]
+      ] as const) {
         const t = byName.get(`${prefix}.${p.name}`)
         if (!t || t.data.length !== slot.size) {
           throw new Error(`${what} lacks "${prefix}.${p.name}" with ${slot.size} values: the checkpoint was saved from another model`)

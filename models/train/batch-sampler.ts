@@ -34,7 +34,9 @@ export class BatchSampler {
     private readonly mixer?: Mixer
   ) {
     if (data.length < seqLength + 1) {
-      throw new Error(`the training data has ${data.length} tokens, fewer than one window of seqLength + 1 = ${seqLength + 1}: use a larger corpus or a shorter seqLength`)
+      throw new Error(
+        `the training data has ${data.length} tokens, fewer than one window of seqLength + 1 = ${seqLength + 1}: use a larger corpus or a shorter seqLength`
+      )
     }
     if (mixer && !(mixer.fraction >= 0 && mixer.fraction <= 1)) {
       throw new Error(`mixer fraction must be in [0, 1], got ${mixer.fraction}`)
@@ -55,7 +57,9 @@ export class BatchSampler {
       if (this.mixer && this.mixer.fraction > 0 && this.mixRng.uniform() < this.mixer.fraction) {
         const example = this.mixer.make(this.mixRng, W)
         if (example.length < W) {
-          throw new Error(`the mixer made an example of ${example.length} tokens, the batch needs ${W} (seqLength + 1): make it return exactly the length asked`)
+          throw new Error(
+            `the mixer made an example of ${example.length} tokens, the batch needs ${W} (seqLength + 1): make it return exactly the length asked`
+          )
         }
         out.set(example.subarray(0, W), b * W)
         this.mixedRows++

@@ -27,7 +27,8 @@ export const chunkedCrossEntropy = (h: tf.Tensor2D, w: tf.Tensor2D | tf.Variable
   const slice = (s: number) => Math.min(rows, N - s)
   // the target's logit picked by a one-hot product (y is reused in backward); targets are an input of the custom op
   // so that the engine keeps them alive until the backward pass (a caller's tidy would free them before)
-  const oneHot = (t: tf.Tensor1D, s: number): tf.Tensor2D => tf.cast(tf.oneHot(t.slice([s], [slice(s)]) as tf.Tensor1D, V), "float32") as tf.Tensor2D
+  const oneHot = (t: tf.Tensor1D, s: number): tf.Tensor2D =>
+    tf.cast(tf.oneHot(t.slice([s], [slice(s)]) as tf.Tensor1D, V), "float32") as tf.Tensor2D
 
   const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [hh, ww, tt, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc]

@@ -39,7 +39,8 @@ export const validateTrainSpec = (spec: TrainSpec): void => {
   }
   const num = (k: keyof TrainSpec, lo: number, hi: number, loOpen = false): void => {
     const v = spec[k] as number
-    if (typeof v !== "number" || !(loOpen ? v > lo : v >= lo) || !(v <= hi)) problems.push(`${k} must be in ${loOpen ? "(" : "["}${lo}, ${hi}], got ${v}`)
+    if (typeof v !== "number" || !(loOpen ? v > lo : v >= lo) || !(v <= hi))
+      problems.push(`${k} must be in ${loOpen ? "(" : "["}${lo}, ${hi}], got ${v}`)
   }
   int("steps", 1)
   int("batchSize", 1)

@@ -116,7 +116,13 @@ export class Trainer {
    * resume(), after reading the model's fixed tensors back asynchronously: on a GPU backend (no synchronous read in
    * Node) the checkpoint's fixed tensors are then compared with these CPU copies.
    */
-  static async resumeAsync(checkpointDir: string, model: Decoder, data: Int32Array, mixer?: Mixer, execution?: StepExecution): Promise<Trainer> {
+  static async resumeAsync(
+    checkpointDir: string,
+    model: Decoder,
+    data: Int32Array,
+    mixer?: Mixer,
+    execution?: StepExecution
+  ): Promise<Trainer> {
     await Promise.all(Object.values(model.embedding.fixed).map((t) => t.data()))
     return Trainer.resume(checkpointDir, model, data, mixer, execution)
   }
@@ -189,7 +195,8 @@ export class Trainer {
 
   /** Draws the batch and computes loss and gradients; the caller reads `stats` and calls finish. */
   private begin(): PendingStep {
-    if (this.done) throw new Error(`training is done (${this.completed} of ${this.spec.steps} steps); create a new Trainer to train further`)
+    if (this.done)
+      throw new Error(`training is done (${this.completed} of ${this.spec.steps} steps); create a new Trainer to train further`)
     const started = performance.now()
     const step = this.completed + 1
     const { batchSize: B, seqLength: T } = this.spec

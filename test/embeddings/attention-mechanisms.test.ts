@@ -45,7 +45,11 @@ describe("forgetting transformer bias", () => {
       return Math.log(sigmoid(s))
     }
     const c = cumulativeLogForget(h, gate)
-    for (const [start, end] of [[0, T], [3, 7], [2, 3]] as const) {
+    for (const [start, end] of [
+      [0, T],
+      [3, 7],
+      [2, 3]
+    ] as const) {
       const block = forgetBiasBlock(c, start, end).arraySync()
       for (let b = 0; b < B; b++)
         for (let hh = 0; hh < H; hh++)
@@ -114,24 +118,28 @@ describe("inside the decoder", () => {
   const rng = SeededRandom.create(8, "attention-mechanisms/tokens")
   const ids = Array.from({ length: 2 * 24 }, () => rng.int(16))
 
-  it.each([["fox", {}], ["fox", { rope: true }], ["stick-breaking", {}]] as const)(
-    "%s %j: row blocks give the unblocked logits",
-    (name, params) => {
-      const model = Decoder.create(config, createEmbedding({ name, params }, shape, 1), 1)
-      const tokens = tf.tensor2d(ids, [2, 24], "int32")
-      const whole = model.logits(tokens)
-      for (const queryChunk of [1, 5, 16]) {
-        const blocked = model.logits(tokens, { queryChunk })
-        expect(maxAbsDiff(whole, blocked), `queryChunk ${queryChunk}`).toBeLessThan(1e-5)
-        blocked.dispose()
-      }
-      tf.dispose([whole, tokens])
-      model.dispose()
+  it.each([
+    ["fox", {}],
+    ["fox", { rope: true }],
+    ["stick-breaking", {}]
+  ] as const)("%s %j: row blocks give the unblocked logits", (name, params) => {
+    const model = Decoder.create(config, createEmbedding({ name, params }, shape, 1), 1)
+    const tokens = tf.tensor2d(ids, [2, 24], "int32")
+    const whole = model.logits(tokens)
+    for (const queryChunk of [1, 5, 16]) {
+      const blocked = model.logits(tokens, { queryChunk })
+      expect(maxAbsDiff(whole, blocked), `queryChunk ${queryChunk}`).toBeLessThan(1e-5)
+      blocked.dispose()
     }
-  )
+    tf.dispose([whole, tokens])
+    model.dispose()
+  })
 
   it("FoX with gates held open (f = 1) is NoPE exactly; with RoPE, RoPE", () => {
-    for (const [params, plain] of [[{}, "nope"], [{ rope: true }, "rope"]] as const) {
+    for (const [params, plain] of [
+      [{}, "nope"],
+      [{ rope: true }, "rope"]
+    ] as const) {
       const fox = createEmbedding({ name: "fox", params }, shape, 1)
       for (const v of fox.trainable) if (v.shape.length === 1) v.assign(tf.fill(v.shape, 200)) // b = 200: log f = 0 in float32
       for (const v of fox.trainable) if (v.shape.length === 2) v.assign(tf.zerosLike(v))

@@ -16,9 +16,17 @@ const named = (e: ReturnType<typeof createEmbedding>, name: string): number[] =>
 
 describe("bias family", () => {
   it("the Toeplitz layout puts values[h, i-j] at (i, j), zero above the diagonal", () => {
-    const v = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]])
+    const v = tf.tensor2d([
+      [1, 2, 3, 4],
+      [5, 6, 7, 8]
+    ])
     const m = causalToeplitz(v).arraySync()
-    expect(m[0]).toEqual([[1, 0, 0, 0], [2, 1, 0, 0], [3, 2, 1, 0], [4, 3, 2, 1]])
+    expect(m[0]).toEqual([
+      [1, 0, 0, 0],
+      [2, 1, 0, 0],
+      [3, 2, 1, 0],
+      [4, 3, 2, 1]
+    ])
     expect(m[1]![3]).toEqual([8, 7, 6, 5])
     expect(causalToeplitz(tf.tensor2d([[9]])).arraySync()).toEqual([[[9]]])
   })
@@ -54,7 +62,13 @@ describe("bias family", () => {
     const w = named(e, "weights") // [H, 32]
     const T = 200
     const b = e.scoreBias!(T, 1).arraySync()
-    for (const [i, j] of [[0, 0], [20, 0], [199, 60], [199, 0], [150, 149]] as const) {
+    for (const [i, j] of [
+      [0, 0],
+      [20, 0],
+      [199, 60],
+      [199, 0],
+      [150, 149]
+    ] as const) {
       expect(b[3]![i]![j]).toBeCloseTo(w[3 * 32 + t5Bucket(i - j)]!, 6)
     }
     e.dispose()
@@ -73,7 +87,11 @@ describe("bias family", () => {
     const w2 = named(e, "layer1/w2") // [32, H]
     const bb2 = named(e, "layer1/b2")
     const psi = (x: number) => Math.log(Math.abs(c * x) + 1)
-    for (const [i, j] of [[5, 2], [23, 4], [23, 23]] as const) {
+    for (const [i, j] of [
+      [5, 2],
+      [23, 4],
+      [23, 23]
+    ] as const) {
       const x = psi(i - j) / (psi(Math.max(Math.abs(lMult * 16), i)) + 1e-6)
       for (let h = 0; h < 4; h++) {
         let out = bb2[h]!

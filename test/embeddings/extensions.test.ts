@@ -12,7 +12,8 @@ beforeAll(useCpu)
 const shape = shapeOf({ headDim: 32, heads: 2, trainLength: 128 })
 
 /** cos of pair k at position t from the hook, head 0, layer 0 */
-const cosAt = (e: ReturnType<typeof createEmbedding>, T: number, t: number, k: number): number => probeRotaryTables(e, T, 0).q.cos[0]![t]![k]!
+const cosAt = (e: ReturnType<typeof createEmbedding>, T: number, t: number, k: number): number =>
+  probeRotaryTables(e, T, 0).q.cos[0]![t]![k]!
 
 describe("rotary extensions", () => {
   it("PI divides the frequencies by s", () => {

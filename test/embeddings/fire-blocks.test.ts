@@ -15,8 +15,24 @@ beforeAll(async () => {
 
 const layer = (H: number, width: number): FireLayer => {
   const rng = SeededRandom.create(3, "fire-blocks")
-  const v = (shape: number[]) => tf.variable(tf.tensor(rng.fill(shape.reduce((a, b) => a * b, 1), (r) => r.uniformIn(-1, 1)), shape))
-  return { w1: v([1, width]), b1: v([width]), w2: v([width, H]), b2: v([H]), c: tf.variable(tf.scalar(0.1)), lMult: tf.variable(tf.scalar(1)) }
+  const v = (shape: number[]) =>
+    tf.variable(
+      tf.tensor(
+        rng.fill(
+          shape.reduce((a, b) => a * b, 1),
+          (r) => r.uniformIn(-1, 1)
+        ),
+        shape
+      )
+    )
+  return {
+    w1: v([1, width]),
+    b1: v([width]),
+    w2: v([width, H]),
+    b2: v([H]),
+    c: tf.variable(tf.scalar(0.1)),
+    lMult: tf.variable(tf.scalar(1))
+  }
 }
 
 describe("FIRE in row blocks", () => {

@@ -7,7 +7,12 @@ import { shapeOf, useCpu } from "./helpers.js"
 
 beforeAll(useCpu)
 
-const coefficients = (seed: number, layers = 2, params: Record<string, unknown> = {}, shape = shapeOf({ headDim: 32, heads: 4, layers })) => {
+const coefficients = (
+  seed: number,
+  layers = 2,
+  params: Record<string, unknown> = {},
+  shape = shapeOf({ headDim: 32, heads: 4, layers })
+) => {
   const e = createEmbedding({ name: "fope", params }, shape, seed)
   const out = Object.fromEntries(Object.entries(e.fixed).map(([n, t]) => [n, Array.from(t.dataSync())]))
   e.dispose()

@@ -58,7 +58,10 @@ describe("gradients", () => {
         const g = grads[v.name]!
         const values = Array.from(g.dataSync())
         expect(values.every(Number.isFinite), `${e.trainableNames![i]} finite`).toBe(true)
-        expect(values.some((x) => x !== 0), `${e.trainableNames![i]} non-zero`).toBe(true)
+        expect(
+          values.some((x) => x !== 0),
+          `${e.trainableNames![i]} non-zero`
+        ).toBe(true)
       })
       tf.dispose([value, ...Object.values(grads)])
     }

@@ -21,7 +21,10 @@ export const shapeOf = (o: Partial<EmbeddingShape> & { headDim: number; heads: n
 export const randomTensor = (shape: number[], seed: number, purpose = "test"): tf.Tensor => {
   const rng = SeededRandom.create(seed, purpose)
   const n = shape.reduce((a, b) => a * b, 1)
-  return tf.tensor(rng.fill(n, (r) => r.normal()), shape)
+  return tf.tensor(
+    rng.fill(n, (r) => r.normal()),
+    shape
+  )
 }
 
 export const maxAbsDiff = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!)

@@ -20,7 +20,10 @@ describe("hope", () => {
   })
 
   it("differs from p-RoPE: the number of kept pairs follows L, p-RoPE's fraction does not", () => {
-    for (const [L, hopeKept] of [[128, 6], [4096, 12]] as const) {
+    for (const [L, hopeKept] of [
+      [128, 6],
+      [4096, 12]
+    ] as const) {
       const shape = shapeOf({ headDim: 32, heads: 2, trainLength: L })
       const h = createEmbedding({ name: "hope", params: {} }, shape, 1)
       const p = createEmbedding({ name: "p-rope", params: { p: 0.75 } }, shape, 1)

@@ -8,7 +8,16 @@ beforeAll(useCpu)
 
 describe("inspect", () => {
   it("FoPE: frequencies, full coefficients and per-head tables, JSON-able", () => {
-    const ins = inspectEmbedding({ name: "fope", params: { sigma: 0.3 }, headDim: 32, heads: 2, trainLength: 128, length: 6, seed: 3, layers: 2 })
+    const ins = inspectEmbedding({
+      name: "fope",
+      params: { sigma: 0.3 },
+      headDim: 32,
+      heads: 2,
+      trainLength: 128,
+      length: 6,
+      seed: 3,
+      layers: 2
+    })
     expect(ins.params).toMatchObject({ sigma: 0.3, clip: true })
     expect(ins.spectrum.kept).toHaveLength(6)
     expect(ins.spectrum.clipped).toHaveLength(10)
@@ -51,7 +60,15 @@ describe("inspect", () => {
     const learned = inspectEmbedding({ name: "learned", headDim: 8, heads: 1, trainLength: 16, length: 32, seed: 0 })
     expect(learned.notApplicable).toMatch(/up to length 16/)
     expect(learned.trainable["table"]!.shape).toEqual([16, 8])
-    const yarn = inspectEmbedding({ name: "rope", headDim: 32, heads: 1, trainLength: 128, length: 512, seed: 0, extension: { method: "yarn" } })
+    const yarn = inspectEmbedding({
+      name: "rope",
+      headDim: 32,
+      heads: 1,
+      trainLength: 128,
+      length: 512,
+      seed: 0,
+      extension: { method: "yarn" }
+    })
     expect(yarn.spectrum.notes).toMatchObject({ lo: 0, hi: 6 })
   })
 })

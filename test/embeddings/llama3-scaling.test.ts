@@ -35,7 +35,12 @@ describe("llama3 rope scaling", () => {
   })
 
   it("agrees with the reference's masked form on a 64-wide grid over several factors", () => {
-    for (const [factor, low, high, L] of [[8, 1, 4, 128], [4, 1, 4, 64], [2, 2, 8, 256], [16, 1, 32, 512]] as const) {
+    for (const [factor, low, high, L] of [
+      [8, 1, 4, 128],
+      [4, 1, 4, 64],
+      [2, 2, 8, 256],
+      [16, 1, 32, 512]
+    ] as const) {
       const grid = ropeFrequencies(64, 10000)
       const ours = llama3Frequencies(grid, factor, L, low, high)
       const ref = reference(grid, factor, L, low, high)

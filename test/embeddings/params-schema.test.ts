@@ -49,7 +49,10 @@ describe("each method's parameters are a Schema.Struct", () => {
     for (const m of Object.values(EMBEDDINGS)) {
       expect(Schema.isSchema(m.params), m.name).toBe(true)
       const specs = paramSpecs(m.params)
-      expect(specs.map((s) => s.name), m.name).toEqual(Object.keys(m.params.fields))
+      expect(
+        specs.map((s) => s.name),
+        m.name
+      ).toEqual(Object.keys(m.params.fields))
       for (const s of specs) {
         expect(s.doc.length, `${m.name}.${s.name}`).toBeGreaterThan(10)
         if (s.type === "number" || s.type === "integer") expect(s.min, `${m.name}.${s.name}`).toBeTypeOf("number")
@@ -79,7 +82,13 @@ describe("each method's parameters are a Schema.Struct", () => {
   })
 
   it("values on the edges of a range and command-line strings are accepted as their type", () => {
-    expect(resolveEmbeddingParams("fope", { sigma: 0, fourierDim: 65536, clip: "true", padSin: "0", base: "2" })).toMatchObject({ sigma: 0, fourierDim: 65536, clip: true, padSin: 0, base: 2 })
+    expect(resolveEmbeddingParams("fope", { sigma: 0, fourierDim: 65536, clip: "true", padSin: "0", base: "2" })).toMatchObject({
+      sigma: 0,
+      fourierDim: 65536,
+      clip: true,
+      padSin: 0,
+      base: 2
+    })
     expect(resolveEmbeddingParams("t5", { buckets: "2", maxDistance: 1 << 20 })).toEqual({ buckets: 2, maxDistance: 1 << 20 })
     expect(resolveEmbeddingParams("fope", { sigma: undefined })).toMatchObject({ sigma: 0.3 })
   })
@@ -88,13 +97,19 @@ describe("each method's parameters are a Schema.Struct", () => {
     expect(paramSpecs(RandomPositionsParams).map((p) => [p.name, p.default])).toEqual([["randomPositions", 0]])
     expect(embeddingParamSpecs(EMBEDDINGS.rope!).map((p) => p.name)).toEqual(["base", "randomPositions"])
     expect(embeddingParamSpecs(EMBEDDINGS.alibi!).map((p) => p.name)).toEqual([])
-    expect(embeddingParamProblems("rope", { randomPositions: 1.5 })).toEqual(['params.randomPositions must be an integer in [0, 16777216], default 0; got 1.5'])
-    expect(embeddingParamProblems("alibi", { randomPositions: 64 })[0]).toMatch(/^params\.randomPositions applies to methods whose hooks take positions .*; alibi does not$/)
+    expect(embeddingParamProblems("rope", { randomPositions: 1.5 })).toEqual([
+      "params.randomPositions must be an integer in [0, 16777216], default 0; got 1.5"
+    ])
+    expect(embeddingParamProblems("alibi", { randomPositions: 64 })[0]).toMatch(
+      /^params\.randomPositions applies to methods whose hooks take positions .*; alibi does not$/
+    )
   })
 
   it("a suite entry's problems name the path under the entry, the value and what is allowed, one line each", () => {
     expect(embeddingParamProblems("fope", { sigma: 11, sigmaa: 1, clip: "no" })).toEqual([
-      expect.stringMatching(/^params\.sigmaa is not a parameter of fope; its parameters are sigma \(a number in \[0, 10\], default 0\.3\); .*base/),
+      expect.stringMatching(
+        /^params\.sigmaa is not a parameter of fope; its parameters are sigma \(a number in \[0, 10\], default 0\.3\); .*base/
+      ),
       "params.sigma must be a number in [0, 10], default 0.3; got 11",
       'params.clip must be true or false, default true; got "no"'
     ])
@@ -118,7 +133,11 @@ describe("each extension's parameters are a Schema.Struct", () => {
   it("yarn takes temperature, llama3 its three factors, the others none", () => {
     expect(Object.keys(EXTENSION_PARAMS).sort()).toEqual([...EXTENSION_METHODS].sort())
     expect(paramSpecs(YarnParams).map((p) => `${p.name}=${String(p.default)}`)).toEqual(["temperature=true"])
-    expect(paramSpecs(Llama3Params).map((p) => `${p.name}=${String(p.default)}`)).toEqual(["factor=s", "lowFreqFactor=1", "highFreqFactor=4"])
+    expect(paramSpecs(Llama3Params).map((p) => `${p.name}=${String(p.default)}`)).toEqual([
+      "factor=s",
+      "lowFreqFactor=1",
+      "highFreqFactor=4"
+    ])
     for (const m of ["none", "pi", "ntk", "dynamic-ntk"] as const) expect(paramSpecs(EXTENSION_PARAMS[m])).toEqual([])
   })
 
@@ -135,7 +154,9 @@ describe("each extension's parameters are a Schema.Struct", () => {
       { highFreqFactor: 4, lowFreqFactor: 1, factor: 8 }
     ]
     for (const probe of probes) {
-      expect(decodeParams(Llama3Params, probe).ok, JSON.stringify(probe)).toBe(decodeSuite({ method: "llama3", ...probe })._tag === "Success")
+      expect(decodeParams(Llama3Params, probe).ok, JSON.stringify(probe)).toBe(
+        decodeSuite({ method: "llama3", ...probe })._tag === "Success"
+      )
     }
     for (const temperature of [true, false]) expect(decodeParams(YarnParams, { temperature }).ok).toBe(true)
     expect(decodeParams(YarnParams, { temperature: 1 }).ok).toBe(false)

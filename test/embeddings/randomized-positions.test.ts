@@ -12,7 +12,12 @@ beforeAll(useCpu)
 
 describe("randomized positions", () => {
   it("draws T distinct sorted integers of [0, M), the same for the same (seed, step), others for another step", () => {
-    for (const [T, M] of [[16, 16], [16, 256], [100, 4096], [1, 5]] as const) {
+    for (const [T, M] of [
+      [16, 16],
+      [16, 256],
+      [100, 4096],
+      [1, 5]
+    ] as const) {
       const p = trainingPositionsAt(3, M, T, 7)
       expect(p).toHaveLength(T)
       expect(new Set(p).size).toBe(T)
@@ -52,7 +57,11 @@ describe("randomized positions", () => {
       tf.dispose([q, full, q16, picked, rows])
       e.dispose()
     }
-    const s = createEmbedding({ name: "sinusoidal", params: { randomPositions: 64 } }, shapeOf({ headDim: 8, heads: 2, trainLength: 16 }), 1)
+    const s = createEmbedding(
+      { name: "sinusoidal", params: { randomPositions: 64 } },
+      shapeOf({ headDim: 8, heads: 2, trainLength: 16 }),
+      1
+    )
     const rows = tf.gather(s.input!(64), tf.tensor1d(positions, "int32"), 0)
     expect(maxAbsDiff(s.input!(16, positions), rows)).toBe(0)
     s.dispose()
@@ -64,7 +73,9 @@ describe("randomized positions", () => {
     expect(resolveEmbeddingParams("rope", { randomPositions: "512" })).toEqual({ base: 10000, randomPositions: 512 })
     expect(() => resolveEmbeddingParams("alibi", { randomPositions: 512 })).toThrow(/randomPositions applies to .*rope.*alibi does not/)
     expect(() => resolveEmbeddingParams("rope", { randomPositions: -1 })).toThrow(EmbeddingError)
-    expect(() => createEmbedding({ name: "rope", params: { randomPositions: 8 } }, shapeOf({ headDim: 8, heads: 2, trainLength: 16 }), 1)).toThrow(/below the training length/)
+    expect(() =>
+      createEmbedding({ name: "rope", params: { randomPositions: 8 } }, shapeOf({ headDim: 8, heads: 2, trainLength: 16 }), 1)
+    ).toThrow(/below the training length/)
   })
 
   it("in the decoder: a training step runs at the drawn positions; evaluation equals the plain method bit for bit", () => {
@@ -73,7 +84,11 @@ describe("randomized positions", () => {
     const randomized = Decoder.create(config, createEmbedding({ name: "rope", params: { randomPositions: 256 } }, shape, 1), 1)
     const plain = Decoder.create(config, createEmbedding({ name: "rope", params: {} }, shape, 1), 1)
     const rng = SeededRandom.create(9, "tokens")
-    const tokens = tf.tensor2d(Array.from({ length: 2 * 17 }, () => rng.int(16)), [2, 17], "int32")
+    const tokens = tf.tensor2d(
+      Array.from({ length: 2 * 17 }, () => rng.int(16)),
+      [2, 17],
+      "int32"
+    )
     const evalR = randomized.loss(tokens).dataSync()[0]!
     const evalP = plain.loss(tokens).dataSync()[0]!
     expect(evalR).toBe(evalP)
@@ -106,7 +121,19 @@ describe("randomized positions through the Trainer", () => {
     const shape = { dModel: 16, heads: 2, headDim: 8, layers: 1, trainLength: 16 }
     const rng = SeededRandom.create(2, "trainer-data")
     const data = Int32Array.from({ length: 400 }, () => rng.int(16))
-    const spec = { steps: 2, batchSize: 2, seqLength: 16, learningRate: 1e-3, warmupSteps: 1, minLrRatio: 0.1, weightDecay: 0.1, beta1: 0.9, beta2: 0.95, eps: 1e-8, gradClip: 1 }
+    const spec = {
+      steps: 2,
+      batchSize: 2,
+      seqLength: 16,
+      learningRate: 1e-3,
+      warmupSteps: 1,
+      minLrRatio: 0.1,
+      weightDecay: 0.1,
+      beta1: 0.9,
+      beta2: 0.95,
+      eps: 1e-8,
+      gradClip: 1
+    }
     const losses = (params: Record<string, unknown>): number[] => {
       const model = Decoder.create(config, createEmbedding({ name: "rope", params }, shape, 1), 1)
       const trainer = Trainer.create(model, data, spec, 3)

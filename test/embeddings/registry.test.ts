@@ -18,25 +18,67 @@ const messageOf = (f: () => unknown): string => {
 describe("registry", () => {
   it("holds the sixteen methods, each with its family", () => {
     expect(listEmbeddings().map((m) => m.name)).toEqual([
-      "nope", "sinusoidal", "learned", "rope", "fope", "alibi", "kerple-log", "kerple-power", "fire", "t5", "xpos", "p-rope", "hope", "cope", "fox", "stick-breaking"
+      "nope",
+      "sinusoidal",
+      "learned",
+      "rope",
+      "fope",
+      "alibi",
+      "kerple-log",
+      "kerple-power",
+      "fire",
+      "t5",
+      "xpos",
+      "p-rope",
+      "hope",
+      "cope",
+      "fox",
+      "stick-breaking"
     ])
     expect(Object.fromEntries(listEmbeddings().map((m) => [m.name, m.family]))).toMatchObject({
-      nope: "none", sinusoidal: "input", learned: "input", rope: "rotary", fope: "rotary", alibi: "bias", t5: "bias", "p-rope": "rotary", hope: "rotary", cope: "rotary", fox: "attention", "stick-breaking": "attention"
+      nope: "none",
+      sinusoidal: "input",
+      learned: "input",
+      rope: "rotary",
+      fope: "rotary",
+      alibi: "bias",
+      t5: "bias",
+      "p-rope": "rotary",
+      hope: "rotary",
+      cope: "rotary",
+      fox: "attention",
+      "stick-breaking": "attention"
     })
   })
 
   it("fills defaults in the method's order (FoPE: the released code's)", () => {
     expect(resolveEmbeddingParams("fope", {})).toEqual({
-      sigma: 0.3, fourierDim: 0, clip: true, padSin: 1, learnable: false, normalize: false, base: 10000
+      sigma: 0.3,
+      fourierDim: 0,
+      clip: true,
+      padSin: 1,
+      learnable: false,
+      normalize: false,
+      base: 10000
     })
     expect(Object.keys(resolveEmbeddingParams("fope", { base: 500, sigma: 0 }))).toEqual([
-      "sigma", "fourierDim", "clip", "padSin", "learnable", "normalize", "base"
+      "sigma",
+      "fourierDim",
+      "clip",
+      "padSin",
+      "learnable",
+      "normalize",
+      "base"
     ])
     expect(resolveEmbeddingParams("alibi", {})).toEqual({})
   })
 
   it("reads command-line strings as their type", () => {
-    expect(resolveEmbeddingParams("fope", { sigma: "0.5", clip: "false", padSin: "0" })).toMatchObject({ sigma: 0.5, clip: false, padSin: 0 })
+    expect(resolveEmbeddingParams("fope", { sigma: "0.5", clip: "false", padSin: "0" })).toMatchObject({
+      sigma: 0.5,
+      clip: false,
+      padSin: 0
+    })
   })
 
   it("an unknown name lists the valid names", () => {
@@ -57,7 +99,7 @@ describe("registry", () => {
     expect(m).toContain("sigma")
     expect(m).toContain("[0, 10]")
     expect(m).toContain("-1")
-    expect(m).toContain('clip (true or false')
+    expect(m).toContain("clip (true or false")
     expect(m).toContain('"yes"')
     expect(m).toContain("one of 1, 0")
     expect(m).toContain("fourierDim")

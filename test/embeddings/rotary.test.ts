@@ -109,7 +109,8 @@ describe("FoPE", () => {
     const [f] = fope.queryKey!(x, x, 0)
     const [r] = rope.queryKey!(x, x, 0)
     // kept pairs 0..5 are channels 0..5 and 16..21
-    const keptChannels = (t: tf.Tensor) => tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, -1, -1, 6]), tf.slice(t, [0, 0, 0, 16], [-1, -1, -1, 6])], 3)
+    const keptChannels = (t: tf.Tensor) =>
+      tf.concat([tf.slice(t, [0, 0, 0, 0], [-1, -1, -1, 6]), tf.slice(t, [0, 0, 0, 16], [-1, -1, -1, 6])], 3)
     expect(maxAbsDiff(keptChannels(f), keptChannels(r))).toBeLessThan(1e-5)
     // and the padded pairs are not RoPE's (they carry no rotation)
     expect(maxAbsDiff(f, r)).toBeGreaterThan(1e-2)
@@ -124,7 +125,8 @@ describe("FoPE", () => {
     const k = randomTensor([1, 2, T, 32], 6, "k") as tf.Tensor4D
     const [qq, kk] = e.queryKey!(q, k, 0)
     // pairs 6..15 are padded: channels 6..15 and 22..31
-    const padded = (t: tf.Tensor) => tf.concat([tf.slice(t, [0, 0, 0, 6], [-1, -1, -1, 10]), tf.slice(t, [0, 0, 0, 22], [-1, -1, -1, 10])], 3)
+    const padded = (t: tf.Tensor) =>
+      tf.concat([tf.slice(t, [0, 0, 0, 6], [-1, -1, -1, 10]), tf.slice(t, [0, 0, 0, 22], [-1, -1, -1, 10])], 3)
     const after = tf.matMul(padded(qq), padded(kk), false, true)
     const before = tf.mul(2, tf.matMul(padded(q), padded(k), false, true))
     expect(maxAbsDiff(after, before)).toBeLessThan(1e-4)
@@ -162,7 +164,11 @@ describe("FoPE", () => {
     expect(A.shape).toEqual([2, 16, 8])
     const a = A.arraySync() as number[][][]
     for (let i = 0; i < 16; i++) for (let o = 0; o < 8; o++) expect(a[1]![i]![o]).toBe(i === 2 * o ? 1 : 0)
-    expect(e.describeSpectrum().pairFrequencies.slice(0, 3)).toEqual(Array.from(ropeFrequencies(32, 10000)).filter((_, i) => i % 2 === 0).slice(0, 3))
+    expect(e.describeSpectrum().pairFrequencies.slice(0, 3)).toEqual(
+      Array.from(ropeFrequencies(32, 10000))
+        .filter((_, i) => i % 2 === 0)
+        .slice(0, 3)
+    )
   })
 
   it("normalize divides the coefficients by their column sums (sigma = 0: unchanged tables)", () => {

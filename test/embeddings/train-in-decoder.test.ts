@@ -15,7 +15,11 @@ const shape = { dModel: 16, heads: 2, headDim: 8, layers: 2, trainLength: 16 }
 
 const batch = (step: number): tf.Tensor2D => {
   const rng = SeededRandom.create(5, `train-in-decoder/batch${step}`)
-  return tf.tensor2d(Array.from({ length: 2 * 17 }, () => rng.int(16)), [2, 17], "int32") // [B, T+1]
+  return tf.tensor2d(
+    Array.from({ length: 2 * 17 }, () => rng.int(16)),
+    [2, 17],
+    "int32"
+  ) // [B, T+1]
 }
 
 const methods: Array<[string, Record<string, unknown>]> = [

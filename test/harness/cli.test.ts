@@ -15,7 +15,8 @@ afterEach(() => {
 describe("harness CLI", () => {
   it("--help teaches: every command is listed with what it does", async () => {
     const r = await harness("--help")
-    for (const cmd of ["run", "list", "inspect", "eval", "check", "ledger", "reproduce", "report", "bench"]) expect(r.out).toMatch(new RegExp(`\\b${cmd}\\b`))
+    for (const cmd of ["run", "list", "inspect", "eval", "check", "ledger", "reproduce", "report", "bench"])
+      expect(r.out).toMatch(new RegExp(`\\b${cmd}\\b`))
     expect(r.out).toMatch(/harness run quickstart/)
   })
 
@@ -27,7 +28,22 @@ describe("harness CLI", () => {
 
   it("list names the suites, embeddings, scales and backends", async () => {
     const r = await harness("list")
-    for (const word of ["quickstart", "smoke", "fope", "rope", "alibi", "kerple-log", "fire", "t5", "xpos", "nano", "60m", "wasm", "tensorflow"]) expect(r.out).toContain(word)
+    for (const word of [
+      "quickstart",
+      "smoke",
+      "fope",
+      "rope",
+      "alibi",
+      "kerple-log",
+      "fire",
+      "t5",
+      "xpos",
+      "nano",
+      "60m",
+      "wasm",
+      "tensorflow"
+    ])
+      expect(r.out).toContain(word)
   })
 
   it("an unknown suite is a one-line error listing the valid suites, exit 1", async () => {
@@ -45,7 +61,19 @@ describe("harness CLI", () => {
   it("a malformed suite file reports every problem with its path", async () => {
     const dir = mkdtempSync(join(tmpdir(), "suite-"))
     const path = join(dir, "bad.json")
-    writeFileSync(path, JSON.stringify({ name: "bad", description: "", embeddings: ["ropee"], scales: ["nano"], seeds: [0], data: { corpus: "sotu", tokenizer: "bytes" }, training: { length: 64, steps: 0, batchSize: 8, learningRate: 0.001 }, evaluation: { lengthMultiples: [1], tasks: ["perplexity"] } }))
+    writeFileSync(
+      path,
+      JSON.stringify({
+        name: "bad",
+        description: "",
+        embeddings: ["ropee"],
+        scales: ["nano"],
+        seeds: [0],
+        data: { corpus: "sotu", tokenizer: "bytes" },
+        training: { length: 64, steps: 0, batchSize: 8, learningRate: 0.001 },
+        evaluation: { lengthMultiples: [1], tasks: ["perplexity"] }
+      })
+    )
     const r = await harness("run", path, "--dry-run")
     expect(r.exitCode).toBe(1)
     expect(r.err).toMatch(/training\.steps: Expected a value greater than 0/)

@@ -13,7 +13,14 @@ const ledger = join(dir, "harness.db")
 const checkpoints = join(dir, "ckpt")
 
 beforeAll(async () => {
-  const suite = writeSuite(dir, tinySuite({ name: "cmds", embeddings: ["rope", "alibi"], evaluation: { lengthMultiples: [1, 2], tasks: ["perplexity", "loss-curve"], maxWindows: 2 } }))
+  const suite = writeSuite(
+    dir,
+    tinySuite({
+      name: "cmds",
+      embeddings: ["rope", "alibi"],
+      evaluation: { lengthMultiples: [1, 2], tasks: ["perplexity", "loss-curve"], maxWindows: 2 }
+    })
+  )
   const r = await harness("run", suite, "--ledger", ledger, "--checkpoints", checkpoints, "--backend", "wasm", "--threads", "1")
   expect(r.exitCode).toBe(0)
 })
@@ -46,7 +53,22 @@ describe("commands on a finished run", () => {
     const checkpoint = store.artifacts(rope.id).find((a) => a.kind === "checkpoint")!
     const plain = store.metrics(rope.id).find((m) => m.name === "perplexity" && m.length === 16)!.value
     store.close()
-    const r = await harness("eval", checkpoint.path, "--multiples", "1,2", "--extension", "none", "--extension", "yarn", "--max-windows", "2", "--ledger", ledger, "--backend", "wasm")
+    const r = await harness(
+      "eval",
+      checkpoint.path,
+      "--multiples",
+      "1,2",
+      "--extension",
+      "none",
+      "--extension",
+      "yarn",
+      "--max-windows",
+      "2",
+      "--ledger",
+      ledger,
+      "--backend",
+      "wasm"
+    )
     expect(r.exitCode).toBe(0)
     expect(r.out).toMatch(/^none\s+\S+\s+\S+$/m)
     expect(r.out).toMatch(/^yarn\s+\S+\s+\S+$/m)

@@ -98,4 +98,3 @@ export const harness = async (...args: string[]): Promise<Captured> => {
     process.stderr.write = write
   }
 }
-

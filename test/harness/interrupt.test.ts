@@ -13,9 +13,16 @@ import { runHarness, scratch, tinySuite, writeSuite } from "./helpers.js"
 const qualityMetrics = (ledger: string) => {
   const store = LedgerStore.open(ledger)
   try {
-    return store
-      .jobs({ status: "done" })
-      .map((j) => [j.name, store.metrics(j.id).filter((m) => !/seconds|per_s|rss/.test(m.name)).map((m) => `${m.name}|${m.length}|${m.step}|${m.value}`)] as const)
+    return store.jobs({ status: "done" }).map(
+      (j) =>
+        [
+          j.name,
+          store
+            .metrics(j.id)
+            .filter((m) => !/seconds|per_s|rss/.test(m.name))
+            .map((m) => `${m.name}|${m.length}|${m.step}|${m.value}`)
+        ] as const
+    )
   } finally {
     store.close()
   }
@@ -24,7 +31,14 @@ const qualityMetrics = (ledger: string) => {
 describe("interruption and resume (child processes)", () => {
   it("SIGINT mid-job: interrupted + checkpoint, ledger verifies, rerun resumes and matches an uninterrupted run", async () => {
     const dir = scratch()
-    const suite = writeSuite(dir, tinySuite({ name: "sigint", embeddings: ["rope"], training: { length: 16, steps: 40, batchSize: 2, learningRate: 0.003, warmupSteps: 4, checkpointEvery: 10 } }))
+    const suite = writeSuite(
+      dir,
+      tinySuite({
+        name: "sigint",
+        embeddings: ["rope"],
+        training: { length: 16, steps: 40, batchSize: 2, learningRate: 0.003, warmupSteps: 4, checkpointEvery: 10 }
+      })
+    )
     const ledger = join(dir, "a.db")
     const args = ["run", suite, "--ledger", ledger, "--checkpoints", join(dir, "ckpt-a"), "--backend", "wasm", "--threads", "1"]
     let sent = false
@@ -63,25 +77,57 @@ describe("interruption and resume (child processes)", () => {
     after.close()
 
     const reference = join(dir, "b.db")
-    const third = await runHarness(["run", suite, "--ledger", reference, "--checkpoints", join(dir, "ckpt-b"), "--backend", "wasm", "--threads", "1"])
+    const third = await runHarness([
+      "run",
+      suite,
+      "--ledger",
+      reference,
+      "--checkpoints",
+      join(dir, "ckpt-b"),
+      "--backend",
+      "wasm",
+      "--threads",
+      "1"
+    ])
     expect(third.code).toBe(0)
     expect(qualityMetrics(ledger)).toEqual(qualityMetrics(reference))
   })
 
   it("--shard 1/2 and 2/2 on two ledgers, merged, and --jobs 2 on one ledger, give the unsharded run's job set", async () => {
     const dir = scratch()
-    const suite = writeSuite(dir, tinySuite({ name: "shards", embeddings: ["rope", "fope", "nope"], training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 } }))
+    const suite = writeSuite(
+      dir,
+      tinySuite({
+        name: "shards",
+        embeddings: ["rope", "fope", "nope"],
+        training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 }
+      })
+    )
     const common = ["--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"]
     const r1 = await runHarness(["run", suite, "--shard", "1/2", "--ledger", join(dir, "s1.db"), ...common])
     const r2 = await runHarness(["run", suite, "--shard", "2/2", "--ledger", join(dir, "s2.db"), ...common])
-    const all = await runHarness(["run", suite, "--ledger", join(dir, "all.db"), "--checkpoints", join(dir, "ckpt-all"), "--backend", "wasm", "--threads", "1"])
+    const all = await runHarness([
+      "run",
+      suite,
+      "--ledger",
+      join(dir, "all.db"),
+      "--checkpoints",
+      join(dir, "ckpt-all"),
+      "--backend",
+      "wasm",
+      "--threads",
+      "1"
+    ])
     expect([r1.code, r2.code, all.code]).toEqual([0, 0, 0])
     const merged = await runHarness(["ledger", "merge", join(dir, "merged.db"), join(dir, "s1.db"), join(dir, "s2.db")])
     expect(merged.code).toBe(0)
     const keys = (file: string) => {
       const s = LedgerStore.open(file)
       try {
-        return s.jobs({ status: "done" }).map((j) => j.key).sort()
+        return s
+          .jobs({ status: "done" })
+          .map((j) => j.key)
+          .sort()
       } finally {
         s.close()
       }
@@ -92,7 +138,18 @@ describe("interruption and resume (child processes)", () => {
     const verify = await runHarness(["ledger", "verify", "--ledger", join(dir, "merged.db")])
     expect(verify.code).toBe(0)
     // --jobs 2: two worker processes on one ledger (WAL + busy timeout) give the same job set, and the chain holds
-    const parallel = await runHarness(["run", suite, "--jobs", "2", "--ledger", join(dir, "parallel.db"), "--checkpoints", join(dir, "ckpt-par"), "--backend", "wasm"])
+    const parallel = await runHarness([
+      "run",
+      suite,
+      "--jobs",
+      "2",
+      "--ledger",
+      join(dir, "parallel.db"),
+      "--checkpoints",
+      join(dir, "ckpt-par"),
+      "--backend",
+      "wasm"
+    ])
     expect(parallel.code).toBe(0)
     expect(parallel.stdout).toMatch(/2\/2 workers finished cleanly/)
     expect(keys(join(dir, "parallel.db"))).toEqual(keys(join(dir, "all.db")))

@@ -6,7 +6,7 @@
 import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import { describe, expect, it } from "vitest"
 import { LedgerStore } from "../../ledger/store.js"
 import { loadSuiteSync } from "../../harness/suite/load-suite.js"
@@ -37,7 +37,10 @@ describe("a suite with a declared corpus", () => {
     const changed = scratch("own-corpus-changed-")
     cpSync(fixtures, changed, { recursive: true })
     writeFileSync(join(changed, "c4-style.jsonl"), readFileSync(join(changed, "c4-style.jsonl"), "utf8").replace("river", "rivet"))
-    const suite = JSON.parse(readFileSync(join(changed, "jsonl-suite.json"), "utf8")) as Record<string, Record<string, Record<string, unknown>>>
+    const suite = JSON.parse(readFileSync(join(changed, "jsonl-suite.json"), "utf8")) as Record<
+      string,
+      Record<string, Record<string, unknown>>
+    >
     suite.data!.corpus!.path = "c4-style.jsonl"
     writeFileSync(join(changed, "jsonl-suite.json"), JSON.stringify(suite))
     const edited = await plan(join(changed, "jsonl-suite.json"))
@@ -63,11 +66,27 @@ describe("a suite with a declared corpus", () => {
     const dir = scratch("own-corpus-short-")
     cpSync(join(fixtures, "tokens"), join(dir, "tokens"), { recursive: true })
     const tokens = { kind: "tokens", train: "tokens/train.bin", valid: "tokens/val.bin", vocabSize: 257 }
-    const short = writeSuite(dir, tinySuite({ name: "short", data: { corpus: tokens, tokenizer: "none" }, evaluation: { lengthMultiples: [1, 64], tasks: ["perplexity"] } }))
+    const short = writeSuite(
+      dir,
+      tinySuite({
+        name: "short",
+        data: { corpus: tokens, tokenizer: "none" },
+        evaluation: { lengthMultiples: [1, 64], tasks: ["perplexity"] }
+      })
+    )
     const r = await harness("run", short, "--ledger", join(dir, "a.db"), "--dry-run")
     expect(r.exitCode).not.toBe(0)
-    expect(r.err).toMatch(/the validation split of tokens:train\.bin has 222 tokens, fewer than the longest evaluation window \(1,024 \+ 1\)/)
-    const passkey = writeSuite(dir, tinySuite({ name: "passkey", data: { corpus: tokens, tokenizer: "none" }, evaluation: { lengthMultiples: [1], tasks: ["perplexity", "passkey"] } }))
+    expect(r.err).toMatch(
+      /the validation split of tokens:train\.bin has 222 tokens, fewer than the longest evaluation window \(1,024 \+ 1\)/
+    )
+    const passkey = writeSuite(
+      dir,
+      tinySuite({
+        name: "passkey",
+        data: { corpus: tokens, tokenizer: "none" },
+        evaluation: { lengthMultiples: [1], tasks: ["perplexity", "passkey"] }
+      })
+    )
     expect(() => loadSuiteSync(passkey)).toThrow(/data\.tokenizer: passkey prompts are text and need a tokenizer/)
   })
 })
@@ -95,7 +114,9 @@ describe("the shipped example suites train and record", () => {
         const [checkpoint] = readdirSync(join(dir, "ckpt"))
         const evaluated = await harness("eval", join(dir, "ckpt", checkpoint!), "--ledger", ledger, "--multiples", "1")
         expect(evaluated.exitCode).not.toBe(0)
-        expect(evaluated.err).toMatch(/has a vocabulary of 257 ids \(trained on a declared token corpus\): harness eval evaluates on the shipped SOTU text/)
+        expect(evaluated.err).toMatch(
+          /has a vocabulary of 257 ids \(trained on a declared token corpus\): harness eval evaluates on the shipped SOTU text/
+        )
       }
     }, 120_000)
   }

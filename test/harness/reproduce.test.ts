@@ -13,7 +13,18 @@ describe("harness reproduce", () => {
     const dir = scratch()
     const suite = writeSuite(dir, tinySuite({ name: "repro", embeddings: ["fope"] }))
     const ledger = join(dir, "harness.db")
-    const run = await runHarness(["run", suite, "--ledger", ledger, "--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"])
+    const run = await runHarness([
+      "run",
+      suite,
+      "--ledger",
+      ledger,
+      "--checkpoints",
+      join(dir, "ckpt"),
+      "--backend",
+      "wasm",
+      "--threads",
+      "1"
+    ])
     expect(run.code).toBe(0)
     const store = LedgerStore.open(ledger)
     const [job] = store.jobs({ status: "done" })
@@ -26,7 +37,6 @@ describe("harness reproduce", () => {
     expect(after.certificates(job!.id).map((c) => [c.verdict, c.mode])).toEqual([["certified", "bitwise"]])
     expect(after.verify().ok).toBe(true)
     after.close()
-
   })
 
   // Where the native products are built, the engine takes them by default; a job recorded on the WebAssembly GEMM
@@ -36,7 +46,10 @@ describe("harness reproduce", () => {
     const suite = writeSuite(dir, tinySuite({ name: "repro-gemm", embeddings: ["rope"] }))
     const ledger = join(dir, "harness.db")
     const off = { env: { HARNESS_NATIVE: "off" } }
-    const run = await runHarness(["run", suite, "--ledger", ledger, "--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"], off)
+    const run = await runHarness(
+      ["run", suite, "--ledger", ledger, "--checkpoints", join(dir, "ckpt"), "--backend", "wasm", "--threads", "1"],
+      off
+    )
     expect(run.code).toBe(0)
     const store = LedgerStore.open(ledger)
     const [job] = store.jobs({ status: "done" })

@@ -29,10 +29,8 @@ const run = (
       suite: ((s) => ({ ...s, training: { ...s.training, ...extra.training } }))(parseSuiteSync(suiteData, "tiny.json")),
       force: extra.force ?? false,
       forceScale: false,
-      checkpointRoot: checkpoints,
-    }).pipe(
-      Effect.provide(Layer.mergeAll(Ledger.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture))
-    )
+      checkpointRoot: checkpoints
+    }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(ledger), CorpusService.layer, Engine.layer("wasm", 1), Progress.layerCapture)))
   ) as Promise<RunSummary>
 
 const metricsOf = (ledger: string) => {
@@ -40,7 +38,10 @@ const metricsOf = (ledger: string) => {
   try {
     return store.jobs({ status: "done" }).map((j) => ({
       name: j.name,
-      metrics: store.metrics(j.id).filter((m) => !/seconds|per_s|rss/.test(m.name)).map((m) => [m.name, m.length, m.step, m.value])
+      metrics: store
+        .metrics(j.id)
+        .filter((m) => !/seconds|per_s|rss/.test(m.name))
+        .map((m) => [m.name, m.length, m.step, m.value])
     }))
   } finally {
     store.close()

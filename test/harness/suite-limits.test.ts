@@ -42,7 +42,9 @@ describe("the plan's size", () => {
       message = (e as SuiteError).message
     }
     const ms = performance.now() - started
-    expect(message).toMatch(/\(top level\): the plan has 3 embeddings x 1 scale x 200,000 seeds = 600,000 jobs, more than the limit of 10,000 jobs/)
+    expect(message).toMatch(
+      /\(top level\): the plan has 3 embeddings x 1 scale x 200,000 seeds = 600,000 jobs, more than the limit of 10,000 jobs/
+    )
     expect(message).toMatch(/seeds: at most 1000 seeds/)
     expect(ms).toBeLessThan(1000)
   })
@@ -133,7 +135,9 @@ describe("combinations that cannot work", () => {
     const message = problemsOf(s)
     expect(message).toMatch(/5 problems/)
     expect(message).toMatch(/training\.warmupSteps: 301 warm-up steps is more than training\.steps \(300\)/)
-    expect(message).toMatch(/thresholds\.passkey_accuracy: no task of this suite records a metric "passkey_accuracy" \(tasks: perplexity, loss-curve, spectrum\)/)
+    expect(message).toMatch(
+      /thresholds\.passkey_accuracy: no task of this suite records a metric "passkey_accuracy" \(tasks: perplexity, loss-curve, spectrum\)/
+    )
     expect(message).not.toMatch(/thresholds\.perplexity@yarn/)
     expect(message).toMatch(/evaluation\.lengthMultiples\[2\]: 2 is already evaluation\.lengthMultiples\[1\]/)
     expect(message).toMatch(/evaluation\.lossBuckets: 4096 buckets over 128 positions/)
@@ -141,7 +145,10 @@ describe("combinations that cannot work", () => {
   })
 
   it("an evaluation longer than the validation split: named with both sizes", () => {
-    const suite = { ...loadSuiteSync("quickstart").suite, training: { ...loadSuiteSync("quickstart").suite.training, length: 4096 } } as Suite
+    const suite = {
+      ...loadSuiteSync("quickstart").suite,
+      training: { ...loadSuiteSync("quickstart").suite.training, length: 4096 }
+    } as Suite
     expect(evaluationLengthProblem(suite, 1_052_035)).toBeUndefined()
     expect(evaluationLengthProblem(suite, 16_000)).toMatch(
       /the longest evaluation length, 16,384 tokens \(training\.length 4096 x 4\), needs 16,385 tokens in one window, but the sotu validation split has 16,000 bytes tokens/

@@ -15,7 +15,11 @@ const problemsOf = (data: unknown): string => {
 describe("one report for every mistake", () => {
   it("unknown names beside Schema errors", () => {
     const message = problemsOf(
-      tinySuite({ embeddings: ["fpoe", { name: "rope" }, { name: "alibii", label: "a" }, 3], scales: ["nano", "nanoo"], training: { length: 16, steps: 0, batchSize: 2, learningRate: 0.003 } })
+      tinySuite({
+        embeddings: ["fpoe", { name: "rope" }, { name: "alibii", label: "a" }, 3],
+        scales: ["nano", "nanoo"],
+        training: { length: 16, steps: 0, batchSize: 2, learningRate: 0.003 }
+      })
     )
     expect(message).toMatch(/^bad\.json: 5 problems in the suite file:/)
     expect(message).toContain(`embeddings[0]: unknown embedding "fpoe". Valid: `)
@@ -31,8 +35,14 @@ describe("one report for every mistake", () => {
   })
 
   it("bad embedding parameters: the path, the value and the allowed range or keys, beside the Schema's problems", () => {
-    const entries = [{ name: "fope", params: { sigma: -1, clip: "maybe", sigmaa: 0.3 } }, { name: "alibi", params: { slope: 1 } }, { name: "rope", params: { randomPositions: 0.5 } }]
-    const withSchemaError = problemsOf(tinySuite({ embeddings: entries, training: { length: 16, steps: 0, batchSize: 2, learningRate: 0.003 } }))
+    const entries = [
+      { name: "fope", params: { sigma: -1, clip: "maybe", sigmaa: 0.3 } },
+      { name: "alibi", params: { slope: 1 } },
+      { name: "rope", params: { randomPositions: 0.5 } }
+    ]
+    const withSchemaError = problemsOf(
+      tinySuite({ embeddings: entries, training: { length: 16, steps: 0, batchSize: 2, learningRate: 0.003 } })
+    )
     const valid = problemsOf(tinySuite({ embeddings: entries }))
     for (const message of [withSchemaError, valid]) {
       expect(message).toContain("embeddings[0] (fope): params.sigma must be a number in [0, 10], default 0.3; got -1")

@@ -10,7 +10,16 @@ const base = () => JSON.parse(JSON.stringify(loadSuiteSync("quickstart").suite))
 describe("shipped suites", () => {
   it("every shipped suite decodes and cross-checks", () => {
     const names = listSuiteNames()
-    for (const required of ["quickstart", "smoke", "length-generalization", "fope-ablations", "extension", "embedding-microbench", "paper-60m", "paper-180m"]) {
+    for (const required of [
+      "quickstart",
+      "smoke",
+      "length-generalization",
+      "fope-ablations",
+      "extension",
+      "embedding-microbench",
+      "paper-60m",
+      "paper-180m"
+    ]) {
       expect(names).toContain(required)
     }
     for (const n of names) expect(loadSuiteSync(n).suite.name).toBe(n)
@@ -108,8 +117,12 @@ describe("plan expansion", () => {
   it("shards are a deterministic partition of the plan", () => {
     const s = suite()
     const all = Effect.runSync(expandPlan(s, { dataHash: "d", codeVersion: "c" })).map((j) => j.key)
-    const one = Effect.runSync(expandPlan(s, { dataHash: "d", codeVersion: "c", shard: Effect.runSync(parseShard("1/2")) })).map((j) => j.key)
-    const two = Effect.runSync(expandPlan(s, { dataHash: "d", codeVersion: "c", shard: Effect.runSync(parseShard("2/2")) })).map((j) => j.key)
+    const one = Effect.runSync(expandPlan(s, { dataHash: "d", codeVersion: "c", shard: Effect.runSync(parseShard("1/2")) })).map(
+      (j) => j.key
+    )
+    const two = Effect.runSync(expandPlan(s, { dataHash: "d", codeVersion: "c", shard: Effect.runSync(parseShard("2/2")) })).map(
+      (j) => j.key
+    )
     expect(one.length + two.length).toBe(all.length)
     expect(new Set([...one, ...two])).toEqual(new Set(all))
     expect(one.filter((k) => two.includes(k))).toEqual([])

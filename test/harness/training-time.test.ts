@@ -38,7 +38,11 @@ const recorded = (ledger: string) => {
   try {
     const [job] = store.jobs({ status: "done" })
     const metric = (name: string) => store.metrics(job!.id).find((m) => m.name === name)?.value
-    return { timings: job!.timings as Record<string, number>, trainSeconds: metric("train_seconds"), tokensPerSecond: metric("train_tokens_per_s") }
+    return {
+      timings: job!.timings as Record<string, number>,
+      trainSeconds: metric("train_seconds"),
+      tokensPerSecond: metric("train_tokens_per_s")
+    }
   } finally {
     store.close()
   }

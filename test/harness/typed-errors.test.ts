@@ -44,7 +44,9 @@ describe("the suite loader fails with SuiteError", () => {
     const broken = join(dir, "broken.json")
     writeFileSync(broken, "{ not json")
     expect(caughtBy(loadSuite(broken))).toMatch(/^SuiteError: .*broken\.json: not valid JSON: .*Fix the syntax/)
-    expect(caughtBy(parseSuite(tinySuite({ seeds: [1.5] }), "bad.json"))).toMatch(/^SuiteError: bad\.json: 1 problem in the suite file:\n {2}- seeds\[0\]: Expected an integer/)
+    expect(caughtBy(parseSuite(tinySuite({ seeds: [1.5] }), "bad.json"))).toMatch(
+      /^SuiteError: bad\.json: 1 problem in the suite file:\n {2}- seeds\[0\]: Expected an integer/
+    )
     expect(caughtBy(parseSuite(tinySuite({ embeddings: [{ name: "fope", params: { sigma: 99 } }] }), "bad.json"))).toContain(
       "embeddings[0] (fope): params.sigma must be a number in [0, 10], default 0.3; got 99"
     )
@@ -67,11 +69,15 @@ describe("the suite loader fails with SuiteError", () => {
 describe("the flag parsers fail with UsageError", () => {
   it("--seeds, --shard, --multiples, --param, --extension-param", () => {
     expect(Effect.runSync(parseSeeds("0,1"))).toEqual([0, 1])
-    expect(caughtBy(parseSeeds("a,1"))).toBe('UsageError: --seeds "a,1" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)')
+    expect(caughtBy(parseSeeds("a,1"))).toBe(
+      'UsageError: --seeds "a,1" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)'
+    )
     expect(Effect.runSync(parseShard("2/3"))).toEqual({ index: 2, count: 3 })
     expect(caughtBy(parseShard("3/2"))).toMatch(/^UsageError: --shard "3\/2" is not i\/N/)
     expect(Effect.runSync(parseIntList("--multiples", "1,2,4"))).toEqual([1, 2, 4])
-    expect(caughtBy(parseIntList("--multiples", "1,0"))).toBe('UsageError: --multiples "1,0" is not a comma-separated list of positive integers (for example --multiples 1,2,4)')
+    expect(caughtBy(parseIntList("--multiples", "1,0"))).toBe(
+      'UsageError: --multiples "1,0" is not a comma-separated list of positive integers (for example --multiples 1,2,4)'
+    )
     expect(Effect.runSync(parseParam("sigma=0.5"))).toEqual(["sigma", 0.5])
     expect(caughtBy(parseParam("sigma"))).toBe('UsageError: --param "sigma" is not key=value (for example --param sigma=0.3)')
   })
@@ -83,10 +89,16 @@ describe("the flag parsers fail with UsageError", () => {
     expect(caughtBy(parseExtension("pi", ["temperature=true"]))).toBe(
       'UsageError: --extension-param temperature: extension "pi" takes no parameters (harness list --what extensions)'
     )
-    expect(caughtBy(parseExtension("yarn", ["factor=2"]))).toBe('UsageError: --extension-param factor: extension "yarn" takes temperature (harness list --what extensions)')
+    expect(caughtBy(parseExtension("yarn", ["factor=2"]))).toBe(
+      'UsageError: --extension-param factor: extension "yarn" takes temperature (harness list --what extensions)'
+    )
     expect(caughtBy(parseExtension("yarn", ["temperature=1"]))).toBe("UsageError: --extension-param temperature=1: expected true or false")
-    expect(caughtBy(parseExtension("llama3", ["factor=0.5"]))).toBe("UsageError: --extension-param factor=0.5: expected a number in [1, inf]")
-    expect(caughtBy(parseExtension("llama3", ["lowFreqFactor=0"]))).toBe("UsageError: --extension-param lowFreqFactor=0: expected a number in (0, inf]")
+    expect(caughtBy(parseExtension("llama3", ["factor=0.5"]))).toBe(
+      "UsageError: --extension-param factor=0.5: expected a number in [1, inf]"
+    )
+    expect(caughtBy(parseExtension("llama3", ["lowFreqFactor=0"]))).toBe(
+      "UsageError: --extension-param lowFreqFactor=0: expected a number in (0, inf]"
+    )
   })
 
   it("report paths, plans and job references", () => {

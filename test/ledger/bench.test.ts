@@ -22,7 +22,9 @@ describe("ledger benchmark and references", () => {
 
   it("resolves run prefixes, job keys and suite@commit references", () => {
     const store = LedgerStore.open(tempLedgerPath())
-    const runId = writeRun(store, [{ cell: "s/rope/tiny", seed: 1, metrics: lossAt([64], () => 3) }], { git: { commit: "abc123", dirtyHash: null } })
+    const runId = writeRun(store, [{ cell: "s/rope/tiny", seed: 1, metrics: lossAt([64], () => 3) }], {
+      git: { commit: "abc123", dirtyHash: null }
+    })
     expect(resolveRef(store, runId.slice(0, 8))).toEqual({ kind: "run", runId })
     const key = store.jobs()[0].key
     expect(resolveRef(store, `key:${key}`)).toEqual({ kind: "key", key })

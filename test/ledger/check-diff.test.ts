@@ -35,7 +35,12 @@ describe("check", () => {
     const result = checkRegressions(side(store, base), side(store, worse), { thresholds: { loss: { relative: 0.05 } } })
     expect(result.exitCode).toBe(1)
     expect(result.regressions).toHaveLength(2)
-    expect(result.regressions[0]).toMatchObject({ verdict: "regression", kind: "quality", n: 6, test: { test: "sign-flip", pValue: 1 / 64 } })
+    expect(result.regressions[0]).toMatchObject({
+      verdict: "regression",
+      kind: "quality",
+      n: 6,
+      test: { test: "sign-flip", pValue: 1 / 64 }
+    })
     expect(result.regressions[0].pAdjusted).toBeCloseTo(2 / 64, 12) // Holm over 2 lengths
     const text = renderCheck(result)
     expect(text).toMatch(/! regression\s+s\/fope\/tiny\s+loss\s+64/)
@@ -102,7 +107,12 @@ describe("check", () => {
   it("timing metrics are judged on their repeats with Mann-Whitney U", () => {
     const store = LedgerStore.open(tempLedgerPath())
     const timing = (center: number, salt: number): MetricRecord[] =>
-      Array.from({ length: 8 }, (_, i) => ({ name: "step_time", value: center * (1 + 0.02 * noise(i, salt)), unit: "ms", better: "lower" as const }))
+      Array.from({ length: 8 }, (_, i) => ({
+        name: "step_time",
+        value: center * (1 + 0.02 * noise(i, salt)),
+        unit: "ms",
+        better: "lower" as const
+      }))
     const a = writeRun(store, [{ cell: "bench/rope", seed: 0, metrics: timing(10, 1) }])
     const a2 = writeRun(store, [{ cell: "bench/rope", seed: 0, metrics: timing(10, 2) }])
     const slow = writeRun(store, [{ cell: "bench/rope", seed: 0, metrics: timing(12, 3) }])
@@ -128,7 +138,10 @@ describe("check", () => {
     const out = checkCommand({ ledger: candPath, baseline: basePath, thresholds: { loss: { relative: 0.05 } } })
     expect(out.exitCode).toBe(1)
     expect(out.text).toContain("REGRESSION")
-    expect(checkCommand({ ledger: candPath, baseline: "no-such-run" })).toMatchObject({ exitCode: 2, text: expect.stringMatching(/matches no run id/) })
+    expect(checkCommand({ ledger: candPath, baseline: "no-such-run" })).toMatchObject({
+      exitCode: 2,
+      text: expect.stringMatching(/matches no run id/)
+    })
   })
 })
 
@@ -151,8 +164,15 @@ describe("diff", () => {
     const report = diffSides(side(store, a), side(store, b))
     expect(report.compared).toBe(4)
     expect(report.changed).toBe(2)
-    expect(report.rows.map((r) => [r.cell, r.length])).toEqual([["s/fope/tiny", 64], ["s/fope/tiny", 128]])
-    expect(report.rows[0]).toMatchObject({ pairs: 5, test: { test: "sign-flip", pValue: 2 / 32 }, attribution: ["configuration", "environment"] })
+    expect(report.rows.map((r) => [r.cell, r.length])).toEqual([
+      ["s/fope/tiny", 64],
+      ["s/fope/tiny", 128]
+    ])
+    expect(report.rows[0]).toMatchObject({
+      pairs: 5,
+      test: { test: "sign-flip", pValue: 2 / 32 },
+      attribution: ["configuration", "environment"]
+    })
     const fope = report.cells.find((c) => c.cell === "s/fope/tiny")!
     expect(fope.configChanges).toEqual([{ path: "lr", a: 0.001, b: 0.002 }])
     expect(fope.environmentChanges).toEqual([{ path: "node", a: "v20.20.2", b: "v22.0.0" }])
@@ -203,7 +223,9 @@ describe("reproduce certificates", () => {
     expect(same).toMatchObject({ verdict: "certified", compared: 1, maxAbsDiff: 0 })
     const ulp = compareForCertificate("j", metrics, [{ ...metrics[0], value: 3.2500000000000004 }], { mode: "bitwise" })
     expect(ulp.verdict).toBe("failed")
-    expect(compareForCertificate("j", metrics, [{ ...metrics[0], value: 3.2501 }], { mode: "tolerance", tolerance: 1e-4 }).verdict).toBe("certified")
+    expect(compareForCertificate("j", metrics, [{ ...metrics[0], value: 3.2501 }], { mode: "tolerance", tolerance: 1e-4 }).verdict).toBe(
+      "certified"
+    )
   })
 })
 

@@ -38,23 +38,43 @@ const ledgers = (options: { regress: boolean; oddName?: string }) => {
   const tiny = (v: number) => [{ name: "perplexity", value: v, unit: "ppl", better: "lower" as const, length: 32 }]
   const odd = options.oddName ?? "s/odd/nano"
   const a = LedgerStore.open(baseline)
-  writeRun(a, [...quality("s/fope/nano", 1, 0), ...quality("s/rope/nano", 1, 0), ...deterministic(odd, tiny(7.5)), ...deterministic("s/same/nano", tiny(8)), ...deterministic("s/gone/nano", tiny(9))])
+  writeRun(a, [
+    ...quality("s/fope/nano", 1, 0),
+    ...quality("s/rope/nano", 1, 0),
+    ...deterministic(odd, tiny(7.5)),
+    ...deterministic("s/same/nano", tiny(8)),
+    ...deterministic("s/gone/nano", tiny(9))
+  ])
   a.close()
   const b = LedgerStore.open(candidate)
-  writeRun(b, [...quality("s/fope/nano", options.regress ? 1.1 : 1, 1), ...quality("s/rope/nano", 1, 1), ...deterministic(odd, tiny(7.5 * 1.001)), ...deterministic("s/same/nano", tiny(8))])
+  writeRun(b, [
+    ...quality("s/fope/nano", options.regress ? 1.1 : 1, 1),
+    ...quality("s/rope/nano", 1, 1),
+    ...deterministic(odd, tiny(7.5 * 1.001)),
+    ...deterministic("s/same/nano", tiny(8))
+  ])
   b.close()
   return { baseline, candidate }
 }
 
 const run = (files: { baseline: string; candidate: string }, format: CheckFormat) =>
-  checkCommand({ baseline: files.baseline, candidate: files.candidate, format, thresholds: { loss: { relative: 0.05 }, perplexity: { relative: 0.02 } } })
+  checkCommand({
+    baseline: files.baseline,
+    candidate: files.candidate,
+    format,
+    thresholds: { loss: { relative: 0.05 }, perplexity: { relative: 0.02 } }
+  })
 
 /** job name -> hash of its job.done record, read straight from the chain */
 const doneHashes = (file: string): Map<string, string> => {
   const store = LedgerStore.open(file)
   try {
     const names = new Map(store.jobs().map((j) => [j.id, j.name] as const))
-    return new Map([...store.chainRecords()].filter((r) => r.kind === "job.done").map((r) => [names.get((r.data as { jobId: string }).jobId)!, r.hash] as const))
+    return new Map(
+      [...store.chainRecords()]
+        .filter((r) => r.kind === "job.done")
+        .map((r) => [names.get((r.data as { jobId: string }).jobId)!, r.hash] as const)
+    )
   } finally {
     store.close()
   }
@@ -69,7 +89,10 @@ const markdownTables = (text: string): string[][][] => {
       current = null
       continue
     }
-    const cells = line.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim())
+    const cells = line
+      .slice(1, -1)
+      .split(/(?<!\\)\|/)
+      .map((c) => c.trim())
     if (!current) tables.push((current = []))
     if (current.length > 0 && cells.length !== current[0]!.length) throw new Error(`ragged table row: ${line}`)
     current.push(cells)
@@ -78,7 +101,8 @@ const markdownTables = (text: string): string[][][] => {
   return tables
 }
 
-const testcase = (root: XmlElement, name: string): XmlElement => root.children.flatMap((s) => s.children).find((c) => c.name === "testcase" && c.attrs.name === name)!
+const testcase = (root: XmlElement, name: string): XmlElement =>
+  root.children.flatMap((s) => s.children).find((c) => c.name === "testcase" && c.attrs.name === name)!
 
 describe("check --format", () => {
   it("every format keeps the table's exit code: 1 with a regression, 0 without", () => {
@@ -148,8 +172,12 @@ describe("check --format", () => {
       ["❌ regression", "loss@128", "5.0%", "sign-flip"]
     ])
     const heading = lines.find((l) => l.startsWith("**`s/fope/nano`**"))!
-    for (const [side, file] of [["baseline", files.baseline], ["candidate", files.candidate]] as const) {
-      for (const seed of SEEDS) expect(heading).toContain(`\`${doneHashes(file).get(`s/fope/nano/seed${seed}`)!.slice(0, 12)}\` (seed ${seed})`)
+    for (const [side, file] of [
+      ["baseline", files.baseline],
+      ["candidate", files.candidate]
+    ] as const) {
+      for (const seed of SEEDS)
+        expect(heading).toContain(`\`${doneHashes(file).get(`s/fope/nano/seed${seed}`)!.slice(0, 12)}\` (seed ${seed})`)
       expect(heading).toContain(`${side} records`)
     }
     // the unchanged cell is left out (it is in --all), the others follow in the order of their verdicts
@@ -159,7 +187,9 @@ describe("check --format", () => {
       ["s/odd/nano", "s/gone/nano", "s/rope/nano"].map((c) => text.indexOf(`**\`${c}\`**`)).sort((x, y) => x - y)
     )
     expect(run(files, "markdown").text).toBe(text)
-    expect(checkCommand({ baseline: files.baseline, candidate: files.candidate, format: "markdown", all: true }).text).toContain("**`s/same/nano`**")
+    expect(checkCommand({ baseline: files.baseline, candidate: files.candidate, format: "markdown", all: true }).text).toContain(
+      "**`s/same/nano`**"
+    )
   })
 
   it("markdown without a regression says so in its first line, and a pipe in a cell name does not break the table", () => {
@@ -171,11 +201,17 @@ describe("check --format", () => {
   it("json: the check result, a summary and the full record hashes per cell; --json is --format json", async () => {
     const files = ledgers({ regress: true })
     const doc = JSON.parse(run(files, "json").text)
-    expect(doc).toMatchObject({ format: CHECK_JSON_FORMAT, exitCode: 1, summary: { comparisons: 7, regressions: 2, verdicts: { regression: 2, missing: 1 } } })
+    expect(doc).toMatchObject({
+      format: CHECK_JSON_FORMAT,
+      exitCode: 1,
+      summary: { comparisons: 7, regressions: 2, verdicts: { regression: 2, missing: 1 } }
+    })
     expect(doc.rows).toHaveLength(7)
     const fope = doc.cells.find((c: { cell: string }) => c.cell === "s/fope/nano")
     expect(fope).toMatchObject({ verdict: "regression", regressions: 2, comparisons: 2 })
-    expect(fope.candidateRecords.map((r: { hash: string }) => r.hash)).toEqual(SEEDS.map((s) => doneHashes(files.candidate).get(`s/fope/nano/seed${s}`)))
+    expect(fope.candidateRecords.map((r: { hash: string }) => r.hash)).toEqual(
+      SEEDS.map((s) => doneHashes(files.candidate).get(`s/fope/nano/seed${s}`))
+    )
 
     const viaFormat = await harness("check", "--baseline", files.baseline, "--candidate", files.candidate, "--format", "json")
     const viaJson = await harness("check", "--baseline", files.baseline, "--candidate", files.candidate, "--json")

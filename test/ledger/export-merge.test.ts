@@ -12,7 +12,14 @@ const seeded = (path: string) => {
   writeRun(store, [
     { cell: "s/rope/tiny", seed: 1, metrics: lossAt([64, 128], (l) => 3 + l / 1000) },
     { cell: "s/rope/tiny", seed: 2, metrics: lossAt([64, 128], (l) => 3.01 + l / 1000) },
-    { cell: "s/fope/tiny", seed: 1, metrics: [...lossAt([64, 128], (l) => 2.9 + l / 1000), { name: "tokens_per_second", value: 1234.5, unit: "tokens/s", better: "higher" }] }
+    {
+      cell: "s/fope/tiny",
+      seed: 1,
+      metrics: [
+        ...lossAt([64, 128], (l) => 2.9 + l / 1000),
+        { name: "tokens_per_second", value: 1234.5, unit: "tokens/s", better: "higher" }
+      ]
+    }
   ])
   const run = store.beginRun(runInfo())
   const j = store.startJob({ runId: run.id, key: "failing", name: "s/alibi/tiny/seed1", config: { note: 'quote " and, comma' }, seed: 1 })
@@ -81,7 +88,13 @@ describe("merge", () => {
   const writeJobs = (store: LedgerStore, which: ReadonlyArray<{ cell: string; seed: number }>) => {
     const run = store.beginRun(runInfo())
     for (const c of which) {
-      const job = store.startJob({ runId: run.id, key: `${c.cell}|${c.seed}`, name: `${c.cell}/seed${c.seed}`, config: { c }, seed: c.seed })
+      const job = store.startJob({
+        runId: run.id,
+        key: `${c.cell}|${c.seed}`,
+        name: `${c.cell}/seed${c.seed}`,
+        config: { c },
+        seed: c.seed
+      })
       store.completeJob(job.id, { metrics: lossAt([64, 128], (l) => c.seed + l / 1000) })
     }
     store.finishRun(run.id)
@@ -97,8 +110,14 @@ describe("merge", () => {
     writeJobs(single, cells)
     const shard1 = LedgerStore.open(tempLedgerPath("shard1.sqlite"))
     const shard2 = LedgerStore.open(tempLedgerPath("shard2.sqlite"))
-    writeJobs(shard1, cells.filter((_, i) => i % 2 === 0))
-    writeJobs(shard2, cells.filter((_, i) => i % 2 === 1))
+    writeJobs(
+      shard1,
+      cells.filter((_, i) => i % 2 === 0)
+    )
+    writeJobs(
+      shard2,
+      cells.filter((_, i) => i % 2 === 1)
+    )
     writeJobs(shard2, [cells[0]]) // a duplicate of shard 1's first job (e.g. a rerun)
     const target = LedgerStore.open(tempLedgerPath("merged.sqlite"))
     const report = mergeLedgers(target, [shard1, shard2])

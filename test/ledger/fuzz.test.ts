@@ -51,7 +51,12 @@ const logicalDump = (path: string, withoutAppliedAt = false): string => {
     parts.push(JSON.stringify(objects))
     for (const o of objects.filter((x) => x.type === "table")) {
       const blank = withoutAppliedAt && o.name === "schema_version"
-      const rows = db.prepare(blank ? `SELECT version, description FROM schema_version ORDER BY rowid` : `SELECT * FROM "${String(o.name)}" ORDER BY rowid`).raw().all()
+      const rows = db
+        .prepare(
+          blank ? `SELECT version, description FROM schema_version ORDER BY rowid` : `SELECT * FROM "${String(o.name)}" ORDER BY rowid`
+        )
+        .raw()
+        .all()
       parts.push(`${String(o.name)}:${JSON.stringify(rows, (_, v) => (typeof v === "bigint" ? `${v}n` : v))}`)
     }
     return parts.join("\n")
@@ -145,9 +150,14 @@ const sqlMutation = (rng: Rng): SqlMutation => {
           }
           if (kind === "forge-row") {
             // a copy of a real row under a new key: the same content, not backed by the chain
-            const values = columns.map((c) => (c === columns[0] ? (typeof row[c] === "number" ? (row[c] as number) + 100_000 : `${String(row[c])}-forged`) : row[c]))
+            const values = columns.map((c) =>
+              c === columns[0] ? (typeof row[c] === "number" ? (row[c] as number) + 100_000 : `${String(row[c])}-forged`) : row[c]
+            )
             try {
-              return db.prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...values).changes > 0
+              return (
+                db.prepare(`INSERT INTO ${table} (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`).run(...values)
+                  .changes > 0
+              )
             } catch {
               return false // a UNIQUE constraint: SQLite itself refuses this forgery
             }
@@ -224,7 +234,8 @@ const byteMutation = (rng: Rng): ByteMutation => {
       }
       const length = kind === "flip-bit" ? 1 : kind === "overwrite-block" ? 2048 : 1 + int(rng, 64)
       const at = int(rng, Math.max(1, bytes.length - length))
-      for (let i = at; i < Math.min(bytes.length, at + length); i++) bytes[i] = kind === "flip-bit" ? bytes[i]! ^ (1 << int(rng, 8)) : rng.nextUint32() & 0xff
+      for (let i = at; i < Math.min(bytes.length, at + length); i++)
+        bytes[i] = kind === "flip-bit" ? bytes[i]! ^ (1 << int(rng, 8)) : rng.nextUint32() & 0xff
       writeFileSync(path, bytes)
     }
   }
@@ -314,7 +325,27 @@ describe("fuzz: a real ledger mutated a few hundred times", () => {
 // ------------------------------------------------------------------ the suite
 
 const ABSURD: ReadonlyArray<unknown> = [
-  -1, 0, 0.5, 1.5, 1e12, 1e308, -1e308, 2 ** 32, 2 ** 53 + 2, "", "x", "../../etc", "a\nb", "\u0000", "rope", null, true, [], {}, [0, 0], [1e9],
+  -1,
+  0,
+  0.5,
+  1.5,
+  1e12,
+  1e308,
+  -1e308,
+  2 ** 32,
+  2 ** 53 + 2,
+  "",
+  "x",
+  "../../etc",
+  "a\nb",
+  "\u0000",
+  "rope",
+  null,
+  true,
+  [],
+  {},
+  [0, 0],
+  [1e9],
   Array.from({ length: 2000 }, (_, i) => i)
 ]
 
@@ -367,7 +398,10 @@ const assertWithinBounds = (suite: ReturnType<typeof parseSuiteSync>, what: stri
   expect(t.learningRate, what).toBeLessThanOrEqual(LIMITS.learningRate.maximum)
   expect(t.warmupSteps ?? 0, what).toBeLessThanOrEqual(t.steps)
   expect(new Set(suite.seeds).size, what).toBe(suite.seeds.length)
-  expect(suite.seeds.every((s) => s <= LIMITS.seed.maximum), what).toBe(true)
+  expect(
+    suite.seeds.every((s) => s <= LIMITS.seed.maximum),
+    what
+  ).toBe(true)
   expect(suite.evaluation.maxWindows ?? 1, what).toBeLessThanOrEqual(LIMITS.maxWindows.maximum)
   const cells = Effect.runSync(expandCells(suite))
   expect(cells.length, what).toBeLessThanOrEqual(LIMITS.jobs.maximum)
@@ -395,7 +429,9 @@ describe("fuzz: a suite file mutated a few hundred times", () => {
       }
       slowest = Math.max(slowest, performance.now() - started)
     }
-    console.log(`suite fuzz: ${SUITE_MUTATIONS} mutations, ${accepted} accepted within bounds, ${refused} refused with paths; slowest ${slowest.toFixed(0)} ms`)
+    console.log(
+      `suite fuzz: ${SUITE_MUTATIONS} mutations, ${accepted} accepted within bounds, ${refused} refused with paths; slowest ${slowest.toFixed(0)} ms`
+    )
     expect(accepted + refused).toBe(SUITE_MUTATIONS)
     expect(refused).toBeGreaterThan(SUITE_MUTATIONS / 2)
     expect(slowest).toBeLessThan(1000)

@@ -40,7 +40,13 @@ export const writeRun = (store: LedgerStore, jobs: ReadonlyArray<SyntheticJob>, 
   const run = store.beginRun(runInfo(info))
   for (const j of jobs) {
     const config = j.config ?? { cell: j.cell, lr: 0.001 }
-    const job = store.startJob({ runId: run.id, key: `${j.cell}|${j.seed}|${JSON.stringify(config)}|${run.id}`, name: `${j.cell}/seed${j.seed}`, config: { ...(config as object), seed: j.seed }, seed: j.seed })
+    const job = store.startJob({
+      runId: run.id,
+      key: `${j.cell}|${j.seed}|${JSON.stringify(config)}|${run.id}`,
+      name: `${j.cell}/seed${j.seed}`,
+      config: { ...(config as object), seed: j.seed },
+      seed: j.seed
+    })
     store.completeJob(job.id, { metrics: j.metrics, reproducibility: j.reproducibility ?? { mode: "tolerance", tolerance: 1e-3 } })
   }
   store.finishRun(run.id)

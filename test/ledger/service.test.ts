@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs"
 import { Effect, Exit } from "effect"
 import { describe, expect, it } from "vitest"
 import { Ledger } from "../../ledger/service.js"
-import { LedgerStore } from "../../ledger/store.js"
+import type { LedgerStore } from "../../ledger/store.js"
 import { lossAt, runInfo, tempLedgerPath } from "./helpers.js"
 
 describe("Ledger service", () => {

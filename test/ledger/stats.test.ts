@@ -1,15 +1,7 @@
 // Known values from scipy 1.17.1 (scipy.stats.t.cdf, norm.cdf, mannwhitneyu, ttest_rel, ttest_ind) and
 // R's p.adjust(method = "holm").
 import { describe, expect, it } from "vitest"
-import {
-  holmAdjust,
-  mannWhitneyU,
-  normalCdf,
-  pairedTTest,
-  signFlipTest,
-  studentTCdf,
-  welchTTest
-} from "../../ledger/stats.js"
+import { holmAdjust, mannWhitneyU, normalCdf, pairedTTest, signFlipTest, studentTCdf, welchTTest } from "../../ledger/stats.js"
 
 describe("distribution functions", () => {
   it("Student t CDF matches scipy", () => {

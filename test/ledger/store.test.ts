@@ -53,7 +53,10 @@ describe("LedgerStore", () => {
     expect(done.status).toBe("done")
     expect(done.reproducibility).toEqual({ mode: "tolerance", tolerance: 1e-4 })
     expect(store.findDoneJob("k")?.id).toBe(job.id)
-    expect(store.metrics(job.id).map((m) => [m.length, m.value])).toEqual([[64, 0.64], [128, 1.28]])
+    expect(store.metrics(job.id).map((m) => [m.length, m.value])).toEqual([
+      [64, 0.64],
+      [128, 1.28]
+    ])
     expect(store.artifacts(job.id)[0].kind).toBe("checkpoint")
     store.finishRun(run.id)
     const report = store.verify()
@@ -68,7 +71,9 @@ describe("LedgerStore", () => {
     const store = LedgerStore.open(tempLedgerPath())
     const run = store.beginRun(runInfo())
     const job = store.startJob({ runId: run.id, key: "k", name: "n", config: {}, seed: 0 })
-    expect(() => store.completeJob(job.id, { metrics: [{ name: "loss", value: NaN, unit: "nats", better: "lower" }] })).toThrow(/not a finite number.*failJob/)
+    expect(() => store.completeJob(job.id, { metrics: [{ name: "loss", value: NaN, unit: "nats", better: "lower" }] })).toThrow(
+      /not a finite number.*failJob/
+    )
     store.failJob(job.id, { error: "loss became NaN", step: 17 })
     expect(() => store.completeJob(job.id, { metrics: [] })).toThrow(/it is 'failed'/)
     expect(() => store.startJob({ runId: "nope", key: "k", name: "n", config: {}, seed: 0 })).toThrow(/run nope is not in ledger/)
@@ -86,7 +91,14 @@ describe("LedgerStore", () => {
     expect(store.findResumableJob("k")).toMatchObject({ id: job.id, checkpoint: "ckpt/40", failureStep: 40 })
     expect(store.resumeJob(job.id).status).toBe("running")
     store.completeJob(job.id, { metrics: lossAt([64], () => 2), reproducibility: { mode: "bitwise" } })
-    const cert = store.recordCertificate({ jobId: job.id, mode: "bitwise", tolerance: null, verdict: "certified", maxAbsDiff: 0, compared: 1 })
+    const cert = store.recordCertificate({
+      jobId: job.id,
+      mode: "bitwise",
+      tolerance: null,
+      verdict: "certified",
+      maxAbsDiff: 0,
+      compared: 1
+    })
     expect(store.certificates(job.id)).toEqual([cert])
     expect(store.verify().ok).toBe(true)
     store.close()
@@ -156,10 +168,14 @@ describe("verify detects edits behind the harness's back", () => {
 
   it("reordered rows (swapped ids) in a table and in the chain", () => {
     const store = fixture()
-    store.database.exec("UPDATE metrics SET id = -1 WHERE id = 1; UPDATE metrics SET id = 1 WHERE id = 2; UPDATE metrics SET id = 2 WHERE id = -1")
+    store.database.exec(
+      "UPDATE metrics SET id = -1 WHERE id = 1; UPDATE metrics SET id = 1 WHERE id = 2; UPDATE metrics SET id = 2 WHERE id = -1"
+    )
     expect(store.verify().firstBad).toMatchObject({ table: "metrics", id: 1 })
     const s2 = fixture()
-    s2.database.exec("UPDATE chain SET seq = -1 WHERE seq = 2; UPDATE chain SET seq = 2 WHERE seq = 3; UPDATE chain SET seq = 3 WHERE seq = -1")
+    s2.database.exec(
+      "UPDATE chain SET seq = -1 WHERE seq = 2; UPDATE chain SET seq = 2 WHERE seq = 3; UPDATE chain SET seq = 3 WHERE seq = -1"
+    )
     const r = s2.verify()
     expect(r.firstBad).toMatchObject({ table: "chain", id: 2 })
     store.close()

@@ -18,17 +18,22 @@ const emptySqliteFile = (path: string): string => {
   return path
 }
 
-const readers = (path: string, other: string) => [
-  ["verify", () => verifyCommand(path)],
-  ["export", () => exportCommand({ ledger: path, format: "jsonl" })],
-  ["diff", () => diffCommand({ a: path, b: other })],
-  ["check", () => checkCommand({ baseline: other, candidate: path })]
-] as const
+const readers = (path: string, other: string) =>
+  [
+    ["verify", () => verifyCommand(path)],
+    ["export", () => exportCommand({ ledger: path, format: "jsonl" })],
+    ["diff", () => diffCommand({ a: path, b: other })],
+    ["check", () => checkCommand({ baseline: other, candidate: path })]
+  ] as const
 
 describe("read-only commands on files that are not ledgers", () => {
   const cases: ReadonlyArray<[string, (path: string) => void, RegExp]> = [
     ["a 0-byte file", (p) => writeFileSync(p, ""), /is empty \(0 bytes\), not a fope-harness ledger; it was left as it was/],
-    ["an empty SQLite database", (p) => emptySqliteFile(p), /is an empty SQLite database .*not a fope-harness ledger; it was left as it was/],
+    [
+      "an empty SQLite database",
+      (p) => emptySqliteFile(p),
+      /is an empty SQLite database .*not a fope-harness ledger; it was left as it was/
+    ],
     ["a text file", (p) => writeFileSync(p, "not a database at all\n".repeat(50)), /is not a SQLite database .*so not a ledger/],
     [
       "a SQLite database of another application",
@@ -86,7 +91,9 @@ describe("verify: a damaged file", () => {
     copyFileSync(original, path)
     const raw = new Database(path, { readonly: true })
     const pageSize = raw.pragma("page_size", { simple: true }) as number
-    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_chain_1'").get() as { rootpage: number }
+    const { rootpage } = raw.prepare("SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_chain_1'").get() as {
+      rootpage: number
+    }
     raw.close()
     const fd = openSync(path, "r+")
     try {
@@ -97,7 +104,9 @@ describe("verify: a damaged file", () => {
     }
     const out = verifyCommand(path)
     expect(out.exitCode).toBe(1)
-    expect(out.text).toMatch(/^DAMAGED: .*sqlite integrity_check: the database file is damaged \(SQLite integrity_check: (Tree|row|Page|On tree)/)
+    expect(out.text).toMatch(
+      /^DAMAGED: .*sqlite integrity_check: the database file is damaged \(SQLite integrity_check: (Tree|row|Page|On tree)/
+    )
     expect(out.text).toMatch(/missing from index sqlite_autoindex_chain_1/)
   })
 })
@@ -138,8 +147,16 @@ describe("verify: the schema against the migrations", () => {
       "INSERT INTO schema_version VALUES (7, 'forged', '2026-01-01T00:00:00.000Z')",
       /schema_version 7: schema_version holds version 7 \("forged"\), which no migration creates/
     ],
-    ["a schema_version row deleted", "DELETE FROM schema_version", /migration 1 \("chain log, runs, jobs, metrics, artifacts, certificates"\) is not in the schema_version history/],
-    ["applied_at edited", "UPDATE schema_version SET applied_at = 'yesterday'", /migration 1 has applied_at "yesterday", not an ISO 8601 instant/]
+    [
+      "a schema_version row deleted",
+      "DELETE FROM schema_version",
+      /migration 1 \("chain log, runs, jobs, metrics, artifacts, certificates"\) is not in the schema_version history/
+    ],
+    [
+      "applied_at edited",
+      "UPDATE schema_version SET applied_at = 'yesterday'",
+      /migration 1 has applied_at "yesterday", not an ISO 8601 instant/
+    ]
   ]
   for (const [what, sql, message] of cases) {
     it(`${what}: exit 1 naming it`, () => {

@@ -16,7 +16,13 @@ const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', a
 const decode = (raw: string, where: string): string => {
   if (/&(?!(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)/.test(raw)) throw new Error(`bare & in ${where}: ${raw.slice(0, 60)}`)
   if (/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/.test(raw)) throw new Error(`control character in ${where}`)
-  return raw.replace(ENTITY, (_, e: string) => (e.startsWith("#x") ? String.fromCodePoint(parseInt(e.slice(2), 16)) : e.startsWith("#") ? String.fromCodePoint(Number(e.slice(1))) : NAMED[e]!))
+  return raw.replace(ENTITY, (_, e: string) =>
+    e.startsWith("#x")
+      ? String.fromCodePoint(parseInt(e.slice(2), 16))
+      : e.startsWith("#")
+        ? String.fromCodePoint(Number(e.slice(1)))
+        : NAMED[e]!
+  )
 }
 
 const NAME = "[A-Za-z_][\\w.:-]*"
@@ -102,7 +108,8 @@ export const junitProblems = (root: XmlElement): string[] => {
     only(suite, ["properties", "testcase", "system-out", "system-err"])
     for (const p of suite.children.filter((c) => c.name === "properties")) {
       only(p, ["property"])
-      for (const q of p.children) if (q.attrs.name === undefined || q.attrs.value === undefined) problems.push("a <property> without name and value")
+      for (const q of p.children)
+        if (q.attrs.name === undefined || q.attrs.value === undefined) problems.push("a <property> without name and value")
     }
     const cases = suite.children.filter((c) => c.name === "testcase")
     const count = { tests: cases.length, failures: 0, errors: 0, skipped: 0 }
@@ -112,7 +119,8 @@ export const junitProblems = (root: XmlElement): string[] => {
       const outcome = c.children.filter((x) => x.name === "failure" || x.name === "error" || x.name === "skipped")
       if (outcome.length > 1) problems.push(`<testcase ${c.attrs.name}> has ${outcome.length} outcomes`)
       for (const o of outcome) {
-        if (o.name === "failure" && (!o.attrs.message || !o.attrs.type)) problems.push(`<failure> in ${c.attrs.name} without message and type`)
+        if (o.name === "failure" && (!o.attrs.message || !o.attrs.type))
+          problems.push(`<failure> in ${c.attrs.name} without message and type`)
         count[o.name === "failure" ? "failures" : o.name === "error" ? "errors" : "skipped"]++
       }
     }

@@ -7,7 +7,14 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME, hasFusedAdamW, initEngine, installOverride, restoreOverride } from "../../models/engine/index.js"
+import {
+  FUSED_ADAMW_KERNEL,
+  FUSED_ADAMW_KERNEL_NAME,
+  hasFusedAdamW,
+  initEngine,
+  installOverride,
+  restoreOverride
+} from "../../models/engine/index.js"
 import { AdamW } from "../../models/train/adamw.js"
 import { seededArray } from "./engine/engine-helpers.js"
 
@@ -22,11 +29,35 @@ const runUpdates = (fused: boolean, backend: "wasm" | "cpu" = "wasm"): Buffer[] 
   expect(hasFusedAdamW("wasm")).toBe(fused)
   expect(tf.getBackend()).toBe(backend)
   const variables = SHAPES.map((shape, i) =>
-    tf.variable(tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 100 + i, `adamw/p${i}`), shape), true, `adamw-fused/${backend}/${fused}/${i}/${++variableNames}`)
+    tf.variable(
+      tf.tensor(
+        seededArray(
+          shape.reduce((p, d) => p * d, 1),
+          100 + i,
+          `adamw/p${i}`
+        ),
+        shape
+      ),
+      true,
+      `adamw-fused/${backend}/${fused}/${i}/${++variableNames}`
+    )
   )
-  const optimizer = new AdamW(variables.map((variable, i) => ({ name: `p${i}`, variable, decay: i % 2 === 1 })), CONFIG)
+  const optimizer = new AdamW(
+    variables.map((variable, i) => ({ name: `p${i}`, variable, decay: i % 2 === 1 })),
+    CONFIG
+  )
   for (let step = 0; step < 4; step++) {
-    const grads = SHAPES.map((shape, i) => tf.tensor(seededArray(shape.reduce((p, d) => p * d, 1), 200 + 10 * step + i, `adamw/g${i}/${step}`, 0.5 ** step), shape))
+    const grads = SHAPES.map((shape, i) =>
+      tf.tensor(
+        seededArray(
+          shape.reduce((p, d) => p * d, 1),
+          200 + 10 * step + i,
+          `adamw/g${i}/${step}`,
+          0.5 ** step
+        ),
+        shape
+      )
+    )
     optimizer.apply(grads, 3e-3 * (step + 1), step === 2 ? 0.37 : 1)
     tf.dispose(grads)
   }

@@ -188,8 +188,16 @@ describe("checkpoint saves never lose the previous checkpoint", () => {
     const { join } = await import("node:path")
     const { writeCheckpointFiles, readVerifiedFiles, recoverCheckpoint } = await import("../../models/checkpoint/manifest.js")
     const dir = join(mkdtempSync(join(tmpdir(), "ckpt-")), "job")
-    const first = writeCheckpointFiles(dir, [["a.txt", "one"], ["b.txt", "two"]])
-    expect(() => writeCheckpointFiles(dir, [["a.txt", "NEW"], ["missing-folder/b.txt", "x"]])).toThrow()
+    const first = writeCheckpointFiles(dir, [
+      ["a.txt", "one"],
+      ["b.txt", "two"]
+    ])
+    expect(() =>
+      writeCheckpointFiles(dir, [
+        ["a.txt", "NEW"],
+        ["missing-folder/b.txt", "x"]
+      ])
+    ).toThrow()
     const { files, sha256 } = readVerifiedFiles(dir)
     expect(sha256).toBe(first.sha256)
     expect(new TextDecoder().decode(files.get("a.txt"))).toBe("one")

@@ -28,7 +28,11 @@ const expectClose = (got: tf.Tensor, want: tf.Tensor, relative: number): void =>
 }
 
 const tokensFor = (B: number, T1: number, seed: number): tf.Tensor2D =>
-  tf.tensor2d(Int32Array.from({ length: B * T1 }, (_, i) => (i * 131 + seed * 17 + ((i * i) % 97)) % 256), [B, T1], "int32")
+  tf.tensor2d(
+    Int32Array.from({ length: B * T1 }, (_, i) => (i * 131 + seed * 17 + ((i * i) % 97)) % 256),
+    [B, T1],
+    "int32"
+  )
 
 describe.each(["cpu", "wasm"] as const)("chunked loss and micro-batches on %s", (backend) => {
   afterAll(async () => {
@@ -42,12 +46,21 @@ describe.each(["cpu", "wasm"] as const)("chunked loss and micro-batches on %s", 
     const V = 50
     const h = tf.randomNormal([N, d], 0, 1, "float32", 1) as tf.Tensor2D
     const w = tf.randomNormal([d, V], 0, 0.5, "float32", 2) as tf.Tensor2D
-    const targets = tf.tensor1d(Int32Array.from({ length: N }, (_, i) => (i * 7) % V), "int32")
+    const targets = tf.tensor1d(
+      Int32Array.from({ length: N }, (_, i) => (i * 7) % V),
+      "int32"
+    )
     const plain = (hh: tf.Tensor, ww: tf.Tensor) =>
-      tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(tf.matMul(hh as tf.Tensor2D, ww as tf.Tensor2D), -1), tf.oneHot(targets, V).cast("float32")), -1))) as tf.Scalar
+      tf.neg(
+        tf.mean(
+          tf.sum(tf.mul(tf.logSoftmax(tf.matMul(hh as tf.Tensor2D, ww as tf.Tensor2D), -1), tf.oneHot(targets, V).cast("float32")), -1)
+        )
+      ) as tf.Scalar
     const want = tf.valueAndGrads(plain)([h, w])
     for (const rows of [1, 8, 10, 37]) {
-      const got = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor) => chunkedCrossEntropy(hh as tf.Tensor2D, ww as tf.Tensor2D, targets, rows))([h, w])
+      const got = tf.valueAndGrads((hh: tf.Tensor, ww: tf.Tensor) =>
+        chunkedCrossEntropy(hh as tf.Tensor2D, ww as tf.Tensor2D, targets, rows)
+      )([h, w])
       expectClose(got.value, want.value, 1e-6)
       expectClose(got.grads[0]!, want.grads[0]!, 2e-5)
       expectClose(got.grads[1]!, want.grads[1]!, 2e-5)

@@ -59,8 +59,7 @@ describe("Decoder", () => {
     const m1 = Decoder.create(config, e(), 4)
     const m2 = Decoder.create(config, e(), 4)
     const m3 = Decoder.create(config, e(), 5)
-    const w = (m: Decoder): Float32Array =>
-      m.namedParameters.find(([n]) => n === "blocks.0.attn.q.weight")![1].dataSync() as Float32Array
+    const w = (m: Decoder): Float32Array => m.namedParameters.find(([n]) => n === "blocks.0.attn.q.weight")![1].dataSync() as Float32Array
     expect(Array.from(w(m1))).toEqual(Array.from(w(m2)))
     expect(Array.from(w(m1))).not.toEqual(Array.from(w(m3)))
     // truncated normal, std 0.02, cut at 3 std
@@ -110,7 +109,10 @@ describe("Decoder", () => {
 
   it("counts parameters with and without the embeddings", () => {
     const model = Decoder.create(config, nope(shapeOf(config)), 9)
-    const d = 32, F = 128, V = 256, L = 2
+    const d = 32,
+      F = 128,
+      V = 256,
+      L = 2
     const blocks = L * (4 * d * d + 3 * d * F + 2 * d) + d
     expect(model.parameterCount({ includeEmbeddings: false })).toBe(blocks)
     expect(model.parameterCount()).toBe(blocks + 2 * V * d)
@@ -150,7 +152,11 @@ describe("evaluation memory", () => {
   it("a forward pass without a gradient tape holds one block's intermediates at a time, not every layer's", () => {
     const config: DecoderConfig = { vocabSize: 64, dModel: 32, heads: 4, layers: 6, ffnHidden: 128, trainLength: 64 }
     const model = Decoder.create(config, rope(shapeOf(config)), 0)
-    const tokens = tf.tensor2d(Array.from({ length: 2 * 64 }, (_, i) => i % 64), [2, 64], "int32")
+    const tokens = tf.tensor2d(
+      Array.from({ length: 2 * 64 }, (_, i) => i % 64),
+      [2, 64],
+      "int32"
+    )
     const bytesAtLayer: number[] = []
     tf.tidy(() => model.logits(tokens, { onQueryKey: () => void bytesAtLayer.push(tf.memory().numBytes) }))
     expect(bytesAtLayer).toHaveLength(6)

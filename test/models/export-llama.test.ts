@@ -134,7 +134,12 @@ const trainedCheckpoint = (embedding: string, params: Record<string, unknown> = 
   const shape = { dModel: CONFIG.dModel, heads: CONFIG.heads, headDim, layers: CONFIG.layers, trainLength: CONFIG.trainLength }
   const model = Decoder.create(CONFIG, createEmbedding({ name: embedding, params }, shape, 3), 3)
   const data = Int32Array.from({ length: 400 }, (_, i) => (i * 7 + (i >> 3)) % CONFIG.vocabSize)
-  const trainer = Trainer.create(model, data, trainSpec({ steps: 2, batchSize: 2, seqLength: CONFIG.trainLength, learningRate: 0.05, warmupSteps: 1 }), 3)
+  const trainer = Trainer.create(
+    model,
+    data,
+    trainSpec({ steps: 2, batchSize: 2, seqLength: CONFIG.trainLength, learningRate: 0.05, warmupSteps: 1 }),
+    3
+  )
   trainer.next()
   trainer.next()
   const dir = join(scratch("export-ckpt-"), embedding)
@@ -145,8 +150,7 @@ const trainedCheckpoint = (embedding: string, params: Record<string, unknown> = 
 
 const TOKENS = [1, 5, 9, 2, 33, 7, 7, 0, 12, 39, 4, 21]
 
-const harnessLogits = (model: Decoder): number[][] =>
-  tf.tidy(() => model.logits(tf.tensor2d(TOKENS, [1, T], "int32")).arraySync()[0]!)
+const harnessLogits = (model: Decoder): number[][] => tf.tidy(() => model.logits(tf.tensor2d(TOKENS, [1, T], "int32")).arraySync()[0]!)
 
 const exportAndReload = async (dir: string): Promise<Loaded> => {
   const out = join(scratch("export-out-"), "llama")
@@ -156,7 +160,8 @@ const exportAndReload = async (dir: string): Promise<Loaded> => {
   return reload(out)
 }
 
-const maxDifference = (a: number[][], b: number[][]): number => Math.max(...a.flatMap((row, t) => row.map((x, v) => Math.abs(x - b[t]![v]!))))
+const maxDifference = (a: number[][], b: number[][]): number =>
+  Math.max(...a.flatMap((row, t) => row.map((x, v) => Math.abs(x - b[t]![v]!))))
 
 beforeAll(async () => {
   await initEngine({ backend: "cpu" })
@@ -186,10 +191,20 @@ describe("harness export --format llama", () => {
     })
     expect(m.metadata.format).toBe("pt")
     const layer = (l: number) =>
-      ["input_layernorm", "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj", "post_attention_layernorm", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"].map(
-        (n) => `model.layers.${l}.${n}.weight`
-      )
-    expect([...m.names].sort()).toEqual(["model.embed_tokens.weight", ...layer(0), ...layer(1), "model.norm.weight", "lm_head.weight"].sort())
+      [
+        "input_layernorm",
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "self_attn.o_proj",
+        "post_attention_layernorm",
+        "mlp.gate_proj",
+        "mlp.up_proj",
+        "mlp.down_proj"
+      ].map((n) => `model.layers.${l}.${n}.weight`)
+    expect([...m.names].sort()).toEqual(
+      ["model.embed_tokens.weight", ...layer(0), ...layer(1), "model.norm.weight", "lm_head.weight"].sort()
+    )
     expect(m.tensor("model.layers.0.mlp.gate_proj.weight").shape).toEqual([24, 16])
     expect(m.tensor("model.layers.0.mlp.down_proj.weight").shape).toEqual([16, 24])
     expect(m.tensor("lm_head.weight").shape).toEqual([40, 16])

@@ -62,7 +62,9 @@ describe("scales", () => {
       assertScaleRunnable(s, wasm, false)
     } catch (e) {
       const message = (e as Error).message
-      expect(message).toMatch(/^scale "60m" \(\d+\.\dM parameters\) needs a GPU backend \(webgpu on a hardware adapter, or tensorflow-gpu\); this run uses wasm on 2 CPU threads/)
+      expect(message).toMatch(
+        /^scale "60m" \(\d+\.\dM parameters\) needs a GPU backend \(webgpu on a hardware adapter, or tensorflow-gpu\); this run uses wasm on 2 CPU threads/
+      )
       expect(message).toMatch(/one step .* would take about [\d.]+ minutes/)
       expect(message).toContain("or install @tensorflow/tfjs-node-gpu (CUDA 11.2, cuDNN 8.1), or pass --force-scale to start anyway.")
     }

@@ -23,7 +23,12 @@ describe("training on wasm", () => {
     const s = resolveScale("micro")
     const config = { vocabSize: 256, dModel: s.dModel, heads: s.heads, layers: s.layers, ffnHidden: s.ffnHidden, trainLength: 32 }
     const model = Decoder.create(config, rope(shapeOf(config)), 5)
-    const trainer = Trainer.create(model, repeatedText(), tinySpec({ steps: 30, batchSize: 2, seqLength: 32, learningRate: 3e-3, warmupSteps: 5 }), 5)
+    const trainer = Trainer.create(
+      model,
+      repeatedText(),
+      tinySpec({ steps: 30, batchSize: 2, seqLength: 32, learningRate: 3e-3, warmupSteps: 5 }),
+      5
+    )
     const losses: number[] = []
     while (!trainer.done) losses.push(trainer.next().loss)
     const first = losses[0]!

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
-import { SeededRandom } from "../../embeddings/seeded-random.js"
+import type { SeededRandom } from "../../embeddings/seeded-random.js"
 import { Decoder } from "../../models/decoder.js"
 import { AdamW } from "../../models/train/adamw.js"
 import { BatchSampler } from "../../models/train/batch-sampler.js"
@@ -25,7 +25,12 @@ describe("training", () => {
   })
 
   it("AdamW: first update is lr * sign(g) plus decoupled decay on matrices only", () => {
-    const w = tf.variable(tf.tensor2d([[1, -2], [3, 4]]))
+    const w = tf.variable(
+      tf.tensor2d([
+        [1, -2],
+        [3, 4]
+      ])
+    )
     const g = tf.variable(tf.tensor1d([1, 1]))
     const opt = new AdamW(
       [
@@ -34,7 +39,17 @@ describe("training", () => {
       ],
       { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.1 }
     )
-    opt.apply([tf.tensor2d([[0.5, -0.5], [2, -3]]), tf.tensor1d([1, -1])], 0.01, 1)
+    opt.apply(
+      [
+        tf.tensor2d([
+          [0.5, -0.5],
+          [2, -3]
+        ]),
+        tf.tensor1d([1, -1])
+      ],
+      0.01,
+      1
+    )
     // m_hat = g, v_hat = g^2 after one step: update = lr * g/|g|; decay p * (1 - lr*wd)
     const expectedW = [1 * 0.999 - 0.01, -2 * 0.999 + 0.01, 3 * 0.999 - 0.01, 4 * 0.999 + 0.01]
     Array.from(w.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expectedW[i]!, 6))

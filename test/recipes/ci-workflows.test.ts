@@ -92,7 +92,10 @@ describe(".github/workflows", () => {
     const scripts = workflowRunScripts(read(".github", "workflows", "regression-gate.yml"))
     for (const command of ["npm ci", "npm run typecheck", "npm test"]) {
       expect(read(".ci", "run"), command).toContain(command)
-      expect(scripts.some((s) => s.startsWith(command)), command).toBe(true)
+      expect(
+        scripts.some((s) => s.startsWith(command)),
+        command
+      ).toBe(true)
     }
   })
 
@@ -118,9 +121,17 @@ describe(".github/workflows", () => {
     expect(check.trimEnd().split("\n").at(-1)).toBe("exit $status")
     // the export and the reports are uploaded whatever the verdict
     const exported = calls.find((c) => subcommandOf(c) === "ledger export")!
-    const upload = /- name: upload[^\n]*\n\s+if: always\(\)\n\s+uses: actions\/upload-artifact@v4\n(?:\s+.*\n)*?\s+path: \|\n((?:\s{12}\S.*\n)+)/.exec(yaml)
+    const upload =
+      /- name: upload[^\n]*\n\s+if: always\(\)\n\s+uses: actions\/upload-artifact@v4\n(?:\s+.*\n)*?\s+path: \|\n((?:\s{12}\S.*\n)+)/.exec(
+        yaml
+      )
     expect(upload, "an upload-artifact step with if: always()").not.toBeNull()
-    expect(upload![1]!.split("\n").map((l) => l.trim()).filter(Boolean)).toEqual([flagValue(exported, "--out"), "check.md", "check.xml"])
+    expect(
+      upload![1]!
+        .split("\n")
+        .map((l) => l.trim())
+        .filter(Boolean)
+    ).toEqual([flagValue(exported, "--out"), "check.md", "check.xml"])
   })
 
   it("each checkpoint cache holds the folder harness run writes, keyed by the suite and every file the code version hashes", () => {

@@ -47,7 +47,11 @@ echo "$id"
 
 const bash = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
   new Promise((resolve) => {
-    const child = spawn("bash", args, { cwd: repoRoot, env: { ...process.env, HARNESS_PROGRESS_INTERVAL_MS: "0", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn("bash", args, {
+      cwd: repoRoot,
+      env: { ...process.env, HARNESS_PROGRESS_INTERVAL_MS: "0", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     child.stdout.on("data", (c: Buffer) => (out += c.toString()))
     child.stderr.on("data", (c: Buffer) => (out += c.toString()))
@@ -57,7 +61,10 @@ const bash = (args: ReadonlyArray<string>, env: Record<string, string>): Promise
 const doneKeys = (file: string): string[] => {
   const store = LedgerStore.open(file)
   try {
-    return store.jobs({ status: "done" }).map((j) => j.key).sort()
+    return store
+      .jobs({ status: "done" })
+      .map((j) => j.key)
+      .sort()
   } finally {
     store.close()
   }
@@ -77,9 +84,18 @@ describe("scripts/cluster", () => {
     expect(readFileSync(script("merge.sbatch"), "utf8")).toContain('shards=("$out"/shard-*.db)')
   })
 
-  it("submit.sh: N array tasks as N processes, then the merge; the merged ledger is the unsharded run's job set and verifies", { timeout: 600_000 }, async () => {
+  it("submit.sh: N array tasks as N processes, then the merge; the merged ledger is the unsharded run's job set and verifies", {
+    timeout: 600_000
+  }, async () => {
     const dir = scratch("fope-cluster-")
-    const suite = writeSuite(dir, tinySuite({ name: "cluster", embeddings: ["rope", "fope", "nope"], training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 } }))
+    const suite = writeSuite(
+      dir,
+      tinySuite({
+        name: "cluster",
+        embeddings: ["rope", "fope", "nope"],
+        training: { length: 16, steps: 3, batchSize: 2, learningRate: 0.003, warmupSteps: 1 }
+      })
+    )
     writeFileSync(join(dir, "sbatch"), FAKE_SBATCH)
     chmodSync(join(dir, "sbatch"), 0o755)
     const out = join(dir, "shards")
@@ -91,7 +107,10 @@ describe("scripts/cluster", () => {
     }
     const submitted = await bash([script("submit.sh"), suite, "2", "--partition=cpu"], env)
     // on failure, show what the tasks printed
-    const logs = ["1001-1", "1001-2", "1002"].map((f) => join(dir, `${f}.out`)).filter(existsSync).map((f) => readFileSync(f, "utf8"))
+    const logs = ["1001-1", "1001-2", "1002"]
+      .map((f) => join(dir, `${f}.out`))
+      .filter(existsSync)
+      .map((f) => readFileSync(f, "utf8"))
     expect(submitted.code, [submitted.out, ...logs].join("\n")).toBe(0)
     expect(submitted.out).toMatch(/submitted shards as job 1001 \(tasks 1-2\) and the merge as job 1002/)
     // the merge waited for the array, by its id
@@ -116,9 +135,21 @@ describe("scripts/cluster", () => {
     store.close()
     expect(readFileSync(join(out, "merged.jsonl"), "utf8").trim().split("\n").length).toBeGreaterThan(6)
     // and numerically the same: nothing in the merged ledger differs from the unsharded run's
-    const check = await runHarness(["check", "--baseline", join(dir, "all.db"), "--ledger", merged, "--candidate", merged, "--format", "json"])
+    const check = await runHarness([
+      "check",
+      "--baseline",
+      join(dir, "all.db"),
+      "--ledger",
+      merged,
+      "--candidate",
+      merged,
+      "--format",
+      "json"
+    ])
     expect(check.code).toBe(0)
-    const verdicts = (JSON.parse(check.stdout) as { rows: Array<{ kind: string; verdict: string }> }).rows.filter((r) => r.kind === "deterministic").map((r) => r.verdict)
+    const verdicts = (JSON.parse(check.stdout) as { rows: Array<{ kind: string; verdict: string }> }).rows
+      .filter((r) => r.kind === "deterministic")
+      .map((r) => r.verdict)
     expect(verdicts.length).toBeGreaterThan(3)
     expect(new Set(verdicts)).toEqual(new Set(["unchanged"]))
   })

@@ -23,7 +23,7 @@ interface Step {
 const jobSteps = (yaml: string, job: string): Step[] => {
   const start = yaml.indexOf(`\n  ${job}:\n`)
   const rest = yaml.slice(start + job.length + 4)
-  const end = rest.search(/\n  [A-Za-z_-]+:\n/)
+  const end = rest.search(/\n {2}[A-Za-z_-]+:\n/)
   const body = end < 0 ? rest : rest.slice(0, end)
   return body
     .split(/\n(?= {6}- )/)
@@ -62,7 +62,9 @@ const runJob = (steps: ReadonlyArray<Step>, dir: string, env: Record<string, str
 
 describe("the regression gate workflow, run step by step", () => {
   // about twenty harness processes: more room than the default under a loaded machine (no assertion on time)
-  it("passes on an unchanged suite, and fails with exit 1 and a Markdown summary on a planted regression", { timeout: 600_000 }, async () => {
+  it("passes on an unchanged suite, and fails with exit 1 and a Markdown summary on a planted regression", {
+    timeout: 600_000
+  }, async () => {
     const steps = jobSteps(readFileSync(join(repoRoot, ".github", "workflows", "regression-gate.yml"), "utf8"), "gate")
     expect(steps.filter((s) => s.script !== null).map((s) => s.name)).toEqual([
       "install (compiles the TypeScript)",
@@ -82,14 +84,26 @@ describe("the regression gate workflow, run step by step", () => {
 
     // the committed baseline: a run exported as JSON Lines; its checkpoints become the first job's cache
     const passing = join(root, "passing")
-    const baselineRun = await runHarness(["run", suite, "--ledger", join(root, "baseline.db"), "--checkpoints", join(passing, ".harness", "checkpoints")])
+    const baselineRun = await runHarness([
+      "run",
+      suite,
+      "--ledger",
+      join(root, "baseline.db"),
+      "--checkpoints",
+      join(passing, ".harness", "checkpoints")
+    ])
     expect(baselineRun.code, baselineRun.stderr).toBe(0)
     const baseline = join(root, "baseline.jsonl")
     expect((await runHarness(["ledger", "export", "--ledger", join(root, "baseline.db"), "--out", baseline])).code).toBe(0)
 
     const job = (dir: string, suitePath: string) => {
       const summary = join(dir, "summary.md")
-      const codes = runJob(steps, dir, { PATH: `${bin}:${process.env.PATH}`, SUITE: suitePath, BASELINE: baseline, GITHUB_STEP_SUMMARY: summary })
+      const codes = runJob(steps, dir, {
+        PATH: `${bin}:${process.env.PATH}`,
+        SUITE: suitePath,
+        BASELINE: baseline,
+        GITHUB_STEP_SUMMARY: summary
+      })
       return { codes, summary: existsSync(summary) ? readFileSync(summary, "utf8") : "" }
     }
 

@@ -7,7 +7,7 @@
  * and block scalars), which is all that holds commands; the shell is split into words the way bash would for the
  * quoting these recipes use. The CLI side reads `harness <subcommand> --help`, the help a user sees.
  */
-import { Command } from "effect/cli"
+import type { Command } from "effect/cli"
 import { rootCommand } from "../../harness/cli/root.js"
 import { harness } from "../harness/helpers.js"
 
@@ -33,7 +33,12 @@ export const workflowRunScripts = (yaml: string): string[] => {
     }
     i--
     const indent = Math.min(...body.filter((l) => l.trim() !== "").map((l) => l.length - l.trimStart().length))
-    scripts.push(body.map((l) => l.slice(indent)).join("\n").trimEnd())
+    scripts.push(
+      body
+        .map((l) => l.slice(indent))
+        .join("\n")
+        .trimEnd()
+    )
   }
   return scripts
 }
@@ -179,7 +184,13 @@ export const cliProblems = async (args: ReadonlyArray<string>): Promise<string[]
     const subcommands = command.subcommands.flatMap((g) => g.commands)
     if (subcommands.length === 0) break
     const next = subcommands.find((c) => c.name === rest[0])
-    if (!next) return [`${shown}: "${rest[0] ?? ""}" is not a subcommand of harness ${path.join(" ")} (it has ${subcommands.map((c) => c.name).join(", ")})`.replace("  ", " ")]
+    if (!next)
+      return [
+        `${shown}: "${rest[0] ?? ""}" is not a subcommand of harness ${path.join(" ")} (it has ${subcommands.map((c) => c.name).join(", ")})`.replace(
+          "  ",
+          " "
+        )
+      ]
     command = next
     path.push(next.name)
     rest = rest.slice(1)
@@ -202,12 +213,15 @@ export const cliProblems = async (args: ReadonlyArray<string>): Promise<string[]
     if (!flag.takesValue) continue
     const value = inline ?? rest[++i]
     if (value === undefined) problems.push(`${shown}: ${name} needs a value`)
-    else if (flag.choices && !isRunTimeValue(value) && !flag.choices.includes(value)) problems.push(`${shown}: ${name} ${value} is not one of ${flag.choices.join(", ")}`)
+    else if (flag.choices && !isRunTimeValue(value) && !flag.choices.includes(value))
+      problems.push(`${shown}: ${name} ${value} is not one of ${flag.choices.join(", ")}`)
   }
   // a word that is only a variable (`${RUN_FLAGS:-}`) may expand to flags or to nothing: it need not fit an argument
   const fixed = positionals.filter((p) => !/^\$(\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(p))
   if (positionals.length < spec.minArgs || fixed.length > spec.maxArgs) {
-    problems.push(`${shown}: harness ${path.join(" ")} takes ${spec.minArgs}${spec.maxArgs === Infinity ? " or more" : spec.maxArgs === spec.minArgs ? "" : `-${spec.maxArgs}`} arguments, given ${positionals.length} (${positionals.join(" ")})`)
+    problems.push(
+      `${shown}: harness ${path.join(" ")} takes ${spec.minArgs}${spec.maxArgs === Infinity ? " or more" : spec.maxArgs === spec.minArgs ? "" : `-${spec.maxArgs}`} arguments, given ${positionals.length} (${positionals.join(" ")})`
+    )
   }
   return problems
 }

@@ -45,10 +45,16 @@ export const parseChildRequest = (json: string | undefined): ChildRequest => {
   if (json === undefined) throw new Error("usage: node child.js <request as JSON> (spawned by the engine benchmark)")
   const r = JSON.parse(json) as Record<string, unknown>
   if (typeof r.variant !== "string") throw new Error(`child request: variant must be a string, got ${JSON.stringify(r.variant)}`)
-  if (typeof r.steps !== "number" || !Number.isInteger(r.steps) || r.steps < 1) throw new Error(`child request: steps must be a positive integer, got ${JSON.stringify(r.steps)}`)
+  if (typeof r.steps !== "number" || !Number.isInteger(r.steps) || r.steps < 1)
+    throw new Error(`child request: steps must be a positive integer, got ${JSON.stringify(r.steps)}`)
   if (typeof r.embeddingComparison !== "boolean") throw new Error("child request: embeddingComparison must be a boolean")
   if (r.scales !== undefined && typeof r.scales !== "boolean") throw new Error("child request: scales must be a boolean when given")
-  return { variant: r.variant, steps: r.steps, embeddingComparison: r.embeddingComparison, ...(r.scales !== undefined ? { scales: r.scales } : {}) }
+  return {
+    variant: r.variant,
+    steps: r.steps,
+    embeddingComparison: r.embeddingComparison,
+    ...(r.scales !== undefined ? { scales: r.scales } : {})
+  }
 }
 
 const isMain = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)

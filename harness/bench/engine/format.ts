@@ -26,11 +26,15 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
   }
   if (r.torch?.ok === true) {
     const t = r.torch.value
-    lines.push(`| pytorch ${t.torchVersion} (best of 2 thread splits${t.blasCore !== undefined ? `, OPENBLAS_CORETYPE=${t.blasCore}` : ""}) | ${t.threads} torch + ${t.blasThreads} openblas | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`)
+    lines.push(
+      `| pytorch ${t.torchVersion} (best of 2 thread splits${t.blasCore !== undefined ? `, OPENBLAS_CORETYPE=${t.blasCore}` : ""}) | ${t.threads} torch + ${t.blasThreads} openblas | ${fmt(t.secondsPerStep, 3)} | ${fmt(t.trainTokensPerSecond)} | ${fmt(trainStepFlops(m) / t.secondsPerStep / 1e9, 1)} | ${fmt(t.evalTokensPerSecond)} | - | - | - | - | - |`
+    )
   }
   if (r.sgemm.ok) {
     const s = r.sgemm.value
-    lines.push(`| openblas sgemm${s.library.includes("OPENBLAS_CORETYPE") ? ` (${s.library.replace(/^.*\((.*)\)$/, "$1")})` : ""} | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`)
+    lines.push(
+      `| openblas sgemm${s.library.includes("OPENBLAS_CORETYPE") ? ` (${s.library.replace(/^.*\((.*)\)$/, "$1")})` : ""} | ${s.threads} | - | - | - | - | ${fmt(s.gflops512, 1)} | ${fmt(s.gflops1024, 1)} | - | - | - |`
+    )
   }
   if (r.sgemmNative?.ok === true) {
     const s = r.sgemmNative.value
@@ -38,7 +42,11 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
   }
   const withScales = r.variants.filter((v) => v.ok && v.scales !== undefined && v.scales.length > 0)
   if (withScales.length > 0) {
-    lines.push("", `The harness's decoder (RoPE, byte vocabulary) at the CPU scales, batch ${SCALE_BATCH} x ${SCALE_LENGTH}: train / eval tokens/s`, "")
+    lines.push(
+      "",
+      `The harness's decoder (RoPE, byte vocabulary) at the CPU scales, batch ${SCALE_BATCH} x ${SCALE_LENGTH}: train / eval tokens/s`,
+      ""
+    )
     lines.push(`| variant | ${BENCH_SCALES.join(" | ")} |`, `|---|${BENCH_SCALES.map(() => "---").join("|")}|`)
     for (const v of withScales) {
       const cell = (name: string) => {
@@ -51,24 +59,41 @@ export const formatEngineBenchTable = (r: EngineBenchResult): string => {
   const emb = r.variants.find((v) => v.embedding !== undefined)
   if (emb?.embedding !== undefined) {
     const e = emb.embedding
-    lines.push("", `Embedding at vocab ${e.vocab}, d ${m.dModel} (${emb.variant}): gather ${fmt(e.gatherSecondsPerStep, 3)} s/step, one-hot matmul ${fmt(e.onehotSecondsPerStep, 3)} s/step.`)
+    lines.push(
+      "",
+      `Embedding at vocab ${e.vocab}, d ${m.dModel} (${emb.variant}): gather ${fmt(e.gatherSecondsPerStep, 3)} s/step, one-hot matmul ${fmt(e.onehotSecondsPerStep, 3)} s/step.`
+    )
   }
   const long = r.variants.find((v) => v.longEval !== undefined)
   if (long?.longEval !== undefined) {
     const e = long.longEval
-    lines.push(`Evaluation at 16x the training length (${e.length} tokens, batch 1, attention in query blocks of ${e.queryChunk}; ${long.variant}): ` +
-      `${fmt(e.tokensPerSecond)} tokens/s, peak RSS ${fmt(e.peakRssBeforeMiB)} -> ${fmt(e.peakRssAfterMiB)} MiB.`)
-  }
-  if (r.paired !== undefined) {
-    lines.push("", `Paired rounds: ${r.paired.variants.join(", ")} and PyTorch back to back; tfjs's best of each round against PyTorch (the tfjs/PyTorch ratios below are their medians):`)
-    r.paired.rounds.forEach((p, i) =>
-      lines.push(`- round ${i + 1}: train ${fmt(p.tfjsTrainTokensPerSecond)} (${p.trainVariant}) vs ${fmt(p.torchTrainTokensPerSecond)} tokens/s = ${p.train.toFixed(2)}; ` +
-        `eval ${fmt(p.tfjsEvalTokensPerSecond)} (${p.evalVariant}) vs ${fmt(p.torchEvalTokensPerSecond)} = ${p.eval.toFixed(2)}`)
+    lines.push(
+      `Evaluation at 16x the training length (${e.length} tokens, batch 1, attention in query blocks of ${e.queryChunk}; ${long.variant}): ` +
+        `${fmt(e.tokensPerSecond)} tokens/s, peak RSS ${fmt(e.peakRssBeforeMiB)} -> ${fmt(e.peakRssAfterMiB)} MiB.`
     )
   }
-  lines.push("", "Ratios (same run): " + (Object.entries(r.ratios).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(", ") || "none"))
+  if (r.paired !== undefined) {
+    lines.push(
+      "",
+      `Paired rounds: ${r.paired.variants.join(", ")} and PyTorch back to back; tfjs's best of each round against PyTorch (the tfjs/PyTorch ratios below are their medians):`
+    )
+    r.paired.rounds.forEach((p, i) =>
+      lines.push(
+        `- round ${i + 1}: train ${fmt(p.tfjsTrainTokensPerSecond)} (${p.trainVariant}) vs ${fmt(p.torchTrainTokensPerSecond)} tokens/s = ${p.train.toFixed(2)}; ` +
+          `eval ${fmt(p.tfjsEvalTokensPerSecond)} (${p.evalVariant}) vs ${fmt(p.torchEvalTokensPerSecond)} = ${p.eval.toFixed(2)}`
+      )
+    )
+  }
+  lines.push(
+    "",
+    "Ratios (same run): " +
+      (Object.entries(r.ratios)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(", ") || "none")
+  )
   lines.push(`Machine load: before ${r.loadavgBefore} | after ${r.loadavgAfter} | wall ${r.wallSeconds.toFixed(0)} s`)
-  for (const v of r.variants) if (v.ok) lines.push(`- ${v.variant}: ${v.engine}${v.tensorsConstant === false ? " | WARNING: tensor count grew across steps" : ""}`)
+  for (const v of r.variants)
+    if (v.ok) lines.push(`- ${v.variant}: ${v.engine}${v.tensorsConstant === false ? " | WARNING: tensor count grew across steps" : ""}`)
   for (const n of r.notes) lines.push(`- note: ${n}`)
   return lines.join("\n")
 }

@@ -9,12 +9,26 @@ import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { createEmbedding } from "../../../embeddings/registry.js"
 import { Decoder } from "../../../models/decoder.js"
 import { describeEngine, initEngine } from "../../../models/engine/backend.js"
-import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "../../../models/engine/reference-model.js"
+import {
+  REFERENCE_MODEL,
+  ReferenceModel,
+  referenceBatch,
+  trainStepFlops,
+  type ReferenceModelConfig
+} from "../../../models/engine/reference-model.js"
 import { resolveScale } from "../../../models/scales.js"
 import { AdamW } from "../../../models/train/adamw.js"
 import { Trainer } from "../../../models/train/trainer.js"
 import { trainSpec } from "../../../models/train/spec.js"
-import { BENCH_SCALES, BENCH_VARIANTS, SCALE_BATCH, SCALE_LENGTH, type ChildRequest, type ScaleMeasurement, type VariantResult } from "./variants.js"
+import {
+  BENCH_SCALES,
+  BENCH_VARIANTS,
+  SCALE_BATCH,
+  SCALE_LENGTH,
+  type ChildRequest,
+  type ScaleMeasurement,
+  type VariantResult
+} from "./variants.js"
 
 export const loadavg = (): string => {
   try {
@@ -32,8 +46,14 @@ export const now = (): number => performance.now() / 1000
  */
 const matmulGflops = async (n: number, reps: number, windows = 3): Promise<number> => {
   const rng = SeededRandom.create(n, "engine/bench/matmul")
-  const a = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
-  const b = tf.tensor2d(rng.fill(n * n, (r) => r.uniformIn(-1, 1)), [n, n])
+  const a = tf.tensor2d(
+    rng.fill(n * n, (r) => r.uniformIn(-1, 1)),
+    [n, n]
+  )
+  const b = tf.tensor2d(
+    rng.fill(n * n, (r) => r.uniformIn(-1, 1)),
+    [n, n]
+  )
   // read back asynchronously: a GPU backend in Node has no synchronous read (the same work on the CPU backends)
   const once = async () => {
     const c = tf.matMul(a, b)
@@ -51,7 +71,6 @@ const matmulGflops = async (n: number, reps: number, windows = 3): Promise<numbe
   return (2 * n ** 3 * reps) / seconds / 1e9
 }
 
-
 interface TrainMeasurement {
   readonly secondsPerStep: number
   readonly finalLoss: number
@@ -59,7 +78,12 @@ interface TrainMeasurement {
   readonly evalTokensPerSecond: number
 }
 
-const measureTraining = async (config: ReferenceModelConfig, warmup: number, steps: number, evalSteps: number): Promise<TrainMeasurement> => {
+const measureTraining = async (
+  config: ReferenceModelConfig,
+  warmup: number,
+  steps: number,
+  evalSteps: number
+): Promise<TrainMeasurement> => {
   const model = ReferenceModel.create(config, 1)
   const rng = SeededRandom.create(1, "engine/bench/data")
   // The harness's own optimizer (models/train/adamw.ts) with PyTorch Adam's defaults and no decay: what the peer
@@ -72,7 +96,11 @@ const measureTraining = async (config: ReferenceModelConfig, warmup: number, ste
   const step = async (): Promise<number> => {
     const tokens = referenceBatch(rng, config)
     const { value, grads } = tf.variableGrads(() => model.loss(tokens), variables)
-    optimizer.apply(variables.map((v) => grads[v.name]!), 1e-3, 1)
+    optimizer.apply(
+      variables.map((v) => grads[v.name]!),
+      1e-3,
+      1
+    )
     const loss = (await value.data())[0]!
     tf.dispose([value, tokens, ...Object.values(grads)])
     return loss
@@ -102,7 +130,6 @@ const measureTraining = async (config: ReferenceModelConfig, warmup: number, ste
   return { secondsPerStep, finalLoss: loss, tensorsConstant: new Set(counts).size <= 1, evalTokensPerSecond }
 }
 
-
 /**
  * Training and evaluation tokens/s of the harness's decoder (models/decoder.ts, RoPE, byte vocabulary 256) at each
  * CPU scale, trained by its Trainer (AdamW, clipping, schedule) on batch 8 x 128 tokens of seeded bytes (speed does
@@ -121,7 +148,12 @@ const measureScales = async (steps: number, scales: ReadonlyArray<string>): Prom
     const rng = SeededRandom.create(1, `engine/bench/scale/${name}`)
     const data = Int32Array.from(rng.fill(200_000, (r) => r.int(256)))
     const warmup = 3
-    const trainer = Trainer.create(model, data, trainSpec({ steps: warmup + steps, batchSize: SCALE_BATCH, seqLength: SCALE_LENGTH, learningRate: 1e-3, warmupSteps: 1 }), 1)
+    const trainer = Trainer.create(
+      model,
+      data,
+      trainSpec({ steps: warmup + steps, batchSize: SCALE_BATCH, seqLength: SCALE_LENGTH, learningRate: 1e-3, warmupSteps: 1 }),
+      1
+    )
     for (let i = 0; i < warmup; i++) await trainer.nextAsync()
     const t0 = now()
     for (let i = 0; i < steps; i++) await trainer.nextAsync()
@@ -140,11 +172,16 @@ const measureScales = async (steps: number, scales: ReadonlyArray<string>): Prom
     trainer.dispose()
     model.dispose()
     const tokens = SCALE_BATCH * SCALE_LENGTH
-    out.push({ scale: name, steps, secondsPerStep, trainTokensPerSecond: tokens / secondsPerStep, evalTokensPerSecond: tokens / evalSeconds })
+    out.push({
+      scale: name,
+      steps,
+      secondsPerStep,
+      trainTokensPerSecond: tokens / secondsPerStep,
+      evalTokensPerSecond: tokens / evalSeconds
+    })
   }
   return out
 }
-
 
 /** Runs one variant in this process (the child side); returns its result. */
 export const measureVariant = async (request: ChildRequest): Promise<VariantResult> => {
@@ -173,7 +210,8 @@ export const measureVariant = async (request: ChildRequest): Promise<VariantResu
   const rssAfterLong = process.resourceUsage().maxRSS / 1024
   // CPU scales, last (mini's activations raise the peak RSS): all of them on the fast variants, nano alone (one
   // step) on the slow ones
-  const scales = request.scales === true ? await measureScales(slow ? 1 : Math.max(2, Math.round(steps / 2)), slow ? ["nano"] : BENCH_SCALES) : undefined
+  const scales =
+    request.scales === true ? await measureScales(slow ? 1 : Math.max(2, Math.round(steps / 2)), slow ? ["nano"] : BENCH_SCALES) : undefined
   const tokens = REFERENCE_MODEL.batch * REFERENCE_MODEL.seqLength
   return {
     variant: spec.name,
@@ -197,7 +235,6 @@ export const measureVariant = async (request: ChildRequest): Promise<VariantResu
     ...(longEval !== undefined ? { longEval: { ...longEval, peakRssBeforeMiB: rssBeforeLong, peakRssAfterMiB: rssAfterLong } } : {})
   }
 }
-
 
 /**
  * Evaluation at `factor` x the training length: one sequence, forward only, attention in query blocks
@@ -224,4 +261,3 @@ const measureLongEvaluation = async (config: ReferenceModelConfig, factor: numbe
   model.dispose()
   return { length, queryChunk, tokensPerSecond: length / seconds, loss }
 }
-

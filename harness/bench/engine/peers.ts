@@ -64,7 +64,9 @@ const missing = (name: string): { readonly ok: false; readonly note: string } =>
  * Pythons to try, in order: $HARNESS_PYTHON, `python3` on the PATH, then Debian's /usr/bin/python3 (where
  * `apt-get install python3-torch` puts torch, while a pyenv or venv python3 may shadow it on the PATH).
  */
-const pythonCandidates = (): string[] => [...new Set([process.env.HARNESS_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p))]
+const pythonCandidates = (): string[] => [
+  ...new Set([process.env.HARNESS_PYTHON, "python3", "/usr/bin/python3"].filter((p): p is string => !!p))
+]
 
 /** The first python that imports torch, and torch's version. */
 export const torchAvailable = (): Peer<{ python: string; version: string }> => {
@@ -74,7 +76,10 @@ export const torchAvailable = (): Peer<{ python: string; version: string }> => {
     if (probe.error === undefined && probe.status === 0) return { ok: true, value: { python, version: probe.stdout.trim() } }
     tried.push(python)
   }
-  return { ok: false, note: `PyTorch not found (tried ${tried.join(", ")}; none imports torch): \`apt-get install python3-torch\` enables --with-torch, or set HARNESS_PYTHON` }
+  return {
+    ok: false,
+    note: `PyTorch not found (tried ${tried.join(", ")}; none imports torch): \`apt-get install python3-torch\` enables --with-torch, or set HARNESS_PYTHON`
+  }
 }
 
 /**
@@ -87,12 +92,20 @@ export const runTorchPeer = (config: ReferenceModelConfig, steps: number, thread
   if (!available.ok) return available
   const script = peerFile("reference_model.py")
   if (script === null) return missing("reference_model.py")
-  const splits = [...new Map([[`1/${threads}`, { torch: 1, blas: threads }], [`${threads}/1`, { torch: threads, blas: 1 }]]).values()]
+  const splits = [
+    ...new Map([
+      [`1/${threads}`, { torch: 1, blas: threads }],
+      [`${threads}/1`, { torch: threads, blas: 1 }]
+    ]).values()
+  ]
   // OpenBLAS picks its kernels by CPU model; a model it does not know (0.3.21 on a virtualised Xeon) gets its
   // generic SSE3 "Prescott" kernels, several times slower (docs/engine-measurements.md). Each split also runs with the kernel this CPU's flags allow forced,
   // and the faster counts: the peer at its best, not handicapped by a probe.
   const forced = openBlasCoreForThisCpu()
-  const configs = [...splits.map((split) => ({ ...split, core: undefined as string | undefined })), ...(forced === null ? [] : splits.map((split) => ({ ...split, core: forced })))]
+  const configs = [
+    ...splits.map((split) => ({ ...split, core: undefined as string | undefined })),
+    ...(forced === null ? [] : splits.map((split) => ({ ...split, core: forced })))
+  ]
   const results: TorchResult[] = []
   const failures: string[] = []
   for (const split of configs) {
@@ -100,14 +113,23 @@ export const runTorchPeer = (config: ReferenceModelConfig, steps: number, thread
     const run = spawnSync(available.value.python, [script, arg], {
       encoding: "utf8",
       timeout: 600_000,
-      env: { ...process.env, OPENBLAS_NUM_THREADS: String(split.blas), OMP_NUM_THREADS: String(split.torch), ...(split.core !== undefined ? { OPENBLAS_CORETYPE: split.core } : {}) }
+      env: {
+        ...process.env,
+        OPENBLAS_NUM_THREADS: String(split.blas),
+        OMP_NUM_THREADS: String(split.torch),
+        ...(split.core !== undefined ? { OPENBLAS_CORETYPE: split.core } : {})
+      }
     })
     if (run.status !== 0) {
       failures.push(`exit ${run.status}: ${(run.stderr ?? "").trim().split("\n").slice(-3).join(" / ")}`)
       continue
     }
     try {
-      results.push({ ...(JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as Omit<TorchResult, "blasThreads">), blasThreads: split.blas, ...(split.core !== undefined ? { blasCore: split.core } : {}) })
+      results.push({
+        ...(JSON.parse(run.stdout.trim().split("\n").pop() ?? "") as Omit<TorchResult, "blasThreads">),
+        blasThreads: split.blas,
+        ...(split.core !== undefined ? { blasCore: split.core } : {})
+      })
     } catch {
       failures.push(`printed no JSON result: ${run.stdout.slice(-300)}`)
     }
@@ -131,7 +153,10 @@ export const openBlasCoreForThisCpu = (): string | null => {
 /** A libopenblas shared object from the dynamic linker's cache or the usual Debian paths, or null. */
 const findOpenBlas = (): string | null => {
   const cache = spawnSync("ldconfig", ["-p"], { encoding: "utf8" })
-  const fromCache = (cache.stdout ?? "").split("\n").map((l) => l.match(/libopenblas[^ ]*\.so[^ ]* .*=> (\S+)/)?.[1]).find((p) => p !== undefined)
+  const fromCache = (cache.stdout ?? "")
+    .split("\n")
+    .map((l) => l.match(/libopenblas[^ ]*\.so[^ ]* .*=> (\S+)/)?.[1])
+    .find((p) => p !== undefined)
   if (fromCache !== undefined) return fromCache
   const dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"]
   for (const dir of dirs) {
@@ -145,7 +170,11 @@ const findOpenBlas = (): string | null => {
 /** Compiles peers/sgemm.c (with `defines`) against `link` and runs it once per environment; the fastest run at
  * 1024^3, or why none ran. */
 const runSgemmProbe = (
-  defines: ReadonlyArray<string>, link: ReadonlyArray<string>, library: string, threads: number, envs: ReadonlyArray<Record<string, string>>
+  defines: ReadonlyArray<string>,
+  link: ReadonlyArray<string>,
+  library: string,
+  threads: number,
+  envs: ReadonlyArray<Record<string, string>>
 ): Peer<SgemmResult> => {
   const source = peerFile("sgemm.c")
   if (source === null) return missing("sgemm.c")
@@ -154,7 +183,10 @@ const runSgemmProbe = (
     const exe = path.join(dir, "sgemm")
     const cc = spawnSync("gcc", ["-O2", ...defines, "-o", exe, source, ...link], { encoding: "utf8", timeout: 120_000 })
     if (cc.error !== undefined || cc.status !== 0) {
-      return { ok: false, note: `could not compile the sgemm probe against ${library} with gcc: ${cc.error?.message ?? cc.stderr.trim().split("\n")[0]}` }
+      return {
+        ok: false,
+        note: `could not compile the sgemm probe against ${library} with gcc: ${cc.error?.message ?? cc.stderr.trim().split("\n")[0]}`
+      }
     }
     let best: SgemmResult | undefined
     const failures: string[] = []
@@ -167,7 +199,8 @@ const runSgemmProbe = (
       }
       const r = JSON.parse(run.stdout) as { gflops512: number; gflops1024: number }
       const core = extra.OPENBLAS_CORETYPE
-      if (best === undefined || r.gflops1024 > best.gflops1024) best = { library: core !== undefined ? `${library} (OPENBLAS_CORETYPE=${core})` : library, threads, ...r }
+      if (best === undefined || r.gflops1024 > best.gflops1024)
+        best = { library: core !== undefined ? `${library} (OPENBLAS_CORETYPE=${core})` : library, threads, ...r }
     }
     return best !== undefined ? { ok: true, value: best } : { ok: false, note: `sgemm probe failed (${failures.join("; ")})` }
   } finally {
@@ -178,7 +211,8 @@ const runSgemmProbe = (
 /** OpenBLAS sgemm at its best: with its own CPU probe and, where the flags allow one, the kernel forced (see runTorchPeer). */
 export const runSgemmPeer = (threads: number): Peer<SgemmResult> => {
   const lib = findOpenBlas()
-  if (lib === null) return { ok: false, note: "OpenBLAS not installed (no libopenblas*.so): `apt-get install libopenblas-dev` enables the sgemm ceiling" }
+  if (lib === null)
+    return { ok: false, note: "OpenBLAS not installed (no libopenblas*.so): `apt-get install libopenblas-dev` enables the sgemm ceiling" }
   const forced = openBlasCoreForThisCpu()
   return runSgemmProbe([], [lib], lib, threads, [{}, ...(forced === null ? [] : [{ OPENBLAS_CORETYPE: forced }])])
 }

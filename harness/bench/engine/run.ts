@@ -19,14 +19,21 @@ import type { MetricRecord } from "../../../models/eval/metrics.js"
 import { runChild } from "./child.js"
 import { loadavg, now } from "./measure.js"
 import { runOneDnnSgemmPeer, runSgemmPeer, runTorchPeer, type Peer, type TorchResult } from "./peers.js"
-import { BENCH_VARIANTS, SCALE_LENGTH, WARMUP_STEPS, type EngineBenchOptions, type EngineBenchResult, type PairedRound, type VariantResult } from "./variants.js"
+import {
+  BENCH_VARIANTS,
+  SCALE_LENGTH,
+  WARMUP_STEPS,
+  type EngineBenchOptions,
+  type EngineBenchResult,
+  type PairedRound,
+  type VariantResult
+} from "./variants.js"
 
 const median = (xs: ReadonlyArray<number>): number => {
   const s = [...xs].sort((a, b) => a - b)
   const mid = s.length >> 1
   return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2
 }
-
 
 const nativeLoadable = async (): Promise<boolean> => {
   for (const name of ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"]) {
@@ -86,7 +93,6 @@ const selectVariants = async (backends: ReadonlyArray<string> | undefined): Prom
 const ratio = (a: number | undefined, b: number | undefined): number | undefined =>
   a !== undefined && b !== undefined && b > 0 ? a / b : undefined
 
-
 export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Promise<EngineBenchResult> => {
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"))
   const steps = options.steps ?? (options.quick === true ? 3 : 10)
@@ -101,7 +107,11 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   for (const variant of names) {
     log(`[bench:engine] ${variant} (load ${loadavg()}) ...`)
     const r = await runChild({ variant, steps, embeddingComparison: variant === embeddingVariant, scales: true }, 600_000)
-    log(r.ok ? `[bench:engine] ${variant}: ${r.secondsPerStep?.toFixed(3)} s/step, ${r.trainTokensPerSecond?.toFixed(0)} tokens/s` : `[bench:engine] ${variant} failed: ${r.error}`)
+    log(
+      r.ok
+        ? `[bench:engine] ${variant}: ${r.secondsPerStep?.toFixed(3)} s/step, ${r.trainTokensPerSecond?.toFixed(0)} tokens/s`
+        : `[bench:engine] ${variant} failed: ${r.error}`
+    )
     variants.push(r)
   }
   const threads = Math.max(...variants.map((v) => v.threads ?? 1), 1)
@@ -113,7 +123,9 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   }
   const by = (name: string) => variants.find((v) => v.variant === name && v.ok)
   let paired: EngineBenchResult["paired"]
-  const contenders = variants.filter((v) => v.ok && (v.variant.startsWith("wasm-tuned") || v.variant.startsWith("wasm-native") || v.variant === "tensorflow"))
+  const contenders = variants.filter(
+    (v) => v.ok && (v.variant.startsWith("wasm-tuned") || v.variant.startsWith("wasm-native") || v.variant === "tensorflow")
+  )
   if (torch?.ok === true && contenders.length > 0) {
     const roundsWanted = options.rounds ?? 3
     if (!Number.isInteger(roundsWanted) || roundsWanted < 1) throw new Error(`rounds must be a positive integer, got ${roundsWanted}`)
@@ -123,15 +135,21 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
       const train = bestOf("trainTokensPerSecond")
       const ev = bestOf("evalTokensPerSecond")
       return {
-        trainVariant: train.variant, evalVariant: ev.variant,
-        tfjsTrainTokensPerSecond: train.trainTokensPerSecond!, tfjsEvalTokensPerSecond: ev.evalTokensPerSecond!,
-        torchTrainTokensPerSecond: p.trainTokensPerSecond, torchEvalTokensPerSecond: p.evalTokensPerSecond,
-        train: train.trainTokensPerSecond! / p.trainTokensPerSecond, eval: ev.evalTokensPerSecond! / p.evalTokensPerSecond
+        trainVariant: train.variant,
+        evalVariant: ev.variant,
+        tfjsTrainTokensPerSecond: train.trainTokensPerSecond!,
+        tfjsEvalTokensPerSecond: ev.evalTokensPerSecond!,
+        torchTrainTokensPerSecond: p.trainTokensPerSecond,
+        torchEvalTokensPerSecond: p.evalTokensPerSecond,
+        train: train.trainTokensPerSecond! / p.trainTokensPerSecond,
+        eval: ev.evalTokensPerSecond! / p.evalTokensPerSecond
       }
     }
     const rounds = [pair(contenders, torch.value)]
     for (let r = 2; r <= roundsWanted; r++) {
-      log(`[bench:engine] paired round ${r}/${roundsWanted}: ${contenders.map((v) => v.variant).join(", ")}, PyTorch (load ${loadavg()}) ...`)
+      log(
+        `[bench:engine] paired round ${r}/${roundsWanted}: ${contenders.map((v) => v.variant).join(", ")}, PyTorch (load ${loadavg()}) ...`
+      )
       const measured: VariantResult[] = []
       for (const v of contenders) {
         const t = await runChild({ variant: v.variant, steps, embeddingComparison: false }, 600_000)
@@ -151,13 +169,18 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
   }
   const sgemm = runSgemmPeer(threads)
   if (!sgemm.ok) notes.push(`sgemm: ${sgemm.note}`)
-  const nativeBest = variants.filter((v) => v.ok && v.variant.startsWith("wasm-native")).reduce<VariantResult | undefined>((b, v) => ((v.matmulGflops1024 ?? 0) > (b?.matmulGflops1024 ?? 0) ? v : b), undefined)
+  const nativeBest = variants
+    .filter((v) => v.ok && v.variant.startsWith("wasm-native"))
+    .reduce<VariantResult | undefined>((b, v) => ((v.matmulGflops1024 ?? 0) > (b?.matmulGflops1024 ?? 0) ? v : b), undefined)
   const sgemmNative = nativeBest !== undefined ? runOneDnnSgemmPeer(threads) : undefined
   if (sgemmNative !== undefined && !sgemmNative.ok) notes.push(`sgemm: ${sgemmNative.note}`)
 
   const bestMatmul = Math.max(...variants.map((v) => v.matmulGflops1024 ?? 0))
   const tunedVariants = [by("wasm-tuned-1t"), by("wasm-tuned-2t")].filter((v): v is VariantResult => v !== undefined)
-  const tuned = tunedVariants.reduce<VariantResult | undefined>((best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best), undefined)
+  const tuned = tunedVariants.reduce<VariantResult | undefined>(
+    (best, v) => (best === undefined || (v.trainTokensPerSecond ?? 0) > (best.trainTokensPerSecond ?? 0) ? v : best),
+    undefined
+  )
   const withExtras = variants.find((v) => v.ok && v.embedding !== undefined)
   const candidates: Record<string, number | undefined> = {
     "tuned_1t_vs_stock_1t.train": ratio(by("wasm-tuned-1t")?.trainTokensPerSecond, by("wasm-stock-1t")?.trainTokensPerSecond),
@@ -170,14 +193,23 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     "native_1t_vs_tuned_1t.matmul1024": ratio(by("wasm-native-1t")?.matmulGflops1024, by("wasm-tuned-1t")?.matmulGflops1024),
     "tfjs_vs_torch.train": paired !== undefined ? median(paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_vs_torch.eval": paired !== undefined ? median(paired.rounds.map((r) => r.eval)) : undefined,
-    "tfjs_vs_torch.train.min": paired !== undefined && paired.rounds.length > 1 ? Math.min(...paired.rounds.map((r) => r.train)) : undefined,
-    "tfjs_vs_torch.train.max": paired !== undefined && paired.rounds.length > 1 ? Math.max(...paired.rounds.map((r) => r.train)) : undefined,
+    "tfjs_vs_torch.train.min":
+      paired !== undefined && paired.rounds.length > 1 ? Math.min(...paired.rounds.map((r) => r.train)) : undefined,
+    "tfjs_vs_torch.train.max":
+      paired !== undefined && paired.rounds.length > 1 ? Math.max(...paired.rounds.map((r) => r.train)) : undefined,
     "tfjs_matmul_vs_sgemm.1024": sgemm.ok ? ratio(bestMatmul, sgemm.value.gflops1024) : undefined,
-    "native_matmul_vs_onednn_sgemm.1024": sgemmNative?.ok === true ? ratio(nativeBest?.matmulGflops1024, sgemmNative.value.gflops1024) : undefined,
+    "native_matmul_vs_onednn_sgemm.1024":
+      sgemmNative?.ok === true ? ratio(nativeBest?.matmulGflops1024, sgemmNative.value.gflops1024) : undefined,
     "gather_vs_onehot.step_time": ratio(withExtras?.embedding?.gatherSecondsPerStep, withExtras?.embedding?.onehotSecondsPerStep),
     // WebGPU (hardware, else the software adapter) against the tuned wasm engine of the same run
-    "webgpu_vs_wasm_tuned_1t.train": ratio((by("webgpu") ?? by("webgpu-software"))?.trainTokensPerSecond, by("wasm-tuned-1t")?.trainTokensPerSecond),
-    "webgpu_vs_wasm_tuned_1t.eval": ratio((by("webgpu") ?? by("webgpu-software"))?.evalTokensPerSecond, by("wasm-tuned-1t")?.evalTokensPerSecond)
+    "webgpu_vs_wasm_tuned_1t.train": ratio(
+      (by("webgpu") ?? by("webgpu-software"))?.trainTokensPerSecond,
+      by("wasm-tuned-1t")?.trainTokensPerSecond
+    ),
+    "webgpu_vs_wasm_tuned_1t.eval": ratio(
+      (by("webgpu") ?? by("webgpu-software"))?.evalTokensPerSecond,
+      by("wasm-tuned-1t")?.evalTokensPerSecond
+    )
   }
   const ratios = Object.fromEntries(Object.entries(candidates).filter((e): e is [string, number] => e[1] !== undefined))
 
@@ -209,18 +241,66 @@ export const runEngineBenchmark = async (options: EngineBenchOptions = {}): Prom
     }
   }
   if (torch?.ok === true) {
-    metrics.push({ name: "engine.torch.train_tokens_per_s", value: torch.value.trainTokensPerSecond, unit: "tokens/s", better: "none", length: L, step: null })
-    metrics.push({ name: "engine.torch.eval_tokens_per_s", value: torch.value.evalTokensPerSecond, unit: "tokens/s", better: "none", length: L, step: null })
+    metrics.push({
+      name: "engine.torch.train_tokens_per_s",
+      value: torch.value.trainTokensPerSecond,
+      unit: "tokens/s",
+      better: "none",
+      length: L,
+      step: null
+    })
+    metrics.push({
+      name: "engine.torch.eval_tokens_per_s",
+      value: torch.value.evalTokensPerSecond,
+      unit: "tokens/s",
+      better: "none",
+      length: L,
+      step: null
+    })
   }
-  if (sgemm.ok) metrics.push({ name: "engine.sgemm.matmul_1024_gflops", value: sgemm.value.gflops1024, unit: "GFLOP/s", better: "none", length: null, step: null })
-  if (sgemmNative?.ok === true) metrics.push({ name: "engine.sgemm_onednn.matmul_1024_gflops", value: sgemmNative.value.gflops1024, unit: "GFLOP/s", better: "none", length: null, step: null })
-  for (const [name, value] of Object.entries(ratios)) metrics.push({ name: `engine.ratio.${name}`, value, unit: "ratio", better: name.startsWith("gather_vs") ? "lower" : "higher", length: null, step: null })
+  if (sgemm.ok)
+    metrics.push({
+      name: "engine.sgemm.matmul_1024_gflops",
+      value: sgemm.value.gflops1024,
+      unit: "GFLOP/s",
+      better: "none",
+      length: null,
+      step: null
+    })
+  if (sgemmNative?.ok === true)
+    metrics.push({
+      name: "engine.sgemm_onednn.matmul_1024_gflops",
+      value: sgemmNative.value.gflops1024,
+      unit: "GFLOP/s",
+      better: "none",
+      length: null,
+      step: null
+    })
+  for (const [name, value] of Object.entries(ratios))
+    metrics.push({
+      name: `engine.ratio.${name}`,
+      value,
+      unit: "ratio",
+      better: name.startsWith("gather_vs") ? "lower" : "higher",
+      length: null,
+      step: null
+    })
   const loadavgAfter = loadavg()
   const load1 = (s: string) => Number(s.split(" ")[0])
   metrics.push({ name: "engine.loadavg_1m.before", value: load1(loadavgBefore), unit: "load", better: "none", length: null, step: null })
   metrics.push({ name: "engine.loadavg_1m.after", value: load1(loadavgAfter), unit: "load", better: "none", length: null, step: null })
   return {
-    model: REFERENCE_MODEL, variants, torch, sgemm, ...(sgemmNative !== undefined ? { sgemmNative } : {}), ratios, metrics, loadavgBefore, loadavgAfter,
-    wallSeconds: now() - started, notes, ...(paired !== undefined ? { paired } : {})
+    model: REFERENCE_MODEL,
+    variants,
+    torch,
+    sgemm,
+    ...(sgemmNative !== undefined ? { sgemmNative } : {}),
+    ratios,
+    metrics,
+    loadavgBefore,
+    loadavgAfter,
+    wallSeconds: now() - started,
+    notes,
+    ...(paired !== undefined ? { paired } : {})
   }
 }

@@ -39,7 +39,6 @@ export const BENCH_VARIANTS: ReadonlyArray<VariantSpec> = [
   { name: "webgpu-software", backend: "webgpu", threads: 1, tuned: false, stepsFactor: 0.3, warmup: 2 }
 ]
 
-
 /** The CPU scales of models/scales.ts, measured with the harness's Decoder and Trainer (what suites run). */
 export const BENCH_SCALES = ["nano", "micro", "mini"] as const
 export const SCALE_BATCH = 8
@@ -69,8 +68,12 @@ export interface VariantResult {
   readonly scales?: ReadonlyArray<ScaleMeasurement>
   /** Forward-only evaluation of one sequence at 16x the training length, chunked attention (one variant only). */
   readonly longEval?: {
-    readonly length: number; readonly queryChunk: number; readonly tokensPerSecond: number; readonly loss: number
-    readonly peakRssBeforeMiB: number; readonly peakRssAfterMiB: number
+    readonly length: number
+    readonly queryChunk: number
+    readonly tokensPerSecond: number
+    readonly loss: number
+    readonly peakRssBeforeMiB: number
+    readonly peakRssAfterMiB: number
   }
 }
 
@@ -123,7 +126,6 @@ export interface PairedRound {
   readonly eval: number
 }
 
-
 export interface ScaleMeasurement {
   readonly scale: string
   readonly steps: number
@@ -131,7 +133,6 @@ export interface ScaleMeasurement {
   readonly trainTokensPerSecond: number
   readonly evalTokensPerSecond: number
 }
-
 
 /** What the parent asks one child process to measure (child.ts). */
 export interface ChildRequest {
@@ -141,4 +142,3 @@ export interface ChildRequest {
   /** also measure the CPU scales (the main pass; not the paired rounds) */
   readonly scales?: boolean
 }
-

@@ -13,10 +13,18 @@ import { ledgerFlag } from "../shared-flags.js"
 export const checkCliCommand = Command.make(
   "check",
   {
-    baseline: Flag.String("baseline").pipe(Flag.withDescription("the baseline: a ledger file (e.g. the committed baselines/smoke.db) or a run / suite@commit in --ledger")),
-    candidate: Flag.String("candidate").pipe(Flag.withDefault("latest"), Flag.withDescription("what is judged: a run, suite@commit or ledger file (default: the latest run in --ledger)")),
+    baseline: Flag.String("baseline").pipe(
+      Flag.withDescription("the baseline: a ledger file (e.g. the committed baselines/smoke.db) or a run / suite@commit in --ledger")
+    ),
+    candidate: Flag.String("candidate").pipe(
+      Flag.withDefault("latest"),
+      Flag.withDescription("what is judged: a run, suite@commit or ledger file (default: the latest run in --ledger)")
+    ),
     ledger: ledgerFlag,
-    suite: Flag.String("suite").pipe(Flag.optional, Flag.withDescription("take per-metric thresholds from this suite (name or path); they live in its `thresholds`")),
+    suite: Flag.String("suite").pipe(
+      Flag.optional,
+      Flag.withDescription("take per-metric thresholds from this suite (name or path); they live in its `thresholds`")
+    ),
     alpha: Flag.Finite("alpha").pipe(Flag.withDefault(0.05), Flag.withDescription("family-wise significance level (Holm)")),
     all: Flag.Boolean("all").pipe(Flag.withDefault(false), Flag.withDescription("list unchanged metrics too")),
     format: Flag.Literals("format", CHECK_FORMATS).pipe(
@@ -34,7 +42,15 @@ export const checkCliCommand = Command.make(
       const thresholds = suiteName === undefined ? undefined : (yield* loadSuite(suiteName)).suite.thresholds
       const format = f.json ? "json" : f.format
       yield* emit(
-        checkCommand({ ledger: f.ledger, baseline: f.baseline, candidate: f.candidate, alpha: f.alpha, all: f.all, format, ...(thresholds ? { thresholds } : {}) }),
+        checkCommand({
+          ledger: f.ledger,
+          baseline: f.baseline,
+          candidate: f.candidate,
+          alpha: f.alpha,
+          all: f.all,
+          format,
+          ...(thresholds ? { thresholds } : {})
+        }),
         format === "json"
       )
     })
@@ -44,11 +60,17 @@ export const checkCliCommand = Command.make(
       "(Holm-corrected across metrics x lengths; any change on a bitwise-deterministic backend), else 0. Thresholds per metric come from the suite file."
   ),
   Command.withExamples([
-    { command: "harness check --baseline baselines/smoke.db --ledger ci.db --suite smoke", description: "what .ci/run does after `harness run smoke`" },
     {
-      command: "harness check --baseline baseline.db --ledger ci.db --suite smoke --format markdown >> \"$GITHUB_STEP_SUMMARY\"",
+      command: "harness check --baseline baselines/smoke.db --ledger ci.db --suite smoke",
+      description: "what .ci/run does after `harness run smoke`"
+    },
+    {
+      command: 'harness check --baseline baseline.db --ledger ci.db --suite smoke --format markdown >> "$GITHUB_STEP_SUMMARY"',
       description: "the verdict as a GitHub Actions job summary (.github/workflows/regression-gate.yml)"
     },
-    { command: "harness check --baseline baseline.db --ledger ci.db --suite smoke --format junit > check.xml", description: "JUnit XML for a CI server's test report" }
+    {
+      command: "harness check --baseline baseline.db --ledger ci.db --suite smoke --format junit > check.xml",
+      description: "JUnit XML for a CI server's test report"
+    }
   ])
 )

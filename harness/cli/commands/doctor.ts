@@ -9,7 +9,8 @@ export const renderDoctor = (r: DoctorReport): string => {
   const lines: string[] = []
   lines.push(`node ${r.node} on ${r.platform}, ${r.cpus} CPU cores, ${r.memoryGiB} GiB`)
   lines.push("", "BACKENDS")
-  for (const b of r.backends) lines.push(`  ${b.backend.padEnd(10)} ${b.here ? "yes" : "NO "}  ${b.detail}`, `  ${"".padEnd(10)}      needs: ${b.needs}`)
+  for (const b of r.backends)
+    lines.push(`  ${b.backend.padEnd(10)} ${b.here ? "yes" : "NO "}  ${b.detail}`, `  ${"".padEnd(10)}      needs: ${b.needs}`)
   lines.push(`--backend auto here: ${r.auto}`)
   lines.push("", `WEBGPU (${r.webgpu.dawn ?? "the webgpu package does not load"})`)
   if (r.webgpu.adapters.length === 0) lines.push("  no adapter")
@@ -19,7 +20,9 @@ export const renderDoctor = (r: DoctorReport): string => {
   }
   for (const p of r.webgpu.problems) lines.push(`  ${p}`)
   lines.push(
-    `  libraries: ${Object.entries(r.webgpu.libraries).map(([l, ok]) => `${l} ${ok ? "found" : "MISSING"}`).join(", ")}`,
+    `  libraries: ${Object.entries(r.webgpu.libraries)
+      .map(([l, ok]) => `${l} ${ok ? "found" : "MISSING"}`)
+      .join(", ")}`,
     `  Vulkan ICDs: ${r.webgpu.vulkanIcds.join(", ") || "none"}`,
     `  EGL_PLATFORM: ${r.webgpu.eglPlatform ?? "unset (the harness sets surfaceless for Dawn)"}`,
     `  GPU device nodes: ${r.webgpu.gpuDeviceNodes.join(", ") || "none"}`
@@ -34,7 +37,9 @@ export const renderDoctor = (r: DoctorReport): string => {
   if ("missing" in r.nvidia) lines.push(`  ${r.nvidia.missing}`)
   else
     for (const g of r.nvidia.gpus)
-      lines.push(`  ${g.name}: driver ${g.driverVersion}, ${g.memoryTotalMiB} MiB (${g.memoryUsedMiB} used), compute capability ${g.computeCapability}`)
+      lines.push(
+        `  ${g.name}: driver ${g.driverVersion}, ${g.memoryTotalMiB} MiB (${g.memoryUsedMiB} used), compute capability ${g.computeCapability}`
+      )
   return lines.join("\n")
 }
 
@@ -53,7 +58,9 @@ export const doctorCommand = Command.make(
     json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("the report as JSON")),
     parity: Flag.Boolean("parity").pipe(
       Flag.withDefault(false),
-      Flag.withDescription("also compare the WebGPU engine with the cpu backend (every embedding's hooks, decoder forward, one training step); exit 1 when a check fails")
+      Flag.withDescription(
+        "also compare the WebGPU engine with the cpu backend (every embedding's hooks, decoder forward, one training step); exit 1 when a check fails"
+      )
     )
   },
   ({ json, parity }) =>
@@ -75,6 +82,9 @@ export const doctorCommand = Command.make(
   ),
   Command.withExamples([
     { command: "harness doctor", description: "the backends here, and why one is missing" },
-    { command: "harness doctor --parity", description: "and check the WebGPU engine against the cpu backend (seconds on a software adapter)" }
+    {
+      command: "harness doctor --parity",
+      description: "and check the WebGPU engine against the cpu backend (seconds on a software adapter)"
+    }
   ])
 )

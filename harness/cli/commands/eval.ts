@@ -26,14 +26,20 @@ import { ledgerFlag } from "../shared-flags.js"
 const EXTENSIONS = ["none", "pi", "ntk", "dynamic-ntk", "yarn", "yarn-notemp", "llama3"] as const
 
 const toExtension = (name: (typeof EXTENSIONS)[number]): Extension =>
-  name === "yarn" ? { method: "yarn", temperature: true } : name === "yarn-notemp" ? { method: "yarn", temperature: false } : { method: name }
+  name === "yarn"
+    ? { method: "yarn", temperature: true }
+    : name === "yarn-notemp"
+      ? { method: "yarn", temperature: false }
+      : { method: name }
 
 /** Parses a flag's comma-separated positive integers (`--multiples 1,2,4`). */
 export const parseIntList = (flag: string, text: string): Effect.Effect<number[], UsageError> =>
   Effect.suspend(() => {
     const xs = text.split(",").map((s) => Number(s.trim()))
     if (xs.length === 0 || xs.some((x) => !Number.isInteger(x) || x < 1)) {
-      return Effect.fail(new UsageError({ message: `${flag} "${text}" is not a comma-separated list of positive integers (for example ${flag} 1,2,4)` }))
+      return Effect.fail(
+        new UsageError({ message: `${flag} "${text}" is not a comma-separated list of positive integers (for example ${flag} 1,2,4)` })
+      )
     }
     return Effect.succeed(xs)
   })
@@ -41,9 +47,17 @@ export const parseIntList = (flag: string, text: string): Effect.Effect<number[]
 export const evalCommand = Command.make(
   "eval",
   {
-    checkpoint: Argument.String("checkpoint").pipe(Argument.withDescription("a checkpoint directory (under .harness/checkpoints/ after a run; holds manifest.json)")),
-    multiples: Flag.String("multiples").pipe(Flag.withDefault("1,2,4"), Flag.withDescription("evaluation lengths as multiples of the training length")),
-    extension: Flag.Literals("extension", EXTENSIONS).pipe(Flag.atLeast(0), Flag.withDescription("inference-time extension(s) for rotary models; repeat for several (default none)")),
+    checkpoint: Argument.String("checkpoint").pipe(
+      Argument.withDescription("a checkpoint directory (under .harness/checkpoints/ after a run; holds manifest.json)")
+    ),
+    multiples: Flag.String("multiples").pipe(
+      Flag.withDefault("1,2,4"),
+      Flag.withDescription("evaluation lengths as multiples of the training length")
+    ),
+    extension: Flag.Literals("extension", EXTENSIONS).pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("inference-time extension(s) for rotary models; repeat for several (default none)")
+    ),
     tasks: Flag.String("tasks").pipe(Flag.withDefault("perplexity"), Flag.withDescription(`comma-separated: ${TASKS.join(", ")}`)),
     maxWindows: Flag.Int("max-windows").pipe(Flag.withDefault(16), Flag.withDescription("validation windows per length")),
     backend: Flag.Literals("backend", BACKEND_CHOICES).pipe(Flag.withDefault("auto" as const), Flag.withDescription("tensor backend")),
@@ -52,7 +66,9 @@ export const evalCommand = Command.make(
   (f) =>
     Effect.gen(function* () {
       if (!existsSync(join(f.checkpoint, "manifest.json"))) {
-        return yield* new UsageError({ message: `${f.checkpoint} is not a checkpoint directory (no manifest.json). Checkpoints are under .harness/checkpoints/<key>/ after \`harness run\`.` })
+        return yield* new UsageError({
+          message: `${f.checkpoint} is not a checkpoint directory (no manifest.json). Checkpoints are under .harness/checkpoints/<key>/ after \`harness run\`.`
+        })
       }
       const multiples = yield* parseIntList("--multiples", f.multiples)
       const tasks = f.tasks.split(",").map((s) => s.trim())
@@ -61,7 +77,10 @@ export const evalCommand = Command.make(
       const extensions = (f.extension.length ? f.extension : ["none" as const]).map(toExtension)
 
       const program = Effect.gen(function* () {
-        const loaded = yield* Effect.try({ try: () => loadDecoder(f.checkpoint), catch: (e) => new UsageError({ message: (e as Error).message }) })
+        const loaded = yield* Effect.try({
+          try: () => loadDecoder(f.checkpoint),
+          catch: (e) => new UsageError({ message: (e as Error).message })
+        })
         const { model, sha256 } = loaded
         const described = loaded.state.model
         const c = described.config
@@ -88,11 +107,28 @@ export const evalCommand = Command.make(
           // the evaluation-only job: what it evaluated (the checkpoint's hash) and how
           const config = { checkpoint: sha256, evaluation, embedding: described.embedding, seed: described.seed, dataHash: data.hash }
           const key = sha256Hex(canonicalJson({ config, codeVersion: codeVersion() }))
-          const { metrics } = yield* evaluateJob(model, { evaluation, seed: described.seed, trainLength: c.trainLength }, data, () => Effect.void)
+          const { metrics } = yield* evaluateJob(
+            model,
+            { evaluation, seed: described.seed, trainLength: c.trainLength },
+            data,
+            () => Effect.void
+          )
           const ledger = yield* Ledger
           const engine = yield* Engine
-          const runId = yield* beginSuiteRun({ suite: "eval", codeVersion: codeVersion(), git: gitFacts(), environment: environmentFingerprint(engine) })
-          const { id: jobId } = yield* ledger.startJob({ runId, key, name: `eval/${described.embedding.name}/${sha256.slice(0, 12)}`, config, seed: described.seed, suite: "eval" })
+          const runId = yield* beginSuiteRun({
+            suite: "eval",
+            codeVersion: codeVersion(),
+            git: gitFacts(),
+            environment: environmentFingerprint(engine)
+          })
+          const { id: jobId } = yield* ledger.startJob({
+            runId,
+            key,
+            name: `eval/${described.embedding.name}/${sha256.slice(0, 12)}`,
+            config,
+            seed: described.seed,
+            suite: "eval"
+          })
           yield* ledger.completeJob(jobId, {
             metrics,
             artifacts: [{ kind: "checkpoint", path: f.checkpoint, sha256 }],
@@ -102,19 +138,27 @@ export const evalCommand = Command.make(
           yield* ledger.finishRun(runId)
           const rows = extensions.map((ext) => [
             ext.method === "none" ? "none" : extensionTag(ext).slice(1),
-            ...evaluation.lengths.map((L) => formatNumber(metrics.find((m) => m.name === `perplexity${extensionTag(ext)}` && m.length === L)?.value))
+            ...evaluation.lengths.map((L) =>
+              formatNumber(metrics.find((m) => m.name === `perplexity${extensionTag(ext)}` && m.length === L)?.value)
+            )
           ])
-          yield* Console.log(`checkpoint ${f.checkpoint} (sha256 ${sha256.slice(0, 12)}), ${described.embedding.name}, trained at ${c.trainLength}; recorded as job ${jobId} in ${ledger.file}\n`)
+          yield* Console.log(
+            `checkpoint ${f.checkpoint} (sha256 ${sha256.slice(0, 12)}), ${described.embedding.name}, trained at ${c.trainLength}; recorded as job ${jobId} in ${ledger.file}\n`
+          )
           yield* Console.log(renderTable(["extension", ...evaluation.lengths.map((L) => `ppl@${L}`)], rows))
           if (rows.some((r) => r.includes("-"))) {
-            yield* Console.log(`\n"-" = not applicable: the extension is not defined for this embedding (PI and NTK rescale a RoPE frequency grid; FoPE extends with YaRN), or the length is beyond what it can represent.`)
+            yield* Console.log(
+              `\n"-" = not applicable: the extension is not defined for this embedding (PI and NTK rescale a RoPE frequency grid; FoPE extends with YaRN), or the length is beyond what it can represent.`
+            )
           }
         } finally {
           model.embedding.dispose()
           model.dispose()
         }
       })
-      yield* program.pipe(Effect.provide(Layer.mergeAll(Ledger.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer)))
+      yield* program.pipe(
+        Effect.provide(Layer.mergeAll(Ledger.layer(f.ledger), CorpusService.layer, Engine.layer(f.backend), Progress.layer))
+      )
     })
 ).pipe(
   Command.withDescription(
@@ -122,7 +166,9 @@ export const evalCommand = Command.make(
       "The checkpoint's files are verified by sha256; results go to the ledger."
   ),
   Command.withExamples([
-    { command: "harness eval .harness/checkpoints/<key> --multiples 1,2,4,8 --extension none --extension yarn", description: "RoPE with and without YaRN" }
+    {
+      command: "harness eval .harness/checkpoints/<key> --multiples 1,2,4,8 --extension none --extension yarn",
+      description: "RoPE with and without YaRN"
+    }
   ])
 )
-

@@ -45,7 +45,10 @@ export const parseExtension = (method: ExtensionMethod, params: ReadonlyArray<st
       }
     }
     const decoded = decodeParams(schema, Object.fromEntries(entries))
-    if (!decoded.ok) return yield* new UsageError({ message: `--extension-param: ${decoded.problems.map((p) => p.key).join(", ")} refused by extension "${method}"` })
+    if (!decoded.ok)
+      return yield* new UsageError({
+        message: `--extension-param: ${decoded.problems.map((p) => p.key).join(", ")} refused by extension "${method}"`
+      })
     const given = new Set(entries.map(([key]) => key))
     return { method, ...Object.fromEntries(Object.entries(decoded.value).filter(([key]) => given.has(key))) } as ExtensionSpec
   })
@@ -54,10 +57,16 @@ export const inspectCommand = Command.make(
   "inspect",
   {
     embedding: Argument.String("embedding").pipe(Argument.withDescription("an embedding name (harness list --what embeddings)")),
-    param: Flag.String("param").pipe(Flag.atLeast(0), Flag.withDescription("a parameter, key=value; repeat for several (e.g. --param sigma=0.3 --param clip=false)")),
+    param: Flag.String("param").pipe(
+      Flag.atLeast(0),
+      Flag.withDescription("a parameter, key=value; repeat for several (e.g. --param sigma=0.3 --param clip=false)")
+    ),
     headDim: Flag.Int("head-dim").pipe(Flag.withDefault(32), Flag.withDescription("per-head width d")),
     heads: Flag.Int("heads").pipe(Flag.withDefault(4), Flag.withDescription("number of heads H")),
-    trainLength: Flag.Int("train-length").pipe(Flag.withDefault(128), Flag.withDescription("training length L (FoPE's floor clip and the extensions depend on it)")),
+    trainLength: Flag.Int("train-length").pipe(
+      Flag.withDefault(128),
+      Flag.withDescription("training length L (FoPE's floor clip and the extensions depend on it)")
+    ),
     length: Flag.Int("length").pipe(Flag.withDefault(16), Flag.withDescription("length T of the tables / bias matrix to print")),
     layers: Flag.Int("layers").pipe(Flag.withDefault(1), Flag.withDescription("layers to build (FoPE draws coefficients per layer)")),
     seed: Flag.Int("seed").pipe(Flag.withDefault(0), Flag.withDescription("seed of any random initialisation")),
@@ -71,7 +80,9 @@ export const inspectCommand = Command.make(
     ),
     evalLength: Flag.Int("eval-length").pipe(
       Flag.optional,
-      Flag.withDescription("the extension's target length L' (scale s = L'/L; default --length); --length is then the current length, which dynamic NTK follows")
+      Flag.withDescription(
+        "the extension's target length L' (scale s = L'/L; default --length); --length is then the current length, which dynamic NTK follows"
+      )
     ),
     json: Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("full-precision JSON instead of the readable summary"))
   },
@@ -82,7 +93,9 @@ export const inspectCommand = Command.make(
       const params = Object.fromEntries(yield* Effect.forEach(f.param, parseParam))
       const extension = yield* parseExtension(f.extension, f.extensionParam)
       if (f.extension === "none" && (f.extensionParam.length > 0 || Option.isSome(f.evalLength))) {
-        return yield* new UsageError({ message: "--eval-length and --extension-param apply to an extension: add --extension pi, ntk, dynamic-ntk, yarn or llama3" })
+        return yield* new UsageError({
+          message: "--eval-length and --extension-param apply to an extension: add --extension pi, ntk, dynamic-ntk, yarn or llama3"
+        })
       }
       const result = yield* Effect.try({
         try: () =>
@@ -111,7 +124,13 @@ export const inspectCommand = Command.make(
     { command: "harness inspect fope --head-dim 32 --train-length 128", description: "FoPE keeps 6 of 16 frequencies at d=32, L=128" },
     { command: "harness inspect alibi --heads 6 --length 8", description: "ALiBi's slopes for 6 heads and its bias matrix" },
     { command: "harness inspect rope --param base=500000 --json > rope.json", description: "full-precision tables" },
-    { command: "harness inspect rope --extension yarn --eval-length 1024 --json", description: "RoPE's tables under YaRN for 8x the training length" },
-    { command: "harness inspect rope --extension dynamic-ntk --eval-length 1024 --length 512", description: "dynamic NTK's tables at current length 512" }
+    {
+      command: "harness inspect rope --extension yarn --eval-length 1024 --json",
+      description: "RoPE's tables under YaRN for 8x the training length"
+    },
+    {
+      command: "harness inspect rope --extension dynamic-ntk --eval-length 1024 --length 512",
+      description: "dynamic NTK's tables at current length 512"
+    }
   ])
 )

@@ -18,7 +18,9 @@ import { ledgerFlag } from "../shared-flags.js"
 
 /** Where the page goes by default: next to the suite's Markdown report, or reports/ledger.html for every suite. */
 export const defaultViewFile = (suite: string | undefined): Effect.Effect<string, UsageError> =>
-  suite === undefined ? Effect.succeed(join("reports", "ledger.html")) : Effect.map(reportFolder(suite, undefined), (folder) => join(folder, "index.html"))
+  suite === undefined
+    ? Effect.succeed(join("reports", "ledger.html"))
+    : Effect.map(reportFolder(suite, undefined), (folder) => join(folder, "index.html"))
 
 /** Writes the page and says what it holds; fails with a usage error for a suite the ledger does not hold. */
 export const writeHtmlView = (ledger: string, suite: string | undefined, file: string): Effect.Effect<void, UsageError | LedgerError> =>
@@ -27,7 +29,9 @@ export const writeHtmlView = (ledger: string, suite: string | undefined, file: s
     try {
       if (suite !== undefined && store.jobs({ suite }).length === 0) {
         const suites = ledgerSuites(store)
-        return yield* new UsageError({ message: `the ledger ${ledger} holds no jobs of suite "${suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${suite}\` first.` })
+        return yield* new UsageError({
+          message: `the ledger ${ledger} holds no jobs of suite "${suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${suite}\` first.`
+        })
       }
       const view = loadView(store, { ...(suite !== undefined ? { suite } : {}), generatedAt: new Date().toISOString() })
       const html = renderHtmlView(view)
@@ -54,7 +58,10 @@ export const viewCommand = Command.make(
   {
     ledger: ledgerFlag,
     suite: Flag.String("suite").pipe(Flag.optional, Flag.withDescription("one suite (default: every suite in the ledger)")),
-    out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("the HTML file to write (default reports/<suite>/index.html, or reports/ledger.html for every suite)"))
+    out: Flag.String("out").pipe(
+      Flag.optional,
+      Flag.withDescription("the HTML file to write (default reports/<suite>/index.html, or reports/ledger.html for every suite)")
+    )
   },
   (f) =>
     Effect.gen(function* () {

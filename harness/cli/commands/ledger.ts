@@ -16,7 +16,8 @@ const verify = Command.make("verify", { ledger: ledgerFlag, json: jsonFlag }, (f
   )
 )
 
-const REF_HELP = "a run id (or unique prefix), a job key (or prefix), suite:<name>[@commit], <suite>@<commit>, latest, or another ledger file"
+const REF_HELP =
+  "a run id (or unique prefix), a job key (or prefix), suite:<name>[@commit], <suite>@<commit>, latest, or another ledger file"
 
 const diff = Command.make(
   "diff",
@@ -45,7 +46,9 @@ const exportLedger = Command.make(
     ledger: ledgerFlag,
     format: Flag.Literals("format", ["jsonl", "csv", "bmf"] as const).pipe(
       Flag.withDefault("jsonl" as const),
-      Flag.withDescription("jsonl: the hash-chained records, append-only, diffs well in git; csv: one metric per row; bmf: Bencher Metric Format JSON")
+      Flag.withDescription(
+        "jsonl: the hash-chained records, append-only, diffs well in git; csv: one metric per row; bmf: Bencher Metric Format JSON"
+      )
     ),
     out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("write to this file (default: stdout)")),
     run: Flag.String("run").pipe(Flag.optional, Flag.withDescription("bmf only: one run instead of the whole ledger"))
@@ -59,11 +62,16 @@ const exportLedger = Command.make(
         ...(f.run._tag === "Some" ? { run: f.run.value } : {})
       })
     )
-).pipe(Command.withDescription("Export the ledger as JSON Lines (importable, chain verified on import), CSV, or Bencher Metric Format JSON."))
+).pipe(
+  Command.withDescription("Export the ledger as JSON Lines (importable, chain verified on import), CSV, or Bencher Metric Format JSON.")
+)
 
 const importLedger = Command.make(
   "import",
-  { from: Argument.String("export").pipe(Argument.withDescription("a JSON Lines export (harness ledger export --format jsonl)")), ledger: ledgerFlag },
+  {
+    from: Argument.String("export").pipe(Argument.withDescription("a JSON Lines export (harness ledger export --format jsonl)")),
+    ledger: ledgerFlag
+  },
   (f) => emit(importCommand({ ledger: f.ledger, from: f.from }))
 ).pipe(Command.withDescription("Import a JSON Lines export into a ledger: its chain is verified first, then written all or nothing."))
 
@@ -75,12 +83,15 @@ const merge = Command.make(
   },
   (f) => emit(mergeCommand({ target: f.target, sources: f.sources }))
 ).pipe(
-  Command.withDescription("Combine ledgers from shards (harness run --shard i/N): each source is verified, jobs de-duplicated by key, the target re-chained."),
+  Command.withDescription(
+    "Combine ledgers from shards (harness run --shard i/N): each source is verified, jobs de-duplicated by key, the target re-chained."
+  ),
   Command.withExamples([{ command: "harness ledger merge all.db shard1.db shard2.db", description: "two shards into one ledger" }])
 )
 
 export const ledgerCommand = Command.make("ledger").pipe(
-  Command.withDescription("Work with the SQLite ledger: verify its hash chain, diff two runs, export / import, merge shards, view it as one HTML page."),
+  Command.withDescription(
+    "Work with the SQLite ledger: verify its hash chain, diff two runs, export / import, merge shards, view it as one HTML page."
+  ),
   Command.withSubcommands([verify, diff, exportLedger, importLedger, merge, viewCommand])
 )
-

@@ -45,7 +45,9 @@ export const listText = (what: (typeof WHAT)[number]): string => {
           Object.values(EMBEDDINGS).map((m) => [
             m.name,
             m.family,
-            embeddingParamSpecs(m).map((p) => `${p.name}=${String(p.default)}`).join(" ") || "-",
+            embeddingParamSpecs(m)
+              .map((p) => `${p.name}=${String(p.default)}`)
+              .join(" ") || "-",
             m.description
           ])
         )
@@ -54,13 +56,19 @@ export const listText = (what: (typeof WHAT)[number]): string => {
   if (what === "all" || what === "extensions") {
     parts.push(
       "EXTENSIONS (inference-time, rotary family; evaluation.extensions in a suite, --extension in harness eval; their tables: harness inspect rope --extension yarn --eval-length 1024)\n" +
-        renderTable(["name", "parameters (default)", "description"], EXTENSION_CATALOGUE.map((e) => [e.name, e.parameters, e.description]))
+        renderTable(
+          ["name", "parameters (default)", "description"],
+          EXTENSION_CATALOGUE.map((e) => [e.name, e.parameters, e.description])
+        )
     )
   }
   if (what === "all" || what === "tasks") {
     parts.push(
-      "SYNTHETIC TASKS (data.synthetic: the training mixture; evaluation task \"synthetic\": accuracy.<task> and exact.<task> by length)\n" +
-        renderTable(["name", "parameters", "description"], SYNTHETIC_CATALOGUE.map((t) => [t.name, t.parameters, t.description]))
+      'SYNTHETIC TASKS (data.synthetic: the training mixture; evaluation task "synthetic": accuracy.<task> and exact.<task> by length)\n' +
+        renderTable(
+          ["name", "parameters", "description"],
+          SYNTHETIC_CATALOGUE.map((t) => [t.name, t.parameters, t.description])
+        )
     )
   }
   if (what === "all" || what === "scales") {
@@ -68,12 +76,26 @@ export const listText = (what: (typeof WHAT)[number]): string => {
       "SCALES\n" +
         renderTable(
           ["name", "d_model", "heads", "layers", "ffn", "needs GPU", "description"],
-          Object.values(SCALES).map((s) => [s.name, String(s.dModel), String(s.heads), String(s.layers), String(s.ffnHidden), s.gpuOnly ? "yes" : "no", s.description])
+          Object.values(SCALES).map((s) => [
+            s.name,
+            String(s.dModel),
+            String(s.heads),
+            String(s.layers),
+            String(s.ffnHidden),
+            s.gpuOnly ? "yes" : "no",
+            s.description
+          ])
         )
     )
   }
   if (what === "all" || what === "backends") {
-    parts.push("BACKENDS\n" + renderTable(["name", "what it is"], BACKEND_CHOICES.map((b) => [b, backendNotes[b]])))
+    parts.push(
+      "BACKENDS\n" +
+        renderTable(
+          ["name", "what it is"],
+          BACKEND_CHOICES.map((b) => [b, backendNotes[b]])
+        )
+    )
   }
   return parts.join("\n\n")
 }
@@ -90,4 +112,3 @@ export const listCommand = Command.make(
   ),
   Command.withExamples([{ command: "harness list --what embeddings", description: "every embedding and its parameters" }])
 )
-

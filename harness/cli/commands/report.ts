@@ -28,7 +28,9 @@ export const reportCommand = Command.make(
     out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("output folder (default reports/<suite>)")),
     html: Flag.Boolean("html").pipe(
       Flag.withDefault(false),
-      Flag.withDescription("write one self-contained HTML page, <out>/index.html, instead of Markdown (the same page as `harness ledger view --suite`)")
+      Flag.withDescription(
+        "write one self-contained HTML page, <out>/index.html, instead of Markdown (the same page as `harness ledger view --suite`)"
+      )
     )
   },
   (f) =>
@@ -42,7 +44,9 @@ export const reportCommand = Command.make(
         const input = reportInputFromLedger(store, f.suite, suiteDescription(f.suite), new Date().toISOString())
         if (input.jobs.length === 0) {
           const suites = [...new Set(store.jobs().map((j) => j.suite))]
-          return yield* new UsageError({ message: `the ledger ${f.ledger} holds no jobs of suite "${f.suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${f.suite}\` first.` })
+          return yield* new UsageError({
+            message: `the ledger ${f.ledger} holds no jobs of suite "${f.suite}". Suites it holds: ${suites.join(", ") || "none"}. Run \`harness run ${f.suite}\` first.`
+          })
         }
         const rendered = renderReport(input)
         const out = yield* reportFolder(f.suite, Option.getOrUndefined(f.out))
@@ -50,7 +54,9 @@ export const reportCommand = Command.make(
         mkdirSync(out, { recursive: true })
         writeFileSync(join(out, "README.md"), rendered.markdown)
         rendered.files.forEach((file, i) => writeFileSync(targets[i]!, file.content))
-        yield* Console.log(`wrote ${join(out, "README.md")} and ${rendered.files.length} plot(s): ${rendered.files.map((x) => x.name).join(", ")}`)
+        yield* Console.log(
+          `wrote ${join(out, "README.md")} and ${rendered.files.length} plot(s): ${rendered.files.map((x) => x.name).join(", ")}`
+        )
       } finally {
         store.close()
       }

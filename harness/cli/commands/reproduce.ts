@@ -32,9 +32,13 @@ export const findJob = (store: LedgerStore, ref: string): Effect.Effect<JobRow, 
     if (byId) return byId
     const matches = yield* attempt(() => store.jobs({ status: "done" }).filter((j) => j.key.startsWith(ref) || j.id.startsWith(ref)))
     const keys = new Set(matches.map((j) => j.key))
-    if (keys.size > 1) return yield* new UsageError({ message: `"${ref}" matches ${keys.size} different jobs; give more characters of the key` })
+    if (keys.size > 1)
+      return yield* new UsageError({ message: `"${ref}" matches ${keys.size} different jobs; give more characters of the key` })
     const found = matches.at(-1)
-    if (!found) return yield* new UsageError({ message: `no done job with id or key starting "${ref}" in ${store.file}; \`harness ledger export --format csv\` lists them` })
+    if (!found)
+      return yield* new UsageError({
+        message: `no done job with id or key starting "${ref}" in ${store.file}; \`harness ledger export --format csv\` lists them`
+      })
     return found
   })
 
@@ -43,7 +47,10 @@ export const reproduceCommand = Command.make(
   {
     job: Argument.String("job").pipe(Argument.withDescription("a job id or key (a unique prefix is enough)")),
     ledger: ledgerFlag,
-    backend: Flag.Literals("backend", BACKEND_CHOICES).pipe(Flag.optional, Flag.withDescription("default: the backend the job was recorded on")),
+    backend: Flag.Literals("backend", BACKEND_CHOICES).pipe(
+      Flag.optional,
+      Flag.withDescription("default: the backend the job was recorded on")
+    ),
     threads: Flag.Int("threads").pipe(Flag.optional, Flag.withDescription("default: the thread count the job was recorded with"))
   },
   (f) =>
@@ -52,13 +59,23 @@ export const reproduceCommand = Command.make(
       const scratch = mkdtempSync(join(tmpdir(), "fope-reproduce-"))
       try {
         const recorded = yield* findJob(store, f.job)
-        if (recorded.status !== "done") return yield* new UsageError({ message: `job ${recorded.id} is ${recorded.status}, not done: only finished jobs can be reproduced` })
+        if (recorded.status !== "done")
+          return yield* new UsageError({
+            message: `job ${recorded.id} is ${recorded.status}, not done: only finished jobs can be reproduced`
+          })
         const run = store.run(recorded.runId)
-        const env = (run?.environment ?? {}) as { engine?: { backend?: string; threads?: number; kernelOverrides?: ReadonlyArray<string>; native?: unknown } }
+        const env = (run?.environment ?? {}) as {
+          engine?: { backend?: string; threads?: number; kernelOverrides?: ReadonlyArray<string>; native?: unknown }
+        }
         // The matrix products run on the path the job was recorded with (native library or WebAssembly GEMM): the two
         // differ in the last bits, so a bitwise certificate needs the same one.
-        const recordedNative = env.engine?.native !== undefined || (env.engine?.kernelOverrides ?? []).some((k) => k.startsWith("BatchMatMul(oneDNN"))
-        const backend = Option.getOrElse(f.backend, () => (env.engine?.backend === "cpu" ? "cpu" : env.engine?.backend === "wasm" ? "wasm" : "auto") as (typeof BACKEND_CHOICES)[number])
+        const recordedNative =
+          env.engine?.native !== undefined || (env.engine?.kernelOverrides ?? []).some((k) => k.startsWith("BatchMatMul(oneDNN"))
+        const backend = Option.getOrElse(
+          f.backend,
+          () =>
+            (env.engine?.backend === "cpu" ? "cpu" : env.engine?.backend === "wasm" ? "wasm" : "auto") as (typeof BACKEND_CHOICES)[number]
+        )
         const threads = Option.getOrElse(f.threads, () => env.engine?.threads ?? 1)
         const config = recorded.config as JobConfig
         const job: Job = {
@@ -68,14 +85,20 @@ export const reproduceCommand = Command.make(
           key: recorded.key
         }
         const reproducibility = recorded.reproducibility ?? { mode: "tolerance" as const, tolerance: REPRODUCE_TOLERANCE }
-        yield* Console.log(`reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s)${backend === "wasm" ? `, products on ${recordedNative ? "the native library" : "the WebAssembly GEMM"} as recorded` : ""}; expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`)
+        yield* Console.log(
+          `reproducing ${recorded.name} (key ${recorded.key.slice(0, 12)}) on ${backend} with ${threads} thread(s)${backend === "wasm" ? `, products on ${recordedNative ? "the native library" : "the WebAssembly GEMM"} as recorded` : ""}; expecting ${reproducibility.mode === "bitwise" ? "bitwise identity" : `agreement within ${reproducibility.tolerance}`}`
+        )
         const scratchLedger = join(scratch, "rerun.db")
         const rerun = yield* Effect.gen(function* () {
           const runId = yield* beginSuiteRun({ suite: config.suite, codeVersion: codeVersion(), git: gitFacts(), environment: {} })
           yield* runJob(job, { runId, checkpointRoot: join(scratch, "checkpoints"), index: 1, total: 1 })
           const done = yield* findDone(job.key)
           return done!.metrics
-        }).pipe(Effect.provide(Layer.mergeAll(Ledger.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads, recordedNative), Progress.layer)))
+        }).pipe(
+          Effect.provide(
+            Layer.mergeAll(Ledger.layer(scratchLedger), CorpusService.layer, Engine.layer(backend, threads, recordedNative), Progress.layer)
+          )
+        )
         const certificate = compareForCertificate(recorded.id, store.metrics(recorded.id), rerun, reproducibility)
         store.recordCertificate(certificate)
         yield* Console.log(
@@ -83,7 +106,9 @@ export const reproduceCommand = Command.make(
             `(${certificate.mode}${certificate.tolerance !== null ? `, tolerance ${certificate.tolerance}` : ""}); certificate recorded in ${f.ledger}`
         )
         for (const m of certificate.details.mismatches.slice(0, 10)) {
-          yield* Console.log(`  ${m.metric}${m.length !== null ? `@${m.length}` : ""}${m.step !== null ? ` step ${m.step}` : ""}: recorded ${m.recorded}, rerun ${m.rerun}`)
+          yield* Console.log(
+            `  ${m.metric}${m.length !== null ? `@${m.length}` : ""}${m.step !== null ? ` step ${m.step}` : ""}: recorded ${m.recorded}, rerun ${m.rerun}`
+          )
         }
         if (certificate.verdict !== "certified") process.exitCode = 1
       } finally {

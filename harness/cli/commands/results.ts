@@ -40,7 +40,12 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
   const planned: Record<string, number> = {}
   const inputs = suites.map((suite) => {
     // a claims suite the harness no longer ships (or cannot read) is reported from the ledger alone
-    const loaded = Effect.runSync(loadSuite(suite).pipe(Effect.map((l): Suite | undefined => l.suite), Effect.catchTag("SuiteError", () => Effect.succeed(undefined))))
+    const loaded = Effect.runSync(
+      loadSuite(suite).pipe(
+        Effect.map((l): Suite | undefined => l.suite),
+        Effect.catchTag("SuiteError", () => Effect.succeed(undefined))
+      )
+    )
     const description = loaded?.description ?? ""
     if (loaded) planned[suite] = loaded.embeddings.length * loaded.scales.length * loaded.seeds.length
     return { ...reportInputFromLedger(store, suite, description, generatedAt), ledgerPath: "results/claims.jsonl (imported)" }
@@ -59,12 +64,21 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
     const runs = store.runs().filter((r) => r.suite === suite)
     for (const run of runs) {
       const entry = { suite, gitCommit: run.gitCommit, codeVersion: run.codeVersion, engine: engineOf(run.environment) }
-      if (!provenance.some((p) => p.suite === entry.suite && p.gitCommit === entry.gitCommit && p.codeVersion === entry.codeVersion)) provenance.push(entry)
+      if (!provenance.some((p) => p.suite === entry.suite && p.gitCommit === entry.gitCommit && p.codeVersion === entry.codeVersion))
+        provenance.push(entry)
     }
   }
   const resultsDir = dirname(resultsPath)
   const plotFolder = (suite: string) => relative(resultsDir, join(plotsRoot, suite)).split("\\").join("/")
-  const { markdown } = renderResults({ suites: inputs, ledgerHeadHash: head?.hash ?? "", recordCount: records.length, provenance, plotFolder, planned, decayFactor })
+  const { markdown } = renderResults({
+    suites: inputs,
+    ledgerHeadHash: head?.hash ?? "",
+    recordCount: records.length,
+    provenance,
+    plotFolder,
+    planned,
+    decayFactor
+  })
   const files: ResultsFile[] = [{ path: resultsPath, content: markdown }]
   for (const input of inputs) {
     if (input.jobs.length === 0) continue
@@ -80,7 +94,10 @@ export const resultsCommand = Command.make(
   {
     ledger: ledgerFlag,
     out: Flag.String("out").pipe(Flag.withDefault("RESULTS.md"), Flag.withDescription("where to write the verdicts (Markdown)")),
-    plots: Flag.String("plots").pipe(Flag.withDefault("results"), Flag.withDescription("folder for each claims suite's report and SVG plots (<plots>/<suite>/)"))
+    plots: Flag.String("plots").pipe(
+      Flag.withDefault("results"),
+      Flag.withDescription("folder for each claims suite's report and SVG plots (<plots>/<suite>/)")
+    )
   },
   (f) =>
     Effect.gen(function* () {
@@ -103,6 +120,9 @@ export const resultsCommand = Command.make(
       "plus each suite's report and plots."
   ),
   Command.withExamples([
-    { command: "harness ledger import results/claims.jsonl --ledger claims.db && harness results --ledger claims.db", description: "regenerate RESULTS.md from the committed export" }
+    {
+      command: "harness ledger import results/claims.jsonl --ledger claims.db && harness results --ledger claims.db",
+      description: "regenerate RESULTS.md from the committed export"
+    }
   ])
 )

@@ -20,9 +20,15 @@ import { runBenchmarkSuite } from "../../bench/benchmark-suite.js"
 /** Parses `--seeds 0,1,2`. */
 export const parseSeeds = (text: string): Effect.Effect<number[], UsageError> =>
   Effect.suspend(() => {
-    const seeds = text.split(",").map((s) => s.trim()).filter((s) => s.length > 0).map(Number)
+    const seeds = text
+      .split(",")
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0)
+      .map(Number)
     if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0)) {
-      return Effect.fail(new UsageError({ message: `--seeds "${text}" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)` }))
+      return Effect.fail(
+        new UsageError({ message: `--seeds "${text}" is not a comma-separated list of non-negative integers (for example --seeds 0,1,2)` })
+      )
     }
     return Effect.succeed(seeds)
   })
@@ -44,15 +50,29 @@ export const runCommand = Command.make(
           "where a second thread beside any other load slows a step; results are bitwise the same either way)"
       )
     ),
-    dryRun: Flag.Boolean("dry-run").pipe(Flag.withDefault(false), Flag.withDescription("print the plan (jobs, keys, which are done, estimated time) and train nothing")),
-    force: Flag.Boolean("force").pipe(Flag.withDefault(false), Flag.withDescription("rerun jobs the ledger already holds as done (discarding their checkpoints)")),
-    forceScale: Flag.Boolean("force-scale").pipe(Flag.withDefault(false), Flag.withDescription("start GPU-only scales (60m, 180m, 1.2b) on a CPU backend anyway")),
+    dryRun: Flag.Boolean("dry-run").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("print the plan (jobs, keys, which are done, estimated time) and train nothing")
+    ),
+    force: Flag.Boolean("force").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("rerun jobs the ledger already holds as done (discarding their checkpoints)")
+    ),
+    forceScale: Flag.Boolean("force-scale").pipe(
+      Flag.withDefault(false),
+      Flag.withDescription("start GPU-only scales (60m, 180m, 1.2b) on a CPU backend anyway")
+    ),
     seeds: Flag.String("seeds").pipe(Flag.optional, Flag.withDescription("override the suite's seeds, e.g. 0,1,2")),
     shard: Flag.String("shard").pipe(
       Flag.optional,
-      Flag.withDescription("run shard i of N (deterministic split of the plan, e.g. 1/2); merge the ledgers afterwards with `harness ledger merge`")
+      Flag.withDescription(
+        "run shard i of N (deterministic split of the plan, e.g. 1/2); merge the ledgers afterwards with `harness ledger merge`"
+      )
     ),
-    jobs: Flag.Int("jobs").pipe(Flag.withDefault(1), Flag.withDescription("run N jobs at once in separate processes (all writing the same ledger)"))
+    jobs: Flag.Int("jobs").pipe(
+      Flag.withDefault(1),
+      Flag.withDescription("run N jobs at once in separate processes (all writing the same ledger)")
+    )
   },
   (flags) =>
     Effect.gen(function* () {
@@ -86,7 +106,9 @@ export const runCommand = Command.make(
       }).pipe(
         Effect.provide(Layer.mergeAll(Ledger.layer(flags.ledger), CorpusService.layer, Engine.layer(backend, threads), Progress.layer))
       )
-      yield* Console.log(`\n${suite.name}: ${summary.done} done, ${summary.skipped} skipped (already in the ledger), ${summary.failed} failed; ledger ${flags.ledger}, run #${summary.runId}\n`)
+      yield* Console.log(
+        `\n${suite.name}: ${summary.done} done, ${summary.skipped} skipped (already in the ledger), ${summary.failed} failed; ledger ${flags.ledger}, run #${summary.runId}\n`
+      )
       yield* Console.log(summary.table)
       if (summary.failed > 0) process.exitCode = 1
     })

@@ -51,16 +51,33 @@ export const CLAIMS: ReadonlyArray<Claim> = [
   {
     id: 1,
     title: "Passkey retrieval beyond the training length",
-    statement: "RoPE's passkey accuracy collapses beyond about 2x the training length; FoPE's stays roughly flat (ALiBi declines gradually).",
+    statement:
+      "RoPE's passkey accuracy collapses beyond about 2x the training length; FoPE's stays roughly flat (ALiBi declines gradually).",
     suite: PASSKEY_SUITE,
     tables: [{ caption: "Passkey accuracy by evaluation length", metric: "passkey_accuracy", series: ["rope", "fope", "alibi", "nope"] }],
     preconditions: [
-      { text: "RoPE learned the task at the training length (mean accuracy at 1x ≥ 0.5)", side: { series: "rope", stat: passkeyAt1x }, atLeast: 0.5 },
-      { text: "FoPE learned the task at the training length (mean accuracy at 1x ≥ 0.5)", side: { series: "fope", stat: passkeyAt1x }, atLeast: 0.5 }
+      {
+        text: "RoPE learned the task at the training length (mean accuracy at 1x ≥ 0.5)",
+        side: { series: "rope", stat: passkeyAt1x },
+        atLeast: 0.5
+      },
+      {
+        text: "FoPE learned the task at the training length (mean accuracy at 1x ≥ 0.5)",
+        side: { series: "fope", stat: passkeyAt1x },
+        atLeast: 0.5
+      }
     ],
     comparisons: [
-      lower("RoPE's accuracy beyond 2x is below its accuracy at 1x", { series: "rope", stat: passkeyBeyond2x }, { series: "rope", stat: passkeyAt1x }),
-      higher("FoPE's accuracy beyond 2x is above RoPE's", { series: "fope", stat: passkeyBeyond2x }, { series: "rope", stat: passkeyBeyond2x })
+      lower(
+        "RoPE's accuracy beyond 2x is below its accuracy at 1x",
+        { series: "rope", stat: passkeyBeyond2x },
+        { series: "rope", stat: passkeyAt1x }
+      ),
+      higher(
+        "FoPE's accuracy beyond 2x is above RoPE's",
+        { series: "fope", stat: passkeyBeyond2x },
+        { series: "rope", stat: passkeyBeyond2x }
+      )
     ]
   },
   {
@@ -71,7 +88,11 @@ export const CLAIMS: ReadonlyArray<Claim> = [
     tables: [{ caption: "Perplexity by evaluation length", metric: "perplexity", series: ["rope", "fope", "alibi", "nope"] }],
     preconditions: [],
     comparisons: [
-      lower("FoPE's perplexity beyond L (geometric mean over 2x-16x) is below RoPE's", { series: "fope", stat: pplBeyond }, { series: "rope", stat: pplBeyond }),
+      lower(
+        "FoPE's perplexity beyond L (geometric mean over 2x-16x) is below RoPE's",
+        { series: "fope", stat: pplBeyond },
+        { series: "rope", stat: pplBeyond }
+      ),
       higher("FoPE's perplexity beyond L is above ALiBi's", { series: "fope", stat: pplBeyond }, { series: "alibi", stat: pplBeyond })
     ]
   },
@@ -83,8 +104,16 @@ export const CLAIMS: ReadonlyArray<Claim> = [
     tables: [{ caption: "Perplexity by evaluation length", metric: "perplexity", series: ["fope", "fope-sigma0", "fope-noclip", "rope"] }],
     preconditions: [],
     comparisons: [
-      higher("FoPE without its Fourier series (sigma 0) has a higher perplexity beyond L than FoPE", { series: "fope-sigma0", stat: pplBeyond }, { series: "fope", stat: pplBeyond }),
-      higher("FoPE without the floor clip has a higher perplexity beyond L than FoPE", { series: "fope-noclip", stat: pplBeyond }, { series: "fope", stat: pplBeyond })
+      higher(
+        "FoPE without its Fourier series (sigma 0) has a higher perplexity beyond L than FoPE",
+        { series: "fope-sigma0", stat: pplBeyond },
+        { series: "fope", stat: pplBeyond }
+      ),
+      higher(
+        "FoPE without the floor clip has a higher perplexity beyond L than FoPE",
+        { series: "fope-noclip", stat: pplBeyond },
+        { series: "fope", stat: pplBeyond }
+      )
     ]
   },
   {
@@ -93,12 +122,20 @@ export const CLAIMS: ReadonlyArray<Claim> = [
     statement: "The YaRN extension works better on FoPE than on RoPE.",
     suite: PERPLEXITY_SUITE,
     tables: [
-      { caption: "Perplexity under YaRN (with its attention temperature) by evaluation length", metric: "perplexity@yarn", series: ["rope", "fope"] },
+      {
+        caption: "Perplexity under YaRN (with its attention temperature) by evaluation length",
+        metric: "perplexity@yarn",
+        series: ["rope", "fope"]
+      },
       { caption: "Perplexity without an extension, for reference", metric: "perplexity", series: ["rope", "fope"] }
     ],
     preconditions: [],
     comparisons: [
-      lower("FoPE + YaRN has a lower perplexity beyond L than RoPE + YaRN", { series: "fope", stat: yarnBeyond }, { series: "rope", stat: yarnBeyond })
+      lower(
+        "FoPE + YaRN has a lower perplexity beyond L than RoPE + YaRN",
+        { series: "fope", stat: yarnBeyond },
+        { series: "rope", stat: yarnBeyond }
+      )
     ]
   },
   {
@@ -109,7 +146,11 @@ export const CLAIMS: ReadonlyArray<Claim> = [
     tables: [],
     preconditions: [],
     comparisons: [
-      higher("RoPE's spectrum damage is above FoPE's", { series: "rope", stat: { kind: "scalar", metric: "spectrum_damage" } }, { series: "fope", stat: { kind: "scalar", metric: "spectrum_damage" } })
+      higher(
+        "RoPE's spectrum damage is above FoPE's",
+        { series: "rope", stat: { kind: "scalar", metric: "spectrum_damage" } },
+        { series: "fope", stat: { kind: "scalar", metric: "spectrum_damage" } }
+      )
     ]
   },
   {
@@ -125,11 +166,23 @@ export const CLAIMS: ReadonlyArray<Claim> = [
     ],
     preconditions: [],
     comparisons: [
-      higher("sinusoidal degrades more than RoPE beyond L (log perplexity beyond L minus at L)", { series: "sinusoidal", stat: degradation }, { series: "rope", stat: degradation }),
+      higher(
+        "sinusoidal degrades more than RoPE beyond L (log perplexity beyond L minus at L)",
+        { series: "sinusoidal", stat: degradation },
+        { series: "rope", stat: degradation }
+      ),
       higher("RoPE degrades more than T5 bias", { series: "rope", stat: degradation }, { series: "t5", stat: degradation }),
       higher("RoPE degrades more than ALiBi", { series: "rope", stat: degradation }, { series: "alibi", stat: degradation }),
-      lower("RoPE's validation loss at L is below NoPE's", { series: "rope", stat: { kind: "at", metric: "val_loss", multiple: 1, log: false } }, { series: "nope", stat: { kind: "at", metric: "val_loss", multiple: 1, log: false } }),
-      lower("NoPE's validation loss at 16x is below RoPE's", { series: "nope", stat: { kind: "at", metric: "val_loss", multiple: 16, log: false } }, { series: "rope", stat: { kind: "at", metric: "val_loss", multiple: 16, log: false } })
+      lower(
+        "RoPE's validation loss at L is below NoPE's",
+        { series: "rope", stat: { kind: "at", metric: "val_loss", multiple: 1, log: false } },
+        { series: "nope", stat: { kind: "at", metric: "val_loss", multiple: 1, log: false } }
+      ),
+      lower(
+        "NoPE's validation loss at 16x is below RoPE's",
+        { series: "nope", stat: { kind: "at", metric: "val_loss", multiple: 16, log: false } },
+        { series: "rope", stat: { kind: "at", metric: "val_loss", multiple: 16, log: false } }
+      )
     ]
   }
 ]

@@ -72,16 +72,26 @@ export const judgeClaim = (claim: Claim, series: ReadonlyArray<Series>): ClaimOu
     if (c.spec.a.stat.kind !== "beyond" || c.spec.b.stat.kind !== "beyond") continue
     const metric = c.spec.a.stat.metric
     const jobs = series.find((x) => x.label === c.spec.a.series)?.jobs ?? []
-    const multiples = jobs.flatMap((j) => j.metrics.filter((m) => m.name === metric && typeof m.length === "number").map((m) => (m.length as number) / j.trainLength))
+    const multiples = jobs.flatMap((j) =>
+      j.metrics.filter((m) => m.name === metric && typeof m.length === "number").map((m) => (m.length as number) / j.trainLength)
+    )
     if (multiples.length === 0) continue
     const longest = Math.max(...multiples)
-    const at = (side: typeof c.spec.a) => ({ ...side, stat: { kind: "at" as const, metric, multiple: longest, log: c.spec.a.stat.kind === "beyond" && c.spec.a.stat.log } })
+    const at = (side: typeof c.spec.a) => ({
+      ...side,
+      stat: { kind: "at" as const, metric, multiple: longest, log: c.spec.a.stat.kind === "beyond" && c.spec.a.stat.log }
+    })
     const r = compare({ ...c.spec, a: at(c.spec.a), b: at(c.spec.b) }, series)
     if (r.pairs.length > 0)
-      reasons.push(`descriptive, not part of the verdict: at the longest length alone (${longest}x L), "${c.spec.text}" ${r.verdict} (${r.agreeing}/${r.pairs.length} seeds agreeing, one-sided p ${pText(r.pClaim)})`)
+      reasons.push(
+        `descriptive, not part of the verdict: at the longest length alone (${longest}x L), "${c.spec.text}" ${r.verdict} (${r.agreeing}/${r.pairs.length} seeds agreeing, one-sided p ${pText(r.pClaim)})`
+      )
   }
   for (const c of comparisons) {
-    if (c.pairs.length < 5) reasons.push(`"${c.spec.text}": ${c.pairs.length} paired seed(s), fewer than the 5 a one-sided exact test needs to reach p ≤ ${ALPHA}`)
+    if (c.pairs.length < 5)
+      reasons.push(
+        `"${c.spec.text}": ${c.pairs.length} paired seed(s), fewer than the 5 a one-sided exact test needs to reach p ≤ ${ALPHA}`
+      )
   }
   return { claim, verdict, reasons, comparisons }
 }
@@ -107,7 +117,17 @@ const comparisonRows = (results: ReadonlyArray<ComparisonResult>): string[][] =>
     ]
   })
 
-const COMPARISON_HEADER = ["comparison", "A", "A over seeds", "B", "B over seeds", "A - B per seed: mean [min .. max]", "seeds agreeing", "one-sided p", "verdict"]
+const COMPARISON_HEADER = [
+  "comparison",
+  "A",
+  "A over seeds",
+  "B",
+  "B over seeds",
+  "A - B per seed: mean [min .. max]",
+  "seeds agreeing",
+  "one-sided p",
+  "verdict"
+]
 
 const claimTables = (claim: Claim, series: ReadonlyArray<Series>, trainLength: number | null): string[] => {
   const out: string[] = []
@@ -119,7 +139,11 @@ const claimTables = (claim: Claim, series: ReadonlyArray<Series>, trainLength: n
       out.push(`*${t.caption}: no finished job recorded \`${t.metric}\` yet.*`)
       continue
     }
-    const cells = lengthTableCells(picked.map((s) => ({ label: s.label, series: s, accept })), lengths, trainLength)
+    const cells = lengthTableCells(
+      picked.map((s) => ({ label: s.label, series: s, accept })),
+      lengths,
+      trainLength
+    )
     out.push(`${t.caption} (\`${t.metric}\`, mean ± sd over seeds):`, "", markdownTable(cells.header, cells.rows))
   }
   return out
@@ -132,11 +156,17 @@ const spectrumTable = (series: ReadonlyArray<Series>): string => {
       return values.length ? [s.label, formatSummary(summarize(values))] : null
     })
     .filter((r): r is string[] => r !== null)
-  return rows.length ? markdownTable(["embedding", "spectrum damage (mean ± sd over seeds; lower is less damage)"], rows) : "*No spectrum damage recorded yet.*"
+  return rows.length
+    ? markdownTable(["embedding", "spectrum damage (mean ± sd over seeds; lower is less damage)"], rows)
+    : "*No spectrum damage recorded yet.*"
 }
 
 /** How many rotary frequencies FoPE's floor clip keeps at this head dimension and training length (embeddings/fope.ts's own clip). */
-export const floorClipKept = (headDim: number, trainLength: number, base = 10000): { kept: number; total: number; longestKeptPeriod: number } => {
+export const floorClipKept = (
+  headDim: number,
+  trainLength: number,
+  base = 10000
+): { kept: number; total: number; longestKeptPeriod: number } => {
   const grid = ropeFrequencies(headDim, base)
   const { kept } = floorClip(grid, trainLength)
   return { kept: kept.length, total: grid.length, longestKeptPeriod: kept.length ? (2 * Math.PI) / Math.min(...kept) : 0 }
@@ -169,7 +199,7 @@ export const renderResults = (input: ResultsInput): { markdown: string; outcomes
   ]
   const summaryRows: string[][] = []
   for (const claim of CLAIMS) {
-    const { series, report } = seriesOfSuite(input, claim.suite)
+    const { series } = seriesOfSuite(input, claim.suite)
     const outcome = judgeClaim(claim, series)
     outcomes.push(outcome)
     summaryRows.push([String(claim.id), claim.title, claim.suite, outcome.verdict])
@@ -184,12 +214,28 @@ export const renderResults = (input: ResultsInput): { markdown: string; outcomes
     const planned = input.planned?.[claim.suite]
     parts.push(
       `Suite ${markdownCode(claim.suite)}: ${finished}${planned !== undefined ? ` of its ${planned} planned` : ""} job(s) finished` +
-        (planned !== undefined && finished < planned ? ` (the rest were not run: \`harness run ${claim.suite}\` resumes, skipping what is done).` : "."),
+        (planned !== undefined && finished < planned
+          ? ` (the rest were not run: \`harness run ${claim.suite}\` resumes, skipping what is done).`
+          : "."),
       ""
     )
     for (const line of claimTables(claim, series, trainLength)) parts.push(line)
     if (claim.id === 5) parts.push(spectrumTable(series))
-    parts.push("", markdownTable(COMPARISON_HEADER, comparisonRows(outcome.comparisons), ["left", "left", "right", "left", "right", "right", "right", "right", "left"]), "")
+    parts.push(
+      "",
+      markdownTable(COMPARISON_HEADER, comparisonRows(outcome.comparisons), [
+        "left",
+        "left",
+        "right",
+        "left",
+        "right",
+        "right",
+        "right",
+        "right",
+        "left"
+      ]),
+      ""
+    )
     if (outcome.reasons.length) parts.push(...outcome.reasons.map((r) => `- ${escapeMarkdownText(r)}`), "")
   }
   parts.push(...contextSection(input))
@@ -223,7 +269,9 @@ const contextSection = (input: ResultsInput): string[] => {
   if (pk) {
     const series = groupSeries(pk.jobs)
     const rows = series.map((s) => {
-      const at1x = s.jobs.map((j) => statisticOf({ kind: "at", metric: "passkey_accuracy", multiple: 1, log: false }, j)).filter((v): v is number => v !== null)
+      const at1x = s.jobs
+        .map((j) => statisticOf({ kind: "at", metric: "passkey_accuracy", multiple: 1, log: false }, j))
+        .filter((v): v is number => v !== null)
       return `${s.label} ${formatSummary(summarize(at1x))}`
     })
     if (rows.length) out.push(`- Passkey accuracy at the training length (how much of the task each model learned): ${rows.join("; ")}.`)
@@ -246,7 +294,10 @@ const contextSection = (input: ResultsInput): string[] => {
       "likely reason a verdict differs from the paper's."
   )
   out.push("")
-  const prov = input.provenance.map((p) => `- ${markdownCode(p.suite)}: commit ${markdownCode(p.gitCommit ?? "unknown")}, code version ${markdownCode((p.codeVersion ?? "unknown").slice(0, 16))}, engine ${p.engine}`)
+  const prov = input.provenance.map(
+    (p) =>
+      `- ${markdownCode(p.suite)}: commit ${markdownCode(p.gitCommit ?? "unknown")}, code version ${markdownCode((p.codeVersion ?? "unknown").slice(0, 16))}, engine ${p.engine}`
+  )
   if (prov.length) out.push("**Provenance.**", "", ...prov, "")
   return out
 }
@@ -254,8 +305,11 @@ const contextSection = (input: ResultsInput): string[] => {
 const recordsSection = (input: ResultsInput): string[] => {
   const rows: string[][] = []
   for (const report of input.suites)
-    for (const j of [...report.jobs].sort((a, b) => a.name.localeCompare(b.name))) rows.push([j.name, j.status, j.recordHash ? markdownCode(j.recordHash) : "-"])
-  const plots = input.suites.filter((s) => s.jobs.length > 0).map((s) => `- ${markdownCode(s.suite)}: [report and plots](${input.plotFolder(s.suite)}/README.md)`)
+    for (const j of [...report.jobs].sort((a, b) => a.name.localeCompare(b.name)))
+      rows.push([j.name, j.status, j.recordHash ? markdownCode(j.recordHash) : "-"])
+  const plots = input.suites
+    .filter((s) => s.jobs.length > 0)
+    .map((s) => `- ${markdownCode(s.suite)}: [report and plots](${input.plotFolder(s.suite)}/README.md)`)
   return [
     "## Plots",
     "",

@@ -23,7 +23,9 @@ const atLength = (job: ReportJob, metric: string, length: number): number | unde
   job.metrics.find((m: ReportMetric) => m.name === metric && m.length === length)?.value
 
 const lengthsOf = (job: ReportJob, metric: string): number[] =>
-  [...new Set(job.metrics.filter((m) => m.name === metric && typeof m.length === "number").map((m) => m.length as number))].sort((a, b) => a - b)
+  [...new Set(job.metrics.filter((m) => m.name === metric && typeof m.length === "number").map((m) => m.length as number))].sort(
+    (a, b) => a - b
+  )
 
 const meanOf = (xs: ReadonlyArray<number>): number => xs.reduce((s, x) => s + x, 0) / xs.length
 

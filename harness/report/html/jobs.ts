@@ -23,13 +23,22 @@ export const configurationSummary = (config: unknown): string[] => {
     const params = c.embedding.params && Object.keys(c.embedding.params).length > 0 ? ` ${compact(c.embedding.params)}` : ""
     lines.push(`embedding ${c.embedding.name}${params}`)
   }
-  if (c.model) lines.push(`model ${c.model.scale}: ${c.model.layers} layers, d ${c.model.dModel}, ${c.model.heads} heads, train length ${c.model.trainLength}`)
-  if (c.training) lines.push(`training ${c.training.steps} steps, batch ${c.training.batchSize} x ${c.training.seqLength}, lr ${c.training.learningRate}`)
+  if (c.model)
+    lines.push(
+      `model ${c.model.scale}: ${c.model.layers} layers, d ${c.model.dModel}, ${c.model.heads} heads, train length ${c.model.trainLength}`
+    )
+  if (c.training)
+    lines.push(`training ${c.training.steps} steps, batch ${c.training.batchSize} x ${c.training.seqLength}, lr ${c.training.learningRate}`)
   if (c.evaluation) {
     const extensions = (c.evaluation.extensions ?? []).map((e) => (e as { method?: string }).method ?? compact(e))
-    lines.push(`evaluation at ${(c.evaluation.lengths ?? []).join(", ")}: ${(c.evaluation.tasks ?? []).join(", ")}${extensions.length > 0 ? `; extensions ${extensions.join(", ")}` : ""}`)
+    lines.push(
+      `evaluation at ${(c.evaluation.lengths ?? []).join(", ")}: ${(c.evaluation.tasks ?? []).join(", ")}${extensions.length > 0 ? `; extensions ${extensions.join(", ")}` : ""}`
+    )
   }
-  if (c.data) lines.push(`data ${typeof c.data.corpus === "string" ? c.data.corpus : "own corpus"}, ${c.data.tokenizer}${c.data.synthetic ? `, synthetic ${c.data.synthetic.join(", ")}` : ""}`)
+  if (c.data)
+    lines.push(
+      `data ${typeof c.data.corpus === "string" ? c.data.corpus : "own corpus"}, ${c.data.tokenizer}${c.data.synthetic ? `, synthetic ${c.data.synthetic.join(", ")}` : ""}`
+    )
   return lines
 }
 
@@ -60,13 +69,19 @@ const metricsTable = (job: ViewJob): string =>
 const jobDetails = (job: ViewJob): string => {
   const { row } = job
   const body = [
-    ...(row.error ? [`<p class="error">${esc(`${row.status}${row.failureStep !== null ? ` at step ${row.failureStep}` : ""}: ${row.error}`)}</p>`] : []),
+    ...(row.error
+      ? [`<p class="error">${esc(`${row.status}${row.failureStep !== null ? ` at step ${row.failureStep}` : ""}: ${row.error}`)}</p>`]
+      : []),
     `<p>Key ${`<code>${esc(row.key)}</code>`}${job.doneHash ? `, <code>job.done</code> record ${link(`#${recordAnchor(job.doneHash)}`, job.doneHash)}` : ""}${row.reproducibility ? `; reproducible ${esc(row.reproducibility.mode === "bitwise" ? "bitwise" : `within ${row.reproducibility.tolerance}`)}` : ""}.</p>`,
     `<h5>Configuration</h5>`,
     jsonBlock(row.config),
     ...(job.metrics.length > 0 ? [`<h5>Numbers (${job.metrics.length}), each linked to its record</h5>`, metricsTable(job)] : [])
   ].join("\n")
-  return details(`${row.name} (${row.status}): configuration${job.metrics.length > 0 ? ` and ${job.metrics.length} numbers` : ""}`, body, jobDetailsAnchor(row.id))
+  return details(
+    `${row.name} (${row.status}): configuration${job.metrics.length > 0 ? ` and ${job.metrics.length} numbers` : ""}`,
+    body,
+    jobDetailsAnchor(row.id)
+  )
 }
 
 export const jobsSection = (jobs: ReadonlyArray<ViewJob>, runs: ReadonlyMap<string, ViewRun>, id: string): string => {
@@ -88,7 +103,9 @@ export const jobsSection = (jobs: ReadonlyArray<ViewJob>, runs: ReadonlyMap<stri
           .map((l) => `<li>${esc(l)}</li>`)
           .join("")}</ul>`,
         `<code title="${esc(row.key)}">${esc(shortHash(row.key))}</code>`,
-        job.doneHash ? link(`#${recordAnchor(job.doneHash)}`, shortHash(job.doneHash), `job.done record ${job.doneHash}`) : `<span class="muted">-</span>`
+        job.doneHash
+          ? link(`#${recordAnchor(job.doneHash)}`, shortHash(job.doneHash), `job.done record ${job.doneHash}`)
+          : `<span class="muted">-</span>`
       ]
     }
   })
@@ -96,7 +113,12 @@ export const jobsSection = (jobs: ReadonlyArray<ViewJob>, runs: ReadonlyMap<stri
     `<section id="${esc(id)}" class="jobs">`,
     `<h3>Jobs</h3>`,
     `<p>Every job of the suite in the ledger, every attempt. The report above aggregates, per job name, the latest <code>done</code> one.</p>`,
-    table({ head: ["job", "status", "embedding", "scale", "seed", "train length", "engine / run", "configuration", "key", "job.done record"], numeric: [4, 5], rows, className: "jobs" }),
+    table({
+      head: ["job", "status", "embedding", "scale", "seed", "train length", "engine / run", "configuration", "key", "job.done record"],
+      numeric: [4, 5],
+      rows,
+      className: "jobs"
+    }),
     `<div class="job-details">`,
     ...jobs.map(jobDetails),
     `</div>`,

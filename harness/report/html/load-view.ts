@@ -46,7 +46,9 @@ export const loadView = (store: LedgerStore, options: { readonly suite?: string;
   const doneHash = doneRecordHashes(store)
   const suites: ViewSuite[] = suiteNames.map((suite) => ({
     input: reportInputFromLedger(store, suite, suiteDescription(suite), options.generatedAt),
-    jobs: store.jobs({ suite }).map((row) => ({ row, doneHash: doneHash.get(row.id) ?? null, metrics: row.status === "done" ? store.metrics(row.id) : [] }))
+    jobs: store
+      .jobs({ suite })
+      .map((row) => ({ row, doneHash: doneHash.get(row.id) ?? null, metrics: row.status === "done" ? store.metrics(row.id) : [] }))
   }))
   const jobIds = new Set(suites.flatMap((s) => s.jobs.map((j) => j.row.id)))
   const runIds = new Set(suites.flatMap((s) => s.jobs.map((j) => j.row.runId)))

@@ -94,7 +94,8 @@ const figureHtml = (file: string, alt: string, caption: string | null, hooks: Ma
 }
 
 /** Whether a line starts a block other than a paragraph (and so ends the paragraph before it). */
-const startsBlock = (line: string): boolean => HEADING.test(line) || line.startsWith("|") || line.startsWith("- ") || IMAGE.test(line.trim())
+const startsBlock = (line: string): boolean =>
+  HEADING.test(line) || line.startsWith("|") || line.startsWith("- ") || IMAGE.test(line.trim())
 
 export const markdownToHtml = (markdown: string, hooks: MarkdownHooks): string => {
   const lines = markdown.split("\n")
@@ -137,7 +138,8 @@ export const markdownToHtml = (markdown: string, hooks: MarkdownHooks): string =
       continue
     }
     const paragraph: string[] = []
-    while (i < lines.length && lines[i]!.trim().length > 0 && (paragraph.length === 0 || !startsBlock(lines[i]!))) paragraph.push(lines[i++]!)
+    while (i < lines.length && lines[i]!.trim().length > 0 && (paragraph.length === 0 || !startsBlock(lines[i]!)))
+      paragraph.push(lines[i++]!)
     out.push(`<p>${paragraph.map(inlineHtml).join("\n")}</p>`)
   }
   return out.join("\n")

@@ -28,7 +28,9 @@ export const runsSection = (runs: ReadonlyArray<ViewRun>): string => {
       row.gitCommit
         ? `<code title="${esc(row.gitCommit)}">${esc(row.gitCommit.slice(0, 10))}</code>${row.gitDirtyHash ? ` <span class="warn" title="${esc(`uncommitted changes, sha256 ${row.gitDirtyHash}`)}">+ uncommitted changes</span>` : ""}`
         : `<span class="muted">-</span>`,
-      beginHash ? link(`#${recordAnchor(beginHash)}`, shortHash(beginHash), `run.begin record ${beginHash}`) : `<span class="muted">-</span>`
+      beginHash
+        ? link(`#${recordAnchor(beginHash)}`, shortHash(beginHash), `run.begin record ${beginHash}`)
+        : `<span class="muted">-</span>`
     ]
   }))
   return [
@@ -36,7 +38,11 @@ export const runsSection = (runs: ReadonlyArray<ViewRun>): string => {
     `<h2>Runs</h2>`,
     `<p>Each run as its <code>run.begin</code> record has it: the engine that actually ran, the code version that went into the job keys, and the git commit.</p>`,
     rows.length > 0
-      ? table({ head: ["run", "suite", "started", "finished", "engine / backend", "code version", "git commit", "run.begin record"], rows, className: "runs" })
+      ? table({
+          head: ["run", "suite", "started", "finished", "engine / backend", "code version", "git commit", "run.begin record"],
+          rows,
+          className: "runs"
+        })
       : `<p class="muted">No runs.</p>`,
     `</section>`
   ].join("\n")

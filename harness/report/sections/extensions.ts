@@ -84,7 +84,11 @@ export const extensionsSection = (ctx: ReportContext): Section => {
   })
   parts.push(
     "",
-    figure(EXTENSIONS_PLOT, "Perplexity with inference-time extensions", `${EXTENSIONS_PLOT}: perplexity (log y) against evaluation length (log2 x) per embedding and extension; colour = embedding, dash = extension.`)
+    figure(
+      EXTENSIONS_PLOT,
+      "Perplexity with inference-time extensions",
+      `${EXTENSIONS_PLOT}: perplexity (log y) against evaluation length (log2 x) per embedding and extension; colour = embedding, dash = extension.`
+    )
   )
   return { markdown: parts.join("\n"), files: [{ name: EXTENSIONS_PLOT, content: svg }] }
 }

@@ -30,7 +30,7 @@ export const headerMarkdown = (ctx: ReportContext): string => {
     ...(trainLengths ? [`- **Training length:** ${trainLengths}`] : []),
     "",
     "Table cells are mean ± sample standard deviation over seeds, with n = the number of jobs (seeds) the cell aggregates; " +
-      "a cell from a single job shows its value alone; \"-\" means not measured or not applicable. " +
+      'a cell from a single job shows its value alone; "-" means not measured or not applicable. ' +
       "Each job's ledger record hash is in the appendix, so every number traces back to its record."
   ]
   return lines.join("\n")

@@ -23,7 +23,8 @@ export const summariesByLength = (series: Series, accept: (m: ReportMetric) => b
 /** The evaluation lengths, ascending, at which any done job of any series recorded an accepted metric. */
 export const lengthsOf = (series: ReadonlyArray<Series>, accept: (m: ReportMetric) => boolean): number[] => {
   const lengths = new Set<number>()
-  for (const s of series) for (const j of s.jobs) for (const m of j.metrics) if (accept(m) && typeof m.length === "number") lengths.add(m.length)
+  for (const s of series)
+    for (const j of s.jobs) for (const m of j.metrics) if (accept(m) && typeof m.length === "number") lengths.add(m.length)
   return [...lengths].sort((a, b) => a - b)
 }
 

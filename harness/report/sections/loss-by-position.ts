@@ -32,10 +32,15 @@ const curvePoints = (s: Series, length: number) => {
 
 export const lossByPositionSection = (ctx: ReportContext): Section => {
   const lengths = new Set<number>()
-  for (const s of ctx.series) for (const j of s.jobs) for (const m of j.metrics) if (bucketStart(m) !== null && typeof m.length === "number") lengths.add(m.length)
+  for (const s of ctx.series)
+    for (const j of s.jobs) for (const m of j.metrics) if (bucketStart(m) !== null && typeof m.length === "number") lengths.add(m.length)
   if (lengths.size === 0) return emptySection
   const files: ReportFile[] = []
-  const parts = ["## Loss by position", "", "Mean loss of each position bucket within one evaluation window; curves that rise past the training length mark where an embedding stops generalizing."]
+  const parts = [
+    "## Loss by position",
+    "",
+    "Mean loss of each position bucket within one evaluation window; curves that rise past the training length mark where an embedding stops generalizing."
+  ]
   for (const length of [...lengths].sort((a, b) => a - b)) {
     const name = lossByPositionPlot(length)
     files.push({
@@ -55,7 +60,14 @@ export const lossByPositionSection = (ctx: ReportContext): Section => {
         series: ctx.series.map((s) => ({ id: s.id, label: s.label, color: s.color, marker: s.marker, points: curvePoints(s, length) }))
       })
     })
-    parts.push("", figure(name, `Loss by position at length ${length}`, `${name}: loss (nats) against position in a ${length}-token window, mean over seeds with the min..max band; dashed line = training length.`))
+    parts.push(
+      "",
+      figure(
+        name,
+        `Loss by position at length ${length}`,
+        `${name}: loss (nats) against position in a ${length}-token window, mean over seeds with the min..max band; dashed line = training length.`
+      )
+    )
   }
   return { markdown: parts.join("\n"), files }
 }

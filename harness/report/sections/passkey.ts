@@ -31,7 +31,13 @@ export const passkeySection = (ctx: ReportContext): Section => {
     xTicks: lengths,
     verticalLines: trainLengthLines(ctx.series),
     notes: [BAND_NOTE, TRAIN_NOTE],
-    series: ctx.series.map((s) => ({ id: s.id, label: s.label, color: s.color, marker: s.marker, points: bandPoints(summariesByLength(s, isPasskey)) }))
+    series: ctx.series.map((s) => ({
+      id: s.id,
+      label: s.label,
+      color: s.color,
+      marker: s.marker,
+      points: bandPoints(summariesByLength(s, isPasskey))
+    }))
   })
   const markdown = [
     "## Passkey retrieval",
@@ -40,7 +46,11 @@ export const passkeySection = (ctx: ReportContext): Section => {
     "",
     markdownTable(table.header, table.rows),
     "",
-    figure(PASSKEY_PLOT, "Passkey accuracy against evaluation length", `${PASSKEY_PLOT}: passkey accuracy (0..1) against evaluation length (log2 x), mean over seeds with the min..max band; dashed line = training length.`)
+    figure(
+      PASSKEY_PLOT,
+      "Passkey accuracy against evaluation length",
+      `${PASSKEY_PLOT}: passkey accuracy (0..1) against evaluation length (log2 x), mean over seeds with the min..max band; dashed line = training length.`
+    )
   ].join("\n")
   return { markdown, files: [{ name: PASSKEY_PLOT, content: svg }] }
 }

@@ -50,11 +50,15 @@ export const perplexitySection = (ctx: ReportContext): Section => {
     "## Perplexity by evaluation length",
     "",
     "Validation perplexity, mean ± sample standard deviation over seeds (n = seeds in the cell). " +
-      "\"-\" = not measured, or the length does not apply to that embedding.",
+      '"-" = not measured, or the length does not apply to that embedding.',
     "",
     markdownTable(table.header, table.rows),
     "",
-    figure(PERPLEXITY_PLOT, "Perplexity against evaluation length", `${PERPLEXITY_PLOT}: perplexity (log y) against evaluation length (log2 x), mean over seeds with the min..max band; dashed line = training length.`)
+    figure(
+      PERPLEXITY_PLOT,
+      "Perplexity against evaluation length",
+      `${PERPLEXITY_PLOT}: perplexity (log y) against evaluation length (log2 x), mean over seeds with the min..max band; dashed line = training length.`
+    )
   ].join("\n")
   return { markdown, files: [{ name: PERPLEXITY_PLOT, content: svg }] }
 }

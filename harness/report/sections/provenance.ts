@@ -44,9 +44,7 @@ export const provenanceSection = (ctx: ReportContext): Section => {
   ]
   const lengths = [
     ...new Set(
-      jobs.flatMap((j) =>
-        j.metrics.filter((m) => m.name === "perplexity" && typeof m.length === "number").map((m) => m.length as number)
-      )
+      jobs.flatMap((j) => j.metrics.filter((m) => m.name === "perplexity" && typeof m.length === "number").map((m) => m.length as number))
     )
   ].sort((a, b) => a - b)
   const done = jobs.filter((j) => j.status === "done")

@@ -32,7 +32,7 @@ export const spectrumSection = (ctx: ReportContext): Section => {
     markdown: [
       "## Spectrum damage",
       "",
-      "Fraction of the frequency content damaged, overall and per layer (lower is better), mean ± sd over seeds (n = seeds in the cell); \"-\" for embeddings without a rotary spectrum.",
+      'Fraction of the frequency content damaged, overall and per layer (lower is better), mean ± sd over seeds (n = seeds in the cell); "-" for embeddings without a rotary spectrum.',
       "",
       markdownTable(header, rows)
     ].join("\n"),

@@ -65,7 +65,13 @@ export const syntheticSection = (ctx: ReportContext): Section => {
     xTicks: lengths,
     verticalLines: trainLengthLines(ctx.series),
     notes: [BAND_NOTE, TRAIN_NOTE],
-    series: series.map((s) => ({ id: s.id, label: s.label, color: s.color, marker: s.marker, points: bandPoints(summariesByLength(s, isMean)) }))
+    series: series.map((s) => ({
+      id: s.id,
+      label: s.label,
+      color: s.color,
+      marker: s.marker,
+      points: bandPoints(summariesByLength(s, isMean))
+    }))
   })
   const meanTable = lengthTableCells(
     series.map((s) => ({ label: s.label, series: s, accept: isMean })),

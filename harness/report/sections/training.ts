@@ -15,7 +15,8 @@ export const TRAINING_PLOT = "training-loss.svg"
 const finalTrainLoss = (job: ReportJob): number | null => {
   let best: { step: number; value: number } | null = null
   for (const m of job.metrics)
-    if (m.name === "train_loss" && typeof m.step === "number" && (best === null || m.step > best.step)) best = { step: m.step, value: m.value }
+    if (m.name === "train_loss" && typeof m.step === "number" && (best === null || m.step > best.step))
+      best = { step: m.step, value: m.value }
   return best?.value ?? null
 }
 
@@ -38,12 +39,19 @@ export const trainingSection = (ctx: ReportContext): Section => {
     ...(anyCurve ? [formatSummary(finalLossSummary(s))] : []),
     ...presentScalars.map(([name]) => formatSummary(scalarSummary(s.jobs, name)))
   ])
-  const parts = ["## Training", "", "Final training loss (at each job's last logged step) and throughput, mean ± sd over seeds (n = seeds in the cell).", "", markdownTable(header, rows)]
+  const parts = [
+    "## Training",
+    "",
+    "Final training loss (at each job's last logged step) and throughput, mean ± sd over seeds (n = seeds in the cell).",
+    "",
+    markdownTable(header, rows)
+  ]
   const files = []
   if (anyCurve) {
     const svg = renderLineChart({
       title: `Training loss: ${ctx.input.suite}`,
-      description: "Training loss (nats) against optimizer step, one line per embedding: the mean over seeds at each logged step, with a min..max band.",
+      description:
+        "Training loss (nats) against optimizer step, one line per embedding: the mean over seeds at each logged step, with a min..max band.",
       xTitle: "training step",
       yTitle: "training loss (nats)",
       xScale: "linear",
@@ -55,11 +63,24 @@ export const trainingSection = (ctx: ReportContext): Section => {
         label: s.label,
         color: s.color,
         marker: s.marker,
-        points: bandPoints(summaryByX(s.jobs, (m) => m.name === "train_loss", (m) => m.step))
+        points: bandPoints(
+          summaryByX(
+            s.jobs,
+            (m) => m.name === "train_loss",
+            (m) => m.step
+          )
+        )
       }))
     })
     files.push({ name: TRAINING_PLOT, content: svg })
-    parts.push("", figure(TRAINING_PLOT, "Training loss against step", `${TRAINING_PLOT}: training loss against step, mean over seeds with the min..max band.`))
+    parts.push(
+      "",
+      figure(
+        TRAINING_PLOT,
+        "Training loss against step",
+        `${TRAINING_PLOT}: training loss against step, mean over seeds with the min..max band.`
+      )
+    )
   }
   return { markdown: parts.join("\n"), files }
 }

@@ -136,7 +136,14 @@ export const transposeMatrixSwaps: tf.KernelFunc = (args) => {
  * float32 one (every training step) stays monomorphic while int32 and bool (token ids, masks) use the other.
  */
 const copyRowsF32 = (
-  xs: Float32Array, xOff: number, xStride: number, os: Float32Array, oOff: number, oStride: number, rows: number, len: number
+  xs: Float32Array,
+  xOff: number,
+  xStride: number,
+  os: Float32Array,
+  oOff: number,
+  oStride: number,
+  rows: number,
+  len: number
 ): void => {
   if (len >= 256) {
     for (let r = 0; r < rows; r++) os.set(xs.subarray(xOff + r * xStride, xOff + r * xStride + len), oOff + r * oStride)
@@ -149,7 +156,14 @@ const copyRowsF32 = (
   }
 }
 const copyRowsOther = (
-  xs: HeapView, xOff: number, xStride: number, os: HeapView, oOff: number, oStride: number, rows: number, len: number
+  xs: HeapView,
+  xOff: number,
+  xStride: number,
+  os: HeapView,
+  oOff: number,
+  oStride: number,
+  rows: number,
+  len: number
 ): void => {
   for (let r = 0; r < rows; r++) {
     const s = xOff + r * xStride
@@ -158,7 +172,14 @@ const copyRowsOther = (
   }
 }
 const copyRows = (
-  xs: HeapView, xOff: number, xStride: number, os: HeapView, oOff: number, oStride: number, rows: number, len: number
+  xs: HeapView,
+  xOff: number,
+  xStride: number,
+  os: HeapView,
+  oOff: number,
+  oStride: number,
+  rows: number,
+  len: number
 ): void =>
   xs instanceof Float32Array && os instanceof Float32Array
     ? copyRowsF32(xs, xOff, xStride, os, oOff, oStride, rows, len)
@@ -171,7 +192,12 @@ const sliceOutput = (backend: WasmBackendInternals, x: tf.TensorInfo, axis: numb
   return backend.makeOutput(shape, x.dtype)
 }
 /** Copies x[.., begin : begin + out.shape[axis], ..] into each part's output (allocated before: no view goes stale). */
-const fillSlices = (backend: WasmBackendInternals, x: tf.TensorInfo, axis: number, parts: ReadonlyArray<{ out: tf.TensorInfo; begin: number }>): void => {
+const fillSlices = (
+  backend: WasmBackendInternals,
+  x: tf.TensorInfo,
+  axis: number,
+  parts: ReadonlyArray<{ out: tf.TensorInfo; begin: number }>
+): void => {
   const outer = sizeOf(x.shape.slice(0, axis))
   const inner = sizeOf(x.shape.slice(axis + 1))
   const xs = backend.typedArrayFromHeap(x) // after every makeOutput: allocating can detach older views
@@ -224,8 +250,14 @@ export const concatRows: tf.KernelFunc = (args) => {
   const list = Array.isArray(inputs) ? inputs : Object.values(inputs as Record<string, tf.TensorInfo>)
   if (list.length < 2 || !COPYABLE.has(list[0].dtype) || list.some((t) => t.dtype !== list[0].dtype)) return delegate("Concat", args)
   const axis = tf.util.parseAxisParam((args.attrs as unknown as { axis: number }).axis, list[0].shape)[0]
-  tf.backend_util.assertParamsConsistent(list.map((t) => t.shape), axis)
-  const outShape = tf.backend_util.computeOutShape(list.map((t) => t.shape), axis)
+  tf.backend_util.assertParamsConsistent(
+    list.map((t) => t.shape),
+    axis
+  )
+  const outShape = tf.backend_util.computeOutShape(
+    list.map((t) => t.shape),
+    axis
+  )
   const parts = list.filter((t) => sizeOf(t.shape) > 0)
   if (parts.length < 2) return delegate("Concat", args)
   const out = backend.makeOutput(outShape, list[0].dtype)

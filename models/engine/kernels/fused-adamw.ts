@@ -16,7 +16,12 @@ export const fusedAdamW: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }
   const backend = anyBackend as unknown as WasmBackendInternals
   const { p, m, v, g } = inputs as { p: tf.TensorInfo; m: tf.TensorInfo; v: tf.TensorInfo; g: tf.TensorInfo }
   const size = sizeOf(p.shape)
-  for (const [name, t] of [["p", p], ["m", m], ["v", v], ["g", g]] as const) {
+  for (const [name, t] of [
+    ["p", p],
+    ["m", m],
+    ["v", v],
+    ["g", g]
+  ] as const) {
     if (t.dtype !== "float32" || sizeOf(t.shape) !== size) {
       throw new Error(`FusedAdamW: ${name} must be float32 with ${size} values like the parameter (got ${t.dtype} [${t.shape.join(", ")}])`)
     }
@@ -25,8 +30,15 @@ export const fusedAdamW: tf.KernelFunc = ({ inputs, backend: anyBackend, attrs }
   const outs = [backend.makeOutput(p.shape, "float32"), backend.makeOutput(p.shape, "float32"), backend.makeOutput(p.shape, "float32")]
   const [outP, outM, outV] = outs.map((t) => heapOffset(backend, t))
   adamwKernel.kernel(
-    heapOffset(backend, p), heapOffset(backend, m), heapOffset(backend, v), heapOffset(backend, g),
-    outP!, outM!, outV!, size, attrs as unknown as AdamWConstants
+    heapOffset(backend, p),
+    heapOffset(backend, m),
+    heapOffset(backend, v),
+    heapOffset(backend, g),
+    outP!,
+    outM!,
+    outV!,
+    size,
+    attrs as unknown as AdamWConstants
   )
   return outs
 }

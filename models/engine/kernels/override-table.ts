@@ -16,16 +16,52 @@
  * Concat share one); results recorded with a label set are reproducible on that set. A new kernel goes in OVERRIDES.
  */
 import * as tf from "@tensorflow/tfjs"
-import { castShared, CAST_OVERRIDE, concatRows, gatherRows, GATHER_OVERRIDE, identityShared, IDENTITY_OVERRIDE, sliceRows, SLICE_OVERRIDE, splitVRows, transposeMatrixSwaps, TRANSPOSE_OVERRIDE } from "./copies.js"
+import {
+  castShared,
+  CAST_OVERRIDE,
+  concatRows,
+  gatherRows,
+  GATHER_OVERRIDE,
+  identityShared,
+  IDENTITY_OVERRIDE,
+  sliceRows,
+  SLICE_OVERRIDE,
+  splitVRows,
+  transposeMatrixSwaps,
+  TRANSPOSE_OVERRIDE
+} from "./copies.js"
 import { fusedAdamW, FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME } from "./fused-adamw.js"
 import { ONE_HOT_KERNEL, oneHotHonouringDtype } from "./one-hot.js"
 import { batchMatMulLabel, batchMatMulOnGemm } from "./products.js"
 import { SEGMENT_SUM_KERNEL, SUM_OVERRIDE, sumLeadingAxes, unsortedSegmentSum } from "./reductions.js"
 import { saveStockKernel, stockKernel } from "./stock-kernels.js"
 import {
-  nativeAdamWLabel, nativeAdamWOr, nativeAdd, nativeBinaryLabel, nativeExp, nativeKernelsInUse, nativeMax, nativeMean, nativeMultiply, nativeNeg,
-  nativeRealDiv, nativeReductionLabel, nativeRelu, nativeRsqrt, nativeSegmentSumLabel, nativeSegmentSumOr, nativeSoftmax, nativeSoftmaxLabel,
-  nativeSqrt, nativeSquare, nativeStep, nativeSub, nativeSumOr, nativeTransposeLabel, nativeTransposeOr, nativeUnaryLabel
+  nativeAdamWLabel,
+  nativeAdamWOr,
+  nativeAdd,
+  nativeBinaryLabel,
+  nativeExp,
+  nativeKernelsInUse,
+  nativeMax,
+  nativeMean,
+  nativeMultiply,
+  nativeNeg,
+  nativeRealDiv,
+  nativeReductionLabel,
+  nativeRelu,
+  nativeRsqrt,
+  nativeSegmentSumLabel,
+  nativeSegmentSumOr,
+  nativeSoftmax,
+  nativeSoftmaxLabel,
+  nativeSqrt,
+  nativeSquare,
+  nativeStep,
+  nativeSub,
+  nativeSumOr,
+  nativeTransposeLabel,
+  nativeTransposeOr,
+  nativeUnaryLabel
 } from "./native.js"
 
 export type OverrideSet = "always" | "tuned" | "native"
@@ -45,17 +81,41 @@ export interface KernelOverride {
 
 export const OVERRIDES: ReadonlyArray<KernelOverride> = [
   { kernelName: "BatchMatMul", kernelFunc: batchMatMulOnGemm, label: batchMatMulLabel, set: "tuned", how: "replace" },
-  { kernelName: "Sum", kernelFunc: nativeSumOr(sumLeadingAxes), label: nativeOr(nativeReductionLabel, SUM_OVERRIDE), set: "tuned", how: "replace" },
+  {
+    kernelName: "Sum",
+    kernelFunc: nativeSumOr(sumLeadingAxes),
+    label: nativeOr(nativeReductionLabel, SUM_OVERRIDE),
+    set: "tuned",
+    how: "replace"
+  },
   { kernelName: "GatherV2", kernelFunc: gatherRows, label: GATHER_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Identity", kernelFunc: identityShared, label: IDENTITY_OVERRIDE, set: "tuned", how: "replace" },
-  { kernelName: "Transpose", kernelFunc: nativeTransposeOr(transposeMatrixSwaps), label: nativeOr(nativeTransposeLabel, TRANSPOSE_OVERRIDE), set: "tuned", how: "replace" },
+  {
+    kernelName: "Transpose",
+    kernelFunc: nativeTransposeOr(transposeMatrixSwaps),
+    label: nativeOr(nativeTransposeLabel, TRANSPOSE_OVERRIDE),
+    set: "tuned",
+    how: "replace"
+  },
   { kernelName: "Cast", kernelFunc: castShared, label: CAST_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Slice", kernelFunc: sliceRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "SplitV", kernelFunc: splitVRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
   { kernelName: "Concat", kernelFunc: concatRows, label: SLICE_OVERRIDE, set: "tuned", how: "replace" },
-  { kernelName: "UnsortedSegmentSum", kernelFunc: nativeSegmentSumOr(unsortedSegmentSum), label: nativeOr(nativeSegmentSumLabel, SEGMENT_SUM_KERNEL), set: "always", how: "add" },
+  {
+    kernelName: "UnsortedSegmentSum",
+    kernelFunc: nativeSegmentSumOr(unsortedSegmentSum),
+    label: nativeOr(nativeSegmentSumLabel, SEGMENT_SUM_KERNEL),
+    set: "always",
+    how: "add"
+  },
   { kernelName: "OneHot", kernelFunc: oneHotHonouringDtype, label: ONE_HOT_KERNEL, set: "always", how: "replace" },
-  { kernelName: FUSED_ADAMW_KERNEL_NAME, kernelFunc: nativeAdamWOr(fusedAdamW), label: nativeOr(nativeAdamWLabel, FUSED_ADAMW_KERNEL), set: "tuned", how: "add" },
+  {
+    kernelName: FUSED_ADAMW_KERNEL_NAME,
+    kernelFunc: nativeAdamWOr(fusedAdamW),
+    label: nativeOr(nativeAdamWLabel, FUSED_ADAMW_KERNEL),
+    set: "tuned",
+    how: "add"
+  },
   { kernelName: "Add", kernelFunc: nativeAdd, label: nativeBinaryLabel, set: "native", how: "replace" },
   { kernelName: "Sub", kernelFunc: nativeSub, label: nativeBinaryLabel, set: "native", how: "replace" },
   { kernelName: "Multiply", kernelFunc: nativeMultiply, label: nativeBinaryLabel, set: "native", how: "replace" },
@@ -119,12 +179,16 @@ export const installOverride = (kernelName: string): void => install(entry(kerne
 export const restoreOverride = (kernelName: string): void => restore(entry(kernelName))
 
 /** Whether this table's kernel for `kernelName` is the one registered on wasm. */
-export const isOverrideInstalled = (kernelName: string): boolean => tf.getKernel(kernelName, "wasm")?.kernelFunc === entry(kernelName).kernelFunc
+export const isOverrideInstalled = (kernelName: string): boolean =>
+  tf.getKernel(kernelName, "wasm")?.kernelFunc === entry(kernelName).kernelFunc
 
 /** The labels of the installed kernels, in table order, each once (and only when every kernel sharing it is
  * installed): what the engine record lists. */
 export const installedOverrideLabels = (): string[] => {
-  const labelled = OVERRIDES.map((o) => ({ label: typeof o.label === "string" ? o.label : o.label(), installed: isOverrideInstalled(o.kernelName) }))
+  const labelled = OVERRIDES.map((o) => ({
+    label: typeof o.label === "string" ? o.label : o.label(),
+    installed: isOverrideInstalled(o.kernelName)
+  }))
   const labels = [...new Set(labelled.map((o) => o.label))]
   return labels.filter((label) => labelled.every((o) => o.label !== label || o.installed))
 }

@@ -74,7 +74,9 @@ export const nativeGemmInUse = (): NativeGemmInfo | null => nativeGemm?.info ?? 
 
 /** What the engine record names as the BatchMatMul kernel: the native library, or the SIMD GEMM (and fma). */
 export const batchMatMulLabel = (): string =>
-  nativeGemm !== null ? `BatchMatMul(${describeNativeGemm(nativeGemm.info)})` : `BatchMatMul(simd gemm${gemmUsesFusedMadd() ? ", fma" : ""})`
+  nativeGemm !== null
+    ? `BatchMatMul(${describeNativeGemm(nativeGemm.info)})`
+    : `BatchMatMul(simd gemm${gemmUsesFusedMadd() ? ", fma" : ""})`
 
 /** The shape of one BatchMatMul: out[..outBatch, M, N] = op(a)[..aBatch, M, K] op(b)[..bBatch, K, N]. */
 interface ProductDims {
@@ -110,7 +112,9 @@ export const batchMatMulOnGemm: tf.KernelFunc = ({ inputs, backend: anyBackend, 
   const { a, b } = inputs as { a: tf.TensorInfo; b: tf.TensorInfo }
   const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean }
   if (a.dtype !== "float32" || b.dtype !== "float32") {
-    throw new Error(`BatchMatMul on wasm supports float32 only (got ${a.dtype} x ${b.dtype}): cast the operands with tf.cast(x, "float32").`)
+    throw new Error(
+      `BatchMatMul on wasm supports float32 only (got ${a.dtype} x ${b.dtype}): cast the operands with tf.cast(x, "float32").`
+    )
   }
   const ra = a.shape.length
   const rb = b.shape.length
@@ -149,8 +153,15 @@ export const batchMatMulOnGemm: tf.KernelFunc = ({ inputs, backend: anyBackend, 
 // --- XNNPACK: the stock kernel's C function on aliases into the heap ---------------------------------------------
 
 type CBatchMatMul = (
-  aId: number, aShape: Uint8Array, aRank: number, bId: number, bShape: Uint8Array, bRank: number,
-  transposeA: boolean, transposeB: boolean, outId: number
+  aId: number,
+  aShape: Uint8Array,
+  aRank: number,
+  bId: number,
+  bShape: Uint8Array,
+  bRank: number,
+  transposeA: boolean,
+  transposeB: boolean,
+  outId: number
 ) => void
 
 const cBatchMatMul = new WeakMap<object, CBatchMatMul>()
@@ -159,7 +170,15 @@ const cFunction = (backend: WasmBackendInternals): CBatchMatMul => {
   if (f === undefined) {
     // Same signature as the stock kernel's setup (dist/kernels/BatchMatMul.js).
     f = backend.wasm.cwrap("BatchMatMul", null, [
-      "number", "array", "number", "number", "array", "number", "number", "number", "number"
+      "number",
+      "array",
+      "number",
+      "number",
+      "array",
+      "number",
+      "number",
+      "number",
+      "number"
     ]) as CBatchMatMul
     cBatchMatMul.set(backend, f)
   }
@@ -264,7 +283,12 @@ const xnnpackProduct = (backend: WasmBackendInternals, a: tf.TensorInfo, b: tf.T
  * broadcast as in simdProduct; a B shared by every slice with a row-major A folds the batch into the rows.
  */
 const nativeProduct = (
-  backend: WasmBackendInternals, addon: NativeGemmAddon, a: tf.TensorInfo, b: tf.TensorInfo, out: tf.TensorInfo, d: ProductDims
+  backend: WasmBackendInternals,
+  addon: NativeGemmAddon,
+  a: tf.TensorInfo,
+  b: tf.TensorInfo,
+  out: tf.TensorInfo,
+  d: ProductDims
 ): void => {
   const { N, K, transposeA, transposeB, aBatch, bBatch, outBatch } = d
   const aBase = heapOffset(backend, a)
@@ -289,7 +313,19 @@ const nativeProduct = (
       ib += index[q] * sb[q]
     }
     table.set(
-      [transposeA ? 1 : 0, transposeB ? 1 : 0, M, N, K, aBase + 4 * ia * M * K, lda, bBase + 4 * ib * K * N, ldb, outBase + 4 * o * M * N, N],
+      [
+        transposeA ? 1 : 0,
+        transposeB ? 1 : 0,
+        M,
+        N,
+        K,
+        aBase + 4 * ia * M * K,
+        lda,
+        bBase + 4 * ib * K * N,
+        ldb,
+        outBase + 4 * o * M * N,
+        N
+      ],
       NATIVE_GEMM_FIELDS * o
     )
     for (let q = rank - 1; q >= 0; q--) {
@@ -316,7 +352,8 @@ const gemmFor = (backend: WasmBackendInternals): SimdGemm => {
   const memory = backendMemory(backend.wasm)
   const blocking = { ...DEFAULT_BLOCKING, fma }
   const kernel = instantiateGemm(memory, blocking)
-  const gemm = gemmThreads > 1 && isSharedMemory(memory) ? { kernel, team: GemmTeam.create(memory, kernel, gemmThreads, blocking) } : { kernel }
+  const gemm =
+    gemmThreads > 1 && isSharedMemory(memory) ? { kernel, team: GemmTeam.create(memory, kernel, gemmThreads, blocking) } : { kernel }
   simdGemm = { backend, threads: gemmThreads, fma, gemm }
   return gemm
 }

@@ -9,7 +9,17 @@ import { REFERENCE_MODEL } from "../../../models/engine/reference-model.js"
 
 describe("engine benchmark plumbing (no benchmark is run here)", () => {
   it("has its variants, each measured in its own child process", () => {
-    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual(["cpu", "wasm-stock-1t", "wasm-tuned-1t", "wasm-tuned-2t", "wasm-native-1t", "wasm-native-2t", "tensorflow", "webgpu", "webgpu-software"])
+    expect(BENCH_VARIANTS.map((v) => v.name)).toEqual([
+      "cpu",
+      "wasm-stock-1t",
+      "wasm-tuned-1t",
+      "wasm-tuned-2t",
+      "wasm-native-1t",
+      "wasm-native-2t",
+      "tensorflow",
+      "webgpu",
+      "webgpu-software"
+    ])
   })
 
   it("rejects an unknown backend name, listing the valid ones", async () => {
@@ -22,9 +32,24 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
     const result: EngineBenchResult = {
       model: REFERENCE_MODEL,
       variants: [
-        { variant: "wasm-tuned-2t", ok: true, engine: "engine wasm", threads: 2, steps: 10, secondsPerStep: 0.25, trainTokensPerSecond: 4096,
-          trainGflops: 11.5, evalTokensPerSecond: 12000, matmulGflops512: 30, matmulGflops1024: 33, peakRssMiB: 300, finalLoss: 4.1,
-          tensorsConstant: true, loadavgBefore: "0.50 0.40 0.30 1/100 5", loadavgAfter: "1.50 0.60 0.35 1/100 6" },
+        {
+          variant: "wasm-tuned-2t",
+          ok: true,
+          engine: "engine wasm",
+          threads: 2,
+          steps: 10,
+          secondsPerStep: 0.25,
+          trainTokensPerSecond: 4096,
+          trainGflops: 11.5,
+          evalTokensPerSecond: 12000,
+          matmulGflops512: 30,
+          matmulGflops1024: 33,
+          peakRssMiB: 300,
+          finalLoss: 4.1,
+          tensorsConstant: true,
+          loadavgBefore: "0.50 0.40 0.30 1/100 5",
+          loadavgAfter: "1.50 0.60 0.35 1/100 6"
+        },
         { variant: "cpu", ok: false, error: "child exited 1: boom" }
       ],
       torch: { ok: false, note: "PyTorch not installed" },
@@ -37,7 +62,9 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
       notes: ["torch: PyTorch not installed"]
     }
     const table = formatEngineBenchTable(result)
-    expect(table).toContain("| wasm-tuned-2t | 2 | 0.250 | 4096 | 11.5 | 12000 | 30.0 | 33.0 | 300 | 10 | 0.50 0.40 0.30 -> 1.50 0.60 0.35 |")
+    expect(table).toContain(
+      "| wasm-tuned-2t | 2 | 0.250 | 4096 | 11.5 | 12000 | 30.0 | 33.0 | 300 | 10 | 0.50 0.40 0.30 -> 1.50 0.60 0.35 |"
+    )
     expect(table).toContain("| cpu | failed: child exited 1: boom |")
     expect(table).toContain("| openblas sgemm | 2 | - | - | - | - | 60.0 | 66.0 |")
     expect(table).toContain("tfjs_matmul_vs_sgemm.1024 0.50")
@@ -46,14 +73,26 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
   })
   it("shows the paired tfjs/PyTorch rounds behind the median ratios", () => {
     const round = (tfjs: number, torch: number) => ({
-      trainVariant: "wasm-tuned-2t", evalVariant: "wasm-tuned-1t",
-      tfjsTrainTokensPerSecond: tfjs, tfjsEvalTokensPerSecond: 3 * tfjs, torchTrainTokensPerSecond: torch, torchEvalTokensPerSecond: 4 * torch,
-      train: tfjs / torch, eval: (3 * tfjs) / (4 * torch)
+      trainVariant: "wasm-tuned-2t",
+      evalVariant: "wasm-tuned-1t",
+      tfjsTrainTokensPerSecond: tfjs,
+      tfjsEvalTokensPerSecond: 3 * tfjs,
+      torchTrainTokensPerSecond: torch,
+      torchEvalTokensPerSecond: 4 * torch,
+      train: tfjs / torch,
+      eval: (3 * tfjs) / (4 * torch)
     })
     const result: EngineBenchResult = {
-      model: REFERENCE_MODEL, variants: [], torch: null,
-      sgemm: { ok: false, note: "no openblas" }, ratios: { "tfjs_vs_torch.train": 0.62 }, metrics: [],
-      loadavgBefore: "0.1", loadavgAfter: "0.2", wallSeconds: 1, notes: [],
+      model: REFERENCE_MODEL,
+      variants: [],
+      torch: null,
+      sgemm: { ok: false, note: "no openblas" },
+      ratios: { "tfjs_vs_torch.train": 0.62 },
+      metrics: [],
+      loadavgBefore: "0.1",
+      loadavgAfter: "0.2",
+      wallSeconds: 1,
+      notes: [],
       paired: { variants: ["wasm-tuned-1t", "wasm-tuned-2t"], rounds: [round(6000, 10000), round(6200, 10000), round(7000, 10000)] }
     }
     const table = formatEngineBenchTable(result)
@@ -62,15 +101,33 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
     expect(table).toContain("tfjs_vs_torch.train 0.62")
   })
   it("tables the harness decoder's tokens/s per CPU scale and variant", () => {
-    const scale = (name: string, train: number, ev: number) => ({ scale: name, steps: 5, secondsPerStep: 1024 / train, trainTokensPerSecond: train, evalTokensPerSecond: ev })
+    const scale = (name: string, train: number, ev: number) => ({
+      scale: name,
+      steps: 5,
+      secondsPerStep: 1024 / train,
+      trainTokensPerSecond: train,
+      evalTokensPerSecond: ev
+    })
     const result: EngineBenchResult = {
       model: REFERENCE_MODEL,
       variants: [
-        { variant: "wasm-tuned-1t", ok: true, threads: 1, steps: 10, scales: [scale("nano", 10471, 33095), scale("micro", 3112, 10288), scale("mini", 715, 2362)] },
+        {
+          variant: "wasm-tuned-1t",
+          ok: true,
+          threads: 1,
+          steps: 10,
+          scales: [scale("nano", 10471, 33095), scale("micro", 3112, 10288), scale("mini", 715, 2362)]
+        },
         { variant: "cpu", ok: true, threads: 1, steps: 2, scales: [scale("nano", 90, 400)] }
       ],
-      torch: null, sgemm: { ok: false, note: "no openblas" }, ratios: {}, metrics: [],
-      loadavgBefore: "0.1", loadavgAfter: "0.2", wallSeconds: 1, notes: []
+      torch: null,
+      sgemm: { ok: false, note: "no openblas" },
+      ratios: {},
+      metrics: [],
+      loadavgBefore: "0.1",
+      loadavgAfter: "0.2",
+      wallSeconds: 1,
+      notes: []
     }
     const table = formatEngineBenchTable(result)
     expect(table).toContain("| variant | nano | micro | mini |")
@@ -87,8 +144,17 @@ describe("engine benchmark plumbing (no benchmark is run here)", () => {
   })
 
   it("checks a child's request field by field", () => {
-    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":false,"scales":true}')).toEqual({ variant: "cpu", steps: 2, embeddingComparison: false, scales: true })
-    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":true}')).toEqual({ variant: "cpu", steps: 2, embeddingComparison: true })
+    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":false,"scales":true}')).toEqual({
+      variant: "cpu",
+      steps: 2,
+      embeddingComparison: false,
+      scales: true
+    })
+    expect(parseChildRequest('{"variant":"cpu","steps":2,"embeddingComparison":true}')).toEqual({
+      variant: "cpu",
+      steps: 2,
+      embeddingComparison: true
+    })
     expect(() => parseChildRequest('{"variant":"cpu","steps":0,"embeddingComparison":false}')).toThrow(/steps must be a positive integer/)
     expect(() => parseChildRequest(undefined)).toThrow(/usage: node child.js/)
   })

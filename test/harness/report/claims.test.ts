@@ -20,7 +20,10 @@ const job = (suite: string, embedding: string, seed: number, ppl: (length: numbe
   status: "done",
   trainLength: L,
   backend: "wasm (1 thread)",
-  metrics: [...LENGTHS.map((length) => ({ name: "perplexity", value: ppl(length), unit: "ppl", better: "lower" as const, length })), ...extra]
+  metrics: [
+    ...LENGTHS.map((length) => ({ name: "perplexity", value: ppl(length), unit: "ppl", better: "lower" as const, length })),
+    ...extra
+  ]
 })
 
 const growth = (base: number, g: number, seedFactor: number) => (length: number) => base * g ** Math.log2(length / L) * seedFactor
@@ -37,7 +40,9 @@ describe("per-seed statistics", () => {
     expect(statisticOf({ kind: "degradation", metric: "perplexity" }, j)).toBeCloseTo(Math.log(4), 12)
     expect(statisticOf({ kind: "at", metric: "perplexity", multiple: 16, log: false }, j)).toBeNull()
     expect(statisticOf({ kind: "scalar", metric: "spectrum_damage" }, j)).toBeNull()
-    const withSpectrum = job("s", "rope", 0, growth(10, 2, 1), [{ name: "spectrum_damage", value: 0.25, unit: "fraction", better: "lower", length: L }])
+    const withSpectrum = job("s", "rope", 0, growth(10, 2, 1), [
+      { name: "spectrum_damage", value: 0.25, unit: "fraction", better: "lower", length: L }
+    ])
     expect(statisticOf({ kind: "scalar", metric: "spectrum_damage" }, withSpectrum)).toBe(0.25) // recorded at the training length
   })
 })
@@ -81,8 +86,18 @@ describe("paired comparisons", () => {
 describe("claims", () => {
   it("claim 1 is inconclusive when the passkey task was not learned at the training length", () => {
     const claim = CLAIMS.find((c) => c.id === 1)!
-    const passkey = (acc: number): ReportMetric[] => [64, 128, 256, 512].map((length) => ({ name: "passkey_accuracy", value: length === 64 ? acc : 0, unit: "fraction", better: "higher", length }))
-    const jobs = [0, 1, 2, 3, 4].flatMap((s) => [job("p", "rope", s, growth(10, 2, 1), passkey(0.1)), job("p", "fope", s, growth(10, 1, 1), passkey(0.1))])
+    const passkey = (acc: number): ReportMetric[] =>
+      [64, 128, 256, 512].map((length) => ({
+        name: "passkey_accuracy",
+        value: length === 64 ? acc : 0,
+        unit: "fraction",
+        better: "higher",
+        length
+      }))
+    const jobs = [0, 1, 2, 3, 4].flatMap((s) => [
+      job("p", "rope", s, growth(10, 2, 1), passkey(0.1)),
+      job("p", "fope", s, growth(10, 1, 1), passkey(0.1))
+    ])
     const outcome = judgeClaim(claim, groupSeries(jobs))
     expect(outcome.verdict).toBe("inconclusive")
     expect(outcome.reasons.join("\n")).toMatch(/precondition not met: RoPE learned the task/)
@@ -94,9 +109,18 @@ describe("claims", () => {
   })
 
   it("RESULTS.md: a verdict per claim, the comparison tables and every job's record hash; the same input gives the same bytes", () => {
-    const jobs = [0, 1, 2, 3, 4].flatMap((s) => [job("claims-perplexity", "rope", s, growth(10, 2, 1 + 0.01 * s)), job("claims-perplexity", "fope", s, growth(10, 1.2, 1 + 0.01 * s))])
+    const jobs = [0, 1, 2, 3, 4].flatMap((s) => [
+      job("claims-perplexity", "rope", s, growth(10, 2, 1 + 0.01 * s)),
+      job("claims-perplexity", "fope", s, growth(10, 1.2, 1 + 0.01 * s))
+    ])
     const suite: ReportInput = { suite: "claims-perplexity", description: "", generatedAt: "t", ledgerPath: "x", ledgerHeadHash: "h", jobs }
-    const input = { suites: [suite], ledgerHeadHash: "h".repeat(64), recordCount: 10, provenance: [], plotFolder: (s: string) => `results/${s}` }
+    const input = {
+      suites: [suite],
+      ledgerHeadHash: "h".repeat(64),
+      recordCount: 10,
+      provenance: [],
+      plotFolder: (s: string) => `results/${s}`
+    }
     const a = renderResults(input)
     expect(a.markdown).toBe(renderResults(input).markdown)
     for (const claim of CLAIMS) expect(a.markdown).toContain(`## ${claim.id}. ${claim.title}: `)

@@ -36,13 +36,19 @@ const metricsOf = (embedding: string, seed: number): ReportMetric[] => {
     m.push({ name: "eval_tokens", value: 4 * length, unit: "tokens", better: "none", length })
     m.push({
       name: "passkey_accuracy",
-      value: Math.max(0, 1 - (embedding === "nope" ? 0.45 : embedding === "rope" ? 0.3 : 0.1) * Math.log2(length / TRAIN_LENGTH) - 0.05 * seed),
+      value: Math.max(
+        0,
+        1 - (embedding === "nope" ? 0.45 : embedding === "rope" ? 0.3 : 0.1) * Math.log2(length / TRAIN_LENGTH) - 0.05 * seed
+      ),
       unit: "fraction",
       better: "higher",
       length
     })
     if (embedding !== "nope") {
-      for (const [ext, factor] of [["pi", 0.6], ["yarn", 0.4]] as const) {
+      for (const [ext, factor] of [
+        ["pi", 0.6],
+        ["yarn", 0.4]
+      ] as const) {
         m.push({ name: `perplexity@${ext}`, value: 20 + factor * (ppl - 20) + 1, unit: "ppl", better: "lower", length })
       }
     }
@@ -51,18 +57,42 @@ const metricsOf = (embedding: string, seed: number): ReportMetric[] => {
   for (let from = 0; from < longest; from += 32) {
     const past = Math.max(0, from - TRAIN_LENGTH) / TRAIN_LENGTH
     const rise = embedding === "nope" ? 1.2 : embedding === "rope" ? 0.5 : 0.1
-    m.push({ name: `loss_at_position_${from}`, value: 3.4 - 0.3 * Math.exp(-from / 24) + rise * past + 0.05 * seed, unit: "nats", better: "lower", length: longest })
+    m.push({
+      name: `loss_at_position_${from}`,
+      value: 3.4 - 0.3 * Math.exp(-from / 24) + rise * past + 0.05 * seed,
+      unit: "nats",
+      better: "lower",
+      length: longest
+    })
   }
   for (let step = 0; step <= 100; step += 10) {
-    m.push({ name: "train_loss", value: 2.8 + 8 * Math.exp(-step / 25) + 0.1 * seed + (embedding === "nope" ? 0.3 : embedding === "rope" ? 0.12 : 0), unit: "nats", better: "lower", step })
+    m.push({
+      name: "train_loss",
+      value: 2.8 + 8 * Math.exp(-step / 25) + 0.1 * seed + (embedding === "nope" ? 0.3 : embedding === "rope" ? 0.12 : 0),
+      unit: "nats",
+      better: "lower",
+      step
+    })
   }
   m.push({ name: "train_tokens_per_s", value: 5000 + 100 * seed, unit: "tokens/s", better: "higher" })
   m.push({ name: "train_seconds", value: 12 + seed, unit: "s", better: "none" })
   m.push({ name: "eval_seconds", value: 3, unit: "s", better: "none" })
   if (embedding !== "nope") {
     m.push({ name: "spectrum_damage", value: embedding === "rope" ? 0.3 : 0.1, unit: "fraction", better: "lower", length: TRAIN_LENGTH })
-    m.push({ name: "spectrum_damage_layer0", value: embedding === "rope" ? 0.2 : 0.05, unit: "fraction", better: "lower", length: TRAIN_LENGTH })
-    m.push({ name: "spectrum_damage_layer1", value: embedding === "rope" ? 0.4 : 0.15, unit: "fraction", better: "lower", length: TRAIN_LENGTH })
+    m.push({
+      name: "spectrum_damage_layer0",
+      value: embedding === "rope" ? 0.2 : 0.05,
+      unit: "fraction",
+      better: "lower",
+      length: TRAIN_LENGTH
+    })
+    m.push({
+      name: "spectrum_damage_layer1",
+      value: embedding === "rope" ? 0.4 : 0.15,
+      unit: "fraction",
+      better: "lower",
+      length: TRAIN_LENGTH
+    })
   }
   return m
 }

@@ -19,7 +19,8 @@ const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"'
 
 export const decodeEntities = (s: string): string =>
   s.replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (whole, ref: string) => {
-    if (ref[0] === "#") return String.fromCodePoint(ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10))
+    if (ref[0] === "#")
+      return String.fromCodePoint(ref[1] === "x" || ref[1] === "X" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10))
     return ENTITIES[ref.toLowerCase()] ?? whole
   })
 
@@ -49,7 +50,10 @@ export const parseHtml = (html: string): HtmlNode => {
       i = end < 0 ? html.length : end + 1
     } else if (html.startsWith("</", i)) {
       const end = html.indexOf(">", i)
-      const name = html.slice(i + 2, end < 0 ? html.length : end).trim().toLowerCase()
+      const name = html
+        .slice(i + 2, end < 0 ? html.length : end)
+        .trim()
+        .toLowerCase()
       i = end < 0 ? html.length : end + 1
       const at = stack.map((n) => n.name).lastIndexOf(name)
       if (at > 0) stack.length = at
@@ -119,7 +123,8 @@ export const elements = (node: HtmlNode): HtmlNode[] => (node.name === "#text" ?
 
 /** The text a reader sees, whitespace collapsed. */
 export const textOf = (node: HtmlNode): string => {
-  const collect = (n: HtmlNode): string => (n.name === "#text" ? n.text : n.name === "style" || n.name === "script" ? "" : n.children.map(collect).join(""))
+  const collect = (n: HtmlNode): string =>
+    n.name === "#text" ? n.text : n.name === "style" || n.name === "script" ? "" : n.children.map(collect).join("")
   return collect(node).replace(/\s+/g, " ").trim()
 }
 

@@ -17,7 +17,14 @@ const configOf = (embedding: string, seed: number) => ({
   model: { scale: "nano", trainLength: TRAIN_LENGTH, layers: 2, dModel: 32, heads: 2, ffnHidden: 128, vocabSize: 256, gpuOnly: false },
   training: { steps: 100, batchSize: 4, seqLength: TRAIN_LENGTH, learningRate: 0.003 },
   data: { corpus: "sotu", tokenizer: "bytes", validFraction: 0.1, passkeyFraction: 0, contentHash: "0".repeat(64) },
-  evaluation: { lengths: [...LENGTHS], tasks: ["perplexity", "loss-curve", "passkey", "spectrum"], maxWindows: 2, passkeyTrials: 4, lossBuckets: 8, extensions: [{ method: "none" }, { method: "pi" }, { method: "yarn" }] },
+  evaluation: {
+    lengths: [...LENGTHS],
+    tasks: ["perplexity", "loss-curve", "passkey", "spectrum"],
+    maxWindows: 2,
+    passkeyTrials: 4,
+    lossBuckets: 8,
+    extensions: [{ method: "none" }, { method: "pi" }, { method: "yarn" }]
+  },
   seed
 })
 
@@ -39,7 +46,14 @@ export const writeHtmlLedger = (path: string): WrittenLedger => {
         node: "v20.20.2",
         cpuModel: `Test CPU <b>bold</b>`,
         cpuCount: 2,
-        engine: { backend: "wasm", threads: 1, tfjsVersion: "4.22.0", simd: true, deterministic: true, kernelOverrides: ["BatchMatMul(simd gemm, fma)", "FusedAdamW(wasm simd)"] }
+        engine: {
+          backend: "wasm",
+          threads: 1,
+          tfjsVersion: "4.22.0",
+          simd: true,
+          deterministic: true,
+          kernelOverrides: ["BatchMatMul(simd gemm, fma)", "FusedAdamW(wasm simd)"]
+        }
       }
     })
     for (const embedding of EMBEDDINGS)

@@ -47,7 +47,13 @@ describe("Markdown blocks to HTML", () => {
   })
 
   it("titles a row with its records and links its first cell and its hash cells", () => {
-    const md = markdownTable(["embedding", "record hash"], [["rope", "abcdefabcdef"], ["other", "-"]])
+    const md = markdownTable(
+      ["embedding", "record hash"],
+      [
+        ["rope", "abcdefabcdef"],
+        ["other", "-"]
+      ]
+    )
     const html = markdownToHtml(
       md,
       hooks({
@@ -59,7 +65,11 @@ describe("Markdown blocks to HTML", () => {
     const rows = elements(parseHtml(html)).filter((e) => e.name === "tr")
     expect(rows[1]!.attributes["data-records"]).toBe("h1 h2")
     expect(rows[1]!.attributes["title"]).toBe("job.done records: h1, h2")
-    expect(elements(rows[1]!).filter((e) => e.name === "a").map((a) => a.attributes["href"])).toEqual(["#jobs", "#record-abcdef"])
+    expect(
+      elements(rows[1]!)
+        .filter((e) => e.name === "a")
+        .map((a) => a.attributes["href"])
+    ).toEqual(["#jobs", "#record-abcdef"])
     expect(rows[2]!.attributes["data-records"]).toBeUndefined()
   })
 

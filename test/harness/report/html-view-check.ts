@@ -35,7 +35,8 @@ const chartProblems = (figures: ReadonlyArray<HtmlNode>, chart: string): string[
   const svg = elements(figure).find((e) => e.name === "svg")
   if (!svg) return [`chart ${chart} has no <svg>`]
   const lines = elements(svg).filter((e) => e.name === "polyline" && hasClass(e, "series-line"))
-  if (!lines.some((l) => finitePoints(l.attributes["points"] ?? "") >= 2)) return [`chart ${chart} has no data line (no series-line polyline with two points)`]
+  if (!lines.some((l) => finitePoints(l.attributes["points"] ?? "") >= 2))
+    return [`chart ${chart} has no data line (no series-line polyline with two points)`]
   return []
 }
 
@@ -49,7 +50,8 @@ export const checkHtmlView = (html: string, expected: ViewExpectations): string[
   const idList = all.map((e) => e.attributes["id"]).filter((id): id is string => id !== undefined)
   const ids = new Set(idList)
   // a repeated id makes links land on the first one (and a chart clip to another chart's plot area)
-  if (ids.size !== idList.length) problems.push(`${idList.length - ids.size} duplicate id(s), e.g. ${idList.find((id, i) => idList.indexOf(id) !== i)}`)
+  if (ids.size !== idList.length)
+    problems.push(`${idList.length - ids.size} duplicate id(s), e.g. ${idList.find((id, i) => idList.indexOf(id) !== i)}`)
   const hrefs = all.filter((e) => e.name === "a").map((e) => e.attributes["href"] ?? "")
   const linked = new Set(hrefs)
   for (const hash of expected.records) {
@@ -61,7 +63,8 @@ export const checkHtmlView = (html: string, expected: ViewExpectations): string[
   const body = all.find((e) => e.name === "body")
   if (!body || !textOf(body).includes(expected.headHash)) problems.push(`the head hash ${expected.headHash} is not shown`)
   const verdicts = all.map((e) => e.attributes["data-verify"]).filter((v) => v !== undefined)
-  if (!verdicts.includes(expected.verified ? "ok" : "failed")) problems.push(`the verify verdict "${expected.verified ? "ok" : "failed"}" is not shown (found: ${verdicts.join(", ") || "none"})`)
+  if (!verdicts.includes(expected.verified ? "ok" : "failed"))
+    problems.push(`the verify verdict "${expected.verified ? "ok" : "failed"}" is not shown (found: ${verdicts.join(", ") || "none"})`)
   // self-contained: nothing fetched, whatever the element
   const external = all.filter(
     (e) =>
@@ -72,7 +75,10 @@ export const checkHtmlView = (html: string, expected: ViewExpectations): string[
       /^(https?:|\/\/|file:)/i.test(e.attributes["xlink:href"] ?? "")
   )
   if (external.length > 0) problems.push(`${external.length} element(s) load or link outside the page, e.g. <${external[0]!.name}>`)
-  const styles = all.filter((e) => e.name === "style").map(textOf).join("\n")
+  const styles = all
+    .filter((e) => e.name === "style")
+    .map(textOf)
+    .join("\n")
   if (/@import|url\(/i.test(styles)) problems.push("the stylesheet imports or loads something")
   return problems
 }

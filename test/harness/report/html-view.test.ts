@@ -45,7 +45,13 @@ const HEADINGS = [
   "Runs",
   "Ledger records"
 ]
-const CHARTS = ["perplexity-by-length.svg", "loss-by-position-256.svg", "passkey-accuracy.svg", "perplexity-extensions.svg", "training-loss.svg"]
+const CHARTS = [
+  "perplexity-by-length.svg",
+  "loss-by-position-256.svg",
+  "passkey-accuracy.svg",
+  "perplexity-extensions.svg",
+  "training-loss.svg"
+]
 
 const expectations = (overrides: Partial<ViewExpectations> = {}): ViewExpectations => ({
   headings: HEADINGS,
@@ -81,10 +87,14 @@ describe("the HTML view as written", () => {
   })
 
   it("fails the check when a chart, a chart's data, a section or a record's link is missing", () => {
-    expect(checkHtmlView(page.replace(figureOf(page, "passkey-accuracy.svg"), ""), expectations())).toEqual(["chart passkey-accuracy.svg is missing"])
+    expect(checkHtmlView(page.replace(figureOf(page, "passkey-accuracy.svg"), ""), expectations())).toEqual([
+      "chart passkey-accuracy.svg is missing"
+    ])
     const training = figureOf(page, "training-loss.svg")
     const noLines = page.replace(training, training.replace(/<polyline class="series-line"[^>]*\/>/g, ""))
-    expect(checkHtmlView(noLines, expectations())).toEqual(["chart training-loss.svg has no data line (no series-line polyline with two points)"])
+    expect(checkHtmlView(noLines, expectations())).toEqual([
+      "chart training-loss.svg has no data line (no series-line polyline with two points)"
+    ])
     const noSvg = page.replace(training, training.replace(/<svg[\s\S]*<\/svg>/, ""))
     expect(checkHtmlView(noSvg, expectations())).toEqual(["chart training-loss.svg has no <svg>"])
     // the contents still link to the heading that went
@@ -123,9 +133,16 @@ describe("the HTML view as written", () => {
     const recordOfRopeSeed0 = ledger.doneHashes[2]!
     // the job's numbers: one row per metric, each value a link to the record, the table titled with its hash
     const numbers = all.find((e) => e.name === "div" && e.attributes["title"] === `job.done record ${recordOfRopeSeed0}`)!
-    const rows = elements(numbers).filter((e) => e.name === "tbody").flatMap((b) => b.children.filter((c) => c.name === "tr"))
+    const rows = elements(numbers)
+      .filter((e) => e.name === "tbody")
+      .flatMap((b) => b.children.filter((c) => c.name === "tr"))
     expect(rows).toHaveLength(metricCount)
-    for (const row of rows) expect(elements(row).filter((e) => e.name === "a").map((a) => a.attributes["href"])).toEqual([`#record-${recordOfRopeSeed0}`])
+    for (const row of rows)
+      expect(
+        elements(row)
+          .filter((e) => e.name === "a")
+          .map((a) => a.attributes["href"])
+      ).toEqual([`#record-${recordOfRopeSeed0}`])
   })
 
   it("says when the ledger does not verify: a metric changed behind the harness's back", () => {
@@ -145,8 +162,16 @@ describe("the HTML view as written", () => {
     copyFileSync(ledger.path, two)
     const store = LedgerStore.open(two)
     const run = store.beginRun({ suite: "second", git: { commit: null, dirtyHash: null }, environment: {} })
-    const job = store.startJob({ runId: run.id, key: "k2", name: "second/rope/nano/seed0", config: { embedding: { label: "rope" }, model: { scale: "nano", trainLength: 64 } }, seed: 0 })
-    store.completeJob(job.id, { metrics: [64, 128].map((length) => ({ name: "perplexity", value: length / 4, unit: "ppl", better: "lower" as const, length })) })
+    const job = store.startJob({
+      runId: run.id,
+      key: "k2",
+      name: "second/rope/nano/seed0",
+      config: { embedding: { label: "rope" }, model: { scale: "nano", trainLength: 64 } },
+      seed: 0
+    })
+    store.completeJob(job.id, {
+      metrics: [64, 128].map((length) => ({ name: "perplexity", value: length / 4, unit: "ppl", better: "lower" as const, length }))
+    })
     store.finishRun(run.id)
     const hashes = [...store.chainRecords()].filter((r) => r.kind === "job.done").map((r) => r.hash)
     const head = store.head()!.hash
@@ -161,7 +186,9 @@ describe("the commands", () => {
   it("harness report --html and harness ledger view --suite write the same self-contained page", async () => {
     const report = await harness("report", SUITE, "--html", "--ledger", ledger.path, "--out", join(dir, "report"))
     expect(report.exitCode).toBe(0)
-    expect(report.out).toMatch(/wrote .*index\.html .*1 suite\(s\), 1 run\(s\), 7 job\(s\), 5 chart\(s\); ledger verified, head [0-9a-f]{64}/)
+    expect(report.out).toMatch(
+      /wrote .*index\.html .*1 suite\(s\), 1 run\(s\), 7 job\(s\), 5 chart\(s\); ledger verified, head [0-9a-f]{64}/
+    )
     const view = await harness("ledger", "view", "--suite", SUITE, "--ledger", ledger.path, "--out", join(dir, "view.html"))
     expect(view.exitCode).toBe(0)
     const timeless = (html: string) => html.replace(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g, "<time>")
@@ -201,10 +228,25 @@ describe.skipIf(!browser.path && !inCi)(title, () => {
     const r = await harness("report", SUITE, "--html", "--ledger", ledger.path, "--out", join(dir, "browser"))
     expect(r.exitCode).toBe(0)
     // a profile of its own: nothing read from or left in the user's, and two runs never share one
-    const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--no-first-run", `--user-data-dir=${join(dir, "profile")}`]
+    const flags = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--hide-scrollbars",
+      "--no-first-run",
+      `--user-data-dir=${join(dir, "profile")}`
+    ]
     const url = pathToFileURL(pageFile).href
-    execFileSync(browser.path, [...flags, `--screenshot=${screenshot}`, "--window-size=1200,2000", url], { timeout: 180_000, stdio: ["ignore", "ignore", "pipe"] })
-    dom = execFileSync(browser.path, [...flags, "--dump-dom", url], { timeout: 180_000, encoding: "utf8", maxBuffer: 64 * 1024 * 1024, stdio: ["ignore", "pipe", "pipe"] })
+    execFileSync(browser.path, [...flags, `--screenshot=${screenshot}`, "--window-size=1200,2000", url], {
+      timeout: 180_000,
+      stdio: ["ignore", "ignore", "pipe"]
+    })
+    dom = execFileSync(browser.path, [...flags, "--dump-dom", url], {
+      timeout: 180_000,
+      encoding: "utf8",
+      maxBuffer: 64 * 1024 * 1024,
+      stdio: ["ignore", "pipe", "pipe"]
+    })
   }, 420_000)
 
   it("chromium is installed (under CI=true a missing one is a failure, not a skip)", () => {
@@ -220,7 +262,12 @@ describe.skipIf(!browser.path && !inCi)(title, () => {
     // the page header's background (#f7f8fa), top left
     expect(pixelAt(image, 5, 5).slice(0, 3)).toEqual([247, 248, 250])
     // the three series' colours (Okabe-Ito blue, orange, bluish green): the first charts are on screen
-    for (const colour of [[0, 114, 178], [230, 159, 0], [0, 158, 115]] as const) expect(countNear(image, colour, 8), `pixels near rgb(${colour.join(",")})`).toBeGreaterThan(200)
+    for (const colour of [
+      [0, 114, 178],
+      [230, 159, 0],
+      [0, 158, 115]
+    ] as const)
+      expect(countNear(image, colour, 8), `pixels near rgb(${colour.join(",")})`).toBeGreaterThan(200)
     expect(statSync(screenshot).size).toBeGreaterThan(20_000)
   })
 

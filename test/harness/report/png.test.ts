@@ -92,7 +92,8 @@ describe("decodePng", () => {
     for (let y = 0; y < height; y++)
       for (let x = 0; x < width; x++) {
         const s = Array.from(samples.subarray((y * width + x) * channels, (y * width + x + 1) * channels))
-        const expected = channels === 3 ? [...s, 255] : channels === 4 ? s : channels === 1 ? [s[0], s[0], s[0], 255] : [s[0], s[0], s[0], s[1]]
+        const expected =
+          channels === 3 ? [...s, 255] : channels === 4 ? s : channels === 1 ? [s[0], s[0], s[0], 255] : [s[0], s[0], s[0], s[1]]
         expect(pixelAt(image, x, y), `pixel ${x},${y}`).toEqual(expected)
       }
   })

@@ -66,7 +66,8 @@ export const decodePng = (file: Buffer): Image => {
       const a = x >= channels ? pixels[row + x - channels]! : 0
       const b = y > 0 ? pixels[row - stride + x]! : 0
       const c = x >= channels && y > 0 ? pixels[row - stride + x - channels]! : 0
-      const predictor = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : -1
+      const predictor =
+        filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : -1
       if (predictor < 0) throw new Error(`unknown filter ${filter} on row ${y}`)
       pixels[row + x] = (line[x]! + predictor) & 0xff
     }
@@ -75,11 +76,15 @@ export const decodePng = (file: Buffer): Image => {
   for (let i = 0; i < width * height; i++) {
     const p = pixels.subarray(i * channels, (i + 1) * channels)
     const [r, g, b, alpha] =
-      colourType === 0 ? [p[0]!, p[0]!, p[0]!, 255]
-      : colourType === 4 ? [p[0]!, p[0]!, p[0]!, p[1]!]
-      : colourType === 2 ? [p[0]!, p[1]!, p[2]!, 255]
-      : colourType === 6 ? [p[0]!, p[1]!, p[2]!, p[3]!]
-      : [palette![p[0]! * 3]!, palette![p[0]! * 3 + 1]!, palette![p[0]! * 3 + 2]!, 255]
+      colourType === 0
+        ? [p[0]!, p[0]!, p[0]!, 255]
+        : colourType === 4
+          ? [p[0]!, p[0]!, p[0]!, p[1]!]
+          : colourType === 2
+            ? [p[0]!, p[1]!, p[2]!, 255]
+            : colourType === 6
+              ? [p[0]!, p[1]!, p[2]!, p[3]!]
+              : [palette![p[0]! * 3]!, palette![p[0]! * 3 + 1]!, palette![p[0]! * 3 + 2]!, 255]
     rgba.set([r, g, b, alpha], i * 4)
   }
   return { width, height, rgba }

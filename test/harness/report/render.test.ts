@@ -11,7 +11,8 @@ const rowOf = (markdown: string, heading: string, label: string): string => {
   return row
 }
 
-const seriesLines = (svg: string) => allElements(parseXml(svg)).filter((e) => e.name === "polyline" && e.attributes["class"] === "series-line")
+const seriesLines = (svg: string) =>
+  allElements(parseXml(svg)).filter((e) => e.name === "polyline" && e.attributes["class"] === "series-line")
 
 describe("renderReport", () => {
   const input = syntheticInput()
@@ -47,9 +48,16 @@ describe("renderReport", () => {
 
   it("renders the sections the data calls for, each plot referenced by its file name", () => {
     const names = report.files.map((f) => f.name)
-    expect(names).toEqual(["perplexity-by-length.svg", "loss-by-position-256.svg", "passkey-accuracy.svg", "perplexity-extensions.svg", "training-loss.svg"])
+    expect(names).toEqual([
+      "perplexity-by-length.svg",
+      "loss-by-position-256.svg",
+      "passkey-accuracy.svg",
+      "perplexity-extensions.svg",
+      "training-loss.svg"
+    ])
     for (const name of names) expect(report.markdown).toContain(`](${name})`)
-    for (const heading of ["## Passkey retrieval", "### pi", "### yarn", "## Training", "## Spectrum damage"]) expect(report.markdown).toContain(heading)
+    for (const heading of ["## Passkey retrieval", "### pi", "### yarn", "## Training", "## Spectrum damage"])
+      expect(report.markdown).toContain(heading)
     // NoPE has no rotary spectrum: its spectrum row is all "-"
     expect(rowOf(report.markdown, "## Spectrum damage", "nope")).toBe("| nope | 2 | - | - | - |")
     expect(rowOf(report.markdown, "## Spectrum damage", "rope")).toContain("0.3000 ± 0 (n=2)")
@@ -66,7 +74,8 @@ describe("renderReport", () => {
       expect(Number(root.attributes["height"])).toBeGreaterThan(0)
       expect(root.children.find((c) => c.name === "title")?.text.length).toBeGreaterThan(0)
       const lines = seriesLines(file.content)
-      if (file.name === "perplexity-extensions.svg") expect(lines).toHaveLength(6) // rope and fope x {none, pi, yarn}
+      if (file.name === "perplexity-extensions.svg")
+        expect(lines).toHaveLength(6) // rope and fope x {none, pi, yarn}
       else expect(lines.map((l) => l.attributes["data-series"])).toEqual(EMBEDDINGS.map((e) => JSON.stringify([e, "nano"])))
     }
   })
@@ -83,7 +92,14 @@ describe("renderReport", () => {
     for (const l of LENGTHS) expect(labels).toContain(String(l))
     expect(labels).toContain("train length 64")
     // the higher perplexity of NoPE at 256 sits higher on the plot (smaller y) than FoPE's
-    const lastY = (id: string) => Number(seriesLines(svg).find((l) => l.attributes["data-series"] === id)!.attributes["points"]!.split(" ").at(-1)!.split(",")[1])
+    const lastY = (id: string) =>
+      Number(
+        seriesLines(svg)
+          .find((l) => l.attributes["data-series"] === id)!
+          .attributes["points"]!.split(" ")
+          .at(-1)!
+          .split(",")[1]
+      )
     expect(lastY(JSON.stringify(["nope", "nano"]))).toBeLessThan(lastY(JSON.stringify(["fope", "nano"])))
   })
 
@@ -101,9 +117,13 @@ describe("renderReport", () => {
           : j
     )
     const r = renderReport({ ...base, jobs })
-    const nope = rowOf(r.markdown, "## Perplexity by evaluation length", "nope").split("|").map((c) => c.trim())
+    const nope = rowOf(r.markdown, "## Perplexity by evaluation length", "nope")
+      .split("|")
+      .map((c) => c.trim())
     expect(nope[6]).toBe("-")
-    const fope = rowOf(r.markdown, "## Perplexity by evaluation length", "fope").split("|").map((c) => c.trim())
+    const fope = rowOf(r.markdown, "## Perplexity by evaluation length", "fope")
+      .split("|")
+      .map((c) => c.trim())
     expect(fope[5]).toBe("22.00")
     // the plot still has one line per embedding, NoPE's with one point fewer
     const svg = r.files.find((f) => f.name === "perplexity-by-length.svg")!.content
@@ -114,14 +134,20 @@ describe("renderReport", () => {
     const base = syntheticInput()
     const jobs = base.jobs.map((j) =>
       j.cell.embedding === "nope" && j.cell.seed === 1
-        ? { ...j, metrics: j.metrics.map((m) => (m.name === "perplexity" && m.length === 256 ? { ...m, value: Number.POSITIVE_INFINITY } : m)) }
+        ? {
+            ...j,
+            metrics: j.metrics.map((m) => (m.name === "perplexity" && m.length === 256 ? { ...m, value: Number.POSITIVE_INFINITY } : m))
+          }
         : j
     )
     const r = renderReport({ ...base, jobs })
     expect(rowOf(r.markdown, "## Perplexity by evaluation length", "nope")).toContain("| inf (n=2, 1 not finite) |")
     const svg = r.files.find((f) => f.name === "perplexity-by-length.svg")!.content
     expect(svg).not.toMatch(/NaN|Infinity/)
-    const legendText = allElements(parseXml(svg)).filter((e) => e.name === "text").map((e) => e.text).join(" ")
+    const legendText = allElements(parseXml(svg))
+      .filter((e) => e.name === "text")
+      .map((e) => e.text)
+      .join(" ")
     expect(legendText).toContain("1 point not finite or not positive (diverged?) left out")
     expect(seriesLines(svg)[0]!.attributes["points"]!.split(" ")).toHaveLength(2)
   })
@@ -131,15 +157,20 @@ describe("renderReport", () => {
     const job = { ...makeJob("rope", 0), cell: { embedding: evil, scale: "nano", seed: 0 }, name: `x/${evil}` }
     const r = renderReport({ ...syntheticInput(), suite: "s&<t>", jobs: [job] })
     for (const file of r.files) {
-      const texts = allElements(parseXml(file.content)).filter((e) => e.name === "text").map((e) => e.text)
+      const texts = allElements(parseXml(file.content))
+        .filter((e) => e.name === "text")
+        .map((e) => e.text)
       expect(texts.some((t) => t.startsWith('a<b>&"c"|d'))).toBe(true)
     }
-    expect(r.markdown).toContain("| a&lt;b>&\"c\"\\|d")
+    expect(r.markdown).toContain('| a&lt;b>&"c"\\|d')
     expect(r.markdown).not.toContain("<b>")
   })
 
   it("labels rows embedding x scale when the suite has several scales", () => {
-    const jobs = [makeJob("rope", 0), { ...makeJob("rope", 0), cell: { embedding: "rope", scale: "micro", seed: 0 }, name: "synthetic/rope/micro/seed0" }]
+    const jobs = [
+      makeJob("rope", 0),
+      { ...makeJob("rope", 0), cell: { embedding: "rope", scale: "micro", seed: 0 }, name: "synthetic/rope/micro/seed0" }
+    ]
     const r = renderReport({ ...syntheticInput(), jobs })
     expect(r.markdown).toContain("| rope × nano |")
     expect(r.markdown).toContain("| rope × micro |")

@@ -23,7 +23,8 @@ describe("RESULTS.md", () => {
       expect(store.verify().ok).toBe(true)
       const files = buildResults(store, "RESULTS.md", "results")
       expect(files.length).toBeGreaterThan(1)
-      for (const file of files) expect(readFileSync(join(root, file.path), "utf8"), `${file.path} differs from what harness results writes`).toBe(file.content)
+      for (const file of files)
+        expect(readFileSync(join(root, file.path), "utf8"), `${file.path} differs from what harness results writes`).toBe(file.content)
     } finally {
       store.close()
     }

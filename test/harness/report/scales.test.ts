@@ -7,7 +7,13 @@ const strictlyIncreasing = (xs: ReadonlyArray<number>) => xs.every((x, i) => i =
 
 describe("log axes", () => {
   it("places log10 ticks in increasing order, inside the range, at increasing positions", () => {
-    for (const [lo, hi] of [[3, 2000], [18, 65], [20, 24], [1.5, 1.2e5], [0.9, 1.1]] as const) {
+    for (const [lo, hi] of [
+      [3, 2000],
+      [18, 65],
+      [20, 24],
+      [1.5, 1.2e5],
+      [0.9, 1.1]
+    ] as const) {
       const ticks = log10Ticks(lo, hi)
       expect(ticks.length, `${lo}..${hi}`).toBeGreaterThanOrEqual(2)
       expect(strictlyIncreasing(ticks)).toBe(true)

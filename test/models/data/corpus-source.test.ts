@@ -8,13 +8,19 @@ import { fileURLToPath } from "node:url"
 import { gzipSync } from "node:zlib"
 import { beforeEach, describe, expect, it } from "vitest"
 import { clearCorpusCache, corpusLengthProblems, loadCorpus } from "../../../models/data/corpus.js"
-import { firstInvalidUtf8, seededValidationDocuments, sourceDeclarationProblems, type CorpusSource } from "../../../models/data/corpus-source.js"
+import {
+  firstInvalidUtf8,
+  seededValidationDocuments,
+  sourceDeclarationProblems,
+  type CorpusSource
+} from "../../../models/data/corpus-source.js"
 import { DataError } from "../../../models/data/errors.js"
 import { scratch } from "../../harness/helpers.js"
 
 const fixtures = fileURLToPath(new URL("../../fixtures/corpora", import.meta.url))
 const at = (p: string): string => join(fixtures, p)
-const load = (corpus: CorpusSource, tokenizer: "bytes" | "gpt2" | "none" = "bytes", validFraction = 0.2) => loadCorpus({ corpus, tokenizer, validFraction })
+const load = (corpus: CorpusSource, tokenizer: "bytes" | "gpt2" | "none" = "bytes", validFraction = 0.2) =>
+  loadCorpus({ corpus, tokenizer, validFraction })
 const refusal = (corpus: CorpusSource, tokenizer: "bytes" | "gpt2" | "none" = "bytes"): string => {
   try {
     load(corpus, tokenizer)
@@ -111,9 +117,13 @@ describe("unusable sources are refused with the problem and the fix", () => {
   }
 
   it("missing", () => {
-    expect(refusal({ kind: "text", path: join(dir, "nowhere") })).toMatch(/nowhere does not exist\. Fix the path .*relative to the suite file/)
+    expect(refusal({ kind: "text", path: join(dir, "nowhere") })).toMatch(
+      /nowhere does not exist\. Fix the path .*relative to the suite file/
+    )
     expect(refusal({ kind: "jsonl", path: join(dir, "none.jsonl") })).toMatch(/does not exist/)
-    expect(refusal({ kind: "tokens", train: join(dir, "train.bin"), valid: join(dir, "val.bin"), vocabSize: 257 }, "none")).toMatch(/train\.bin does not exist/)
+    expect(refusal({ kind: "tokens", train: join(dir, "train.bin"), valid: join(dir, "val.bin"), vocabSize: 257 }, "none")).toMatch(
+      /train\.bin does not exist/
+    )
   })
 
   it("empty", () => {
@@ -123,36 +133,52 @@ describe("unusable sources are refused with the problem and the fix", () => {
     expect(refusal({ kind: "text", path: folder })).toMatch(/a folder without \.txt files \(1 other entries\)/)
     expect(refusal({ kind: "text", path: file("empty.txt", ""), separator: "\n\n" })).toMatch(/is empty/)
     expect(refusal({ kind: "jsonl", path: file("blank.jsonl", "\n\n") })).toMatch(/is empty|no non-empty document/)
-    expect(refusal({ kind: "tokens", path: file("empty.bin", ""), endOfText: 0, vocabSize: 257 }, "none")).toMatch(/empty\.bin is empty; regenerate it/)
+    expect(refusal({ kind: "tokens", path: file("empty.bin", ""), endOfText: 0, vocabSize: 257 }, "none")).toMatch(
+      /empty\.bin is empty; regenerate it/
+    )
   })
 
   it("not text: a binary file, and a token file declared as text", () => {
-    expect(refusal({ kind: "text", path: at("tokens/all.bin"), separator: "\n" })).toMatch(/is not text \(a NUL byte at offset 1: a binary file\)\. A token file is declared as kind "tokens"/)
+    expect(refusal({ kind: "text", path: at("tokens/all.bin"), separator: "\n" })).toMatch(
+      /is not text \(a NUL byte at offset 1: a binary file\)\. A token file is declared as kind "tokens"/
+    )
     expect(refusal({ kind: "jsonl", path: at("tokens/all.bin") })).toMatch(/is not text/)
   })
 
   it("not UTF-8, with the offending byte and offset", () => {
     const latin1 = file("latin1.txt", Buffer.from("caf\xe9 au lait\n===\nna\xefve", "latin1"))
-    expect(refusal({ kind: "text", path: latin1, separator: "===" })).toMatch(/is not UTF-8 \(invalid byte 0xe9 at offset 3\)\. Convert it first.*iconv/)
+    expect(refusal({ kind: "text", path: latin1, separator: "===" })).toMatch(
+      /is not UTF-8 \(invalid byte 0xe9 at offset 3\)\. Convert it first.*iconv/
+    )
     expect(firstInvalidUtf8(Buffer.from("h\u00e9llo \u20ac \u{1F600}", "utf8"))).toBe(-1)
     expect(firstInvalidUtf8(Uint8Array.from([0x61, 0xed, 0xa0, 0x80]))).toBe(1) // a UTF-16 surrogate
     expect(firstInvalidUtf8(Uint8Array.from([0x61, 0xe2, 0x82]))).toBe(1) // truncated at the end
   })
 
   it("JSON Lines that are not JSON, or lack the text field", () => {
-    expect(refusal({ kind: "jsonl", path: file("broken.jsonl", '{"text": "a"}\n{"text": \n') })).toMatch(/line 2 is not JSON\. Each line must be one JSON object/)
+    expect(refusal({ kind: "jsonl", path: file("broken.jsonl", '{"text": "a"}\n{"text": \n') })).toMatch(
+      /line 2 is not JSON\. Each line must be one JSON object/
+    )
     expect(refusal({ kind: "jsonl", path: at("c4-style.jsonl"), field: "content" })).toMatch(
       /line 1 has no string field "content" \(it has: text, url, timestamp\).*set data\.corpus\.field/
     )
     expect(refusal({ kind: "jsonl", path: file("fake.jsonl.gz", '{"text":"a"}\n') })).toMatch(/named \.gz but is not gzip-compressed/)
     const gz = gzipSync(readFileSync(at("c4-style.jsonl")))
-    expect(refusal({ kind: "jsonl", path: file("cut.jsonl.gz", gz.subarray(0, gz.length - 20)) })).toMatch(/does not decompress .*truncated or corrupt/)
+    expect(refusal({ kind: "jsonl", path: file("cut.jsonl.gz", gz.subarray(0, gz.length - 20)) })).toMatch(
+      /does not decompress .*truncated or corrupt/
+    )
   })
 
   it("token files: odd length, an id past the vocabulary, no end-of-text id", () => {
-    expect(refusal({ kind: "tokens", path: file("odd.bin", Uint8Array.from([1, 0, 2])), endOfText: 0, vocabSize: 257 }, "none")).toMatch(/odd number of bytes \(3\)/)
-    expect(refusal({ kind: "tokens", path: at("tokens/all.bin"), endOfText: 10, vocabSize: 200 }, "none")).toMatch(/is id 2\d\d, not below the declared vocabSize 200; declare the vocabulary size/)
-    expect(refusal({ kind: "tokens", path: at("tokens/all.bin"), endOfText: 3, vocabSize: 257 }, "none")).toMatch(/end-of-text id 3 never occurs.*50256 for GPT-2/)
+    expect(refusal({ kind: "tokens", path: file("odd.bin", Uint8Array.from([1, 0, 2])), endOfText: 0, vocabSize: 257 }, "none")).toMatch(
+      /odd number of bytes \(3\)/
+    )
+    expect(refusal({ kind: "tokens", path: at("tokens/all.bin"), endOfText: 10, vocabSize: 200 }, "none")).toMatch(
+      /is id 2\d\d, not below the declared vocabSize 200; declare the vocabulary size/
+    )
+    expect(refusal({ kind: "tokens", path: at("tokens/all.bin"), endOfText: 3, vocabSize: 257 }, "none")).toMatch(
+      /end-of-text id 3 never occurs.*50256 for GPT-2/
+    )
   })
 
   it("a single text file without a separator, and a corpus of one document", () => {
@@ -165,19 +191,31 @@ describe("unusable sources are refused with the problem and the fix", () => {
     expect(corpusLengthProblems(c, 32, 64)).toEqual([])
     const problems = corpusLengthProblems(c, 4096, 16_384)
     expect(problems).toHaveLength(2)
-    expect(problems[0]).toMatch(/training split of text:text-folder has [\d,]+ tokens, fewer than one training window \(training\.length 4096 \+ 1\)/)
-    expect(problems[1]).toMatch(/validation split .* fewer than the longest evaluation window \(16,384 \+ 1\); give it more data, raise data\.corpus\.validFraction/)
+    expect(problems[0]).toMatch(
+      /training split of text:text-folder has [\d,]+ tokens, fewer than one training window \(training\.length 4096 \+ 1\)/
+    )
+    expect(problems[1]).toMatch(
+      /validation split .* fewer than the longest evaluation window \(16,384 \+ 1\); give it more data, raise data\.corpus\.validFraction/
+    )
   })
 
   it("declarations: passkey without a tokenizer, a half-declared token layout, 'none' for text", () => {
     const tokens: CorpusSource = { kind: "tokens", train: "t.bin", valid: "v.bin", vocabSize: 257 }
     expect(sourceDeclarationProblems(tokens, "none", true).join("\n")).toMatch(/passkey prompts are text and need a tokenizer/)
     expect(sourceDeclarationProblems(tokens, "none", false)).toEqual([])
-    expect(sourceDeclarationProblems({ kind: "tokens", train: "t.bin", vocabSize: 257 }, "none", false).join("\n")).toMatch(/needs both "train" .* and "valid"/)
-    expect(sourceDeclarationProblems({ kind: "tokens", path: "a.bin", vocabSize: 257 }, "none", false).join("\n")).toMatch(/"path" with "endOfText"/)
-    expect(sourceDeclarationProblems({ kind: "tokens", path: "a.bin", endOfText: 300, vocabSize: 257 }, "none", false).join("\n")).toMatch(/endOfText: 300 is not below vocabSize 257/)
+    expect(sourceDeclarationProblems({ kind: "tokens", train: "t.bin", vocabSize: 257 }, "none", false).join("\n")).toMatch(
+      /needs both "train" .* and "valid"/
+    )
+    expect(sourceDeclarationProblems({ kind: "tokens", path: "a.bin", vocabSize: 257 }, "none", false).join("\n")).toMatch(
+      /"path" with "endOfText"/
+    )
+    expect(sourceDeclarationProblems({ kind: "tokens", path: "a.bin", endOfText: 300, vocabSize: 257 }, "none", false).join("\n")).toMatch(
+      /endOfText: 300 is not below vocabSize 257/
+    )
     expect(sourceDeclarationProblems(tokens, "gpt2", false).join("\n")).toMatch(/smaller than GPT-2's 50,257 ids/)
-    expect(sourceDeclarationProblems({ kind: "jsonl", path: "a.jsonl" }, "none", false).join("\n")).toMatch(/"none" only describes a pre-tokenized corpus/)
+    expect(sourceDeclarationProblems({ kind: "jsonl", path: "a.jsonl" }, "none", false).join("\n")).toMatch(
+      /"none" only describes a pre-tokenized corpus/
+    )
     expect(sourceDeclarationProblems("sotu", "bytes", true)).toEqual([])
   })
 })

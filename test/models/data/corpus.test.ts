@@ -53,7 +53,9 @@ describe("loadCorpus (sotu, bytes)", () => {
     expect(b.documents.valid).toBe(46)
     expect(b.hash).not.toBe(a.hash)
     const docs = [{ file: "a.txt", bytes: Buffer.from("x") }]
-    expect(corpusHash("sotu", docs, splitRule(0.1), "\n\n", "utf-8-bytes/1")).not.toBe(corpusHash("sotu", docs, splitRule(0.1), "\n\n", "gpt2"))
+    expect(corpusHash("sotu", docs, splitRule(0.1), "\n\n", "utf-8-bytes/1")).not.toBe(
+      corpusHash("sotu", docs, splitRule(0.1), "\n\n", "gpt2")
+    )
     expect(corpusHash("sotu", docs, splitRule(0.1), "\n\n", "t")).toBe(corpusHash("sotu", docs, splitRule(0.1), "\n\n", "t"))
   })
 

@@ -41,7 +41,11 @@ describe("synthetic tasks", () => {
   })
 
   it("flip-flop: starts with a write, every read repeats the last written bit, ignores at about p", () => {
-    for (const [p, lo, hi] of [[0.8, 0.77, 0.83], [0.98, 0.97, 0.99], [0.1, 0.08, 0.12]] as const) {
+    for (const [p, lo, hi] of [
+      [0.8, 0.77, 0.83],
+      [0.98, 0.97, 0.99],
+      [0.1, 0.08, 0.12]
+    ] as const) {
       let ignores = 0
       let instructions = 0
       for (const e of examples(flipFlop(p), 2049, 20)) {
@@ -121,7 +125,10 @@ describe("synthetic tasks", () => {
   })
 
   it("copy and reverse: the answer is the string again / reversed, and the string grows with the length", () => {
-    for (const [task, f] of [["copy", (x: string) => x], ["reverse", (x: string) => [...x].reverse().join("")]] as const) {
+    for (const [task, f] of [
+      ["copy", (x: string) => x],
+      ["reverse", (x: string) => [...x].reverse().join("")]
+    ] as const) {
       for (const n of [64, 1024]) {
         for (const e of examples(trainingGenerator(task), n, 5)) {
           const [, s] = text(e).match(/^\^([a-z]+)\|/)!

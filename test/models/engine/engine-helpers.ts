@@ -3,7 +3,14 @@ import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
 import {
-  nativeAdamWLabel, nativeBinaryLabel, nativeKernelsInUse, nativeReductionLabel, nativeSegmentSumLabel, nativeSoftmaxLabel, nativeTransposeLabel, nativeUnaryLabel
+  nativeAdamWLabel,
+  nativeBinaryLabel,
+  nativeKernelsInUse,
+  nativeReductionLabel,
+  nativeSegmentSumLabel,
+  nativeSoftmaxLabel,
+  nativeTransposeLabel,
+  nativeUnaryLabel
 } from "../../../models/engine/kernels/native.js"
 import { loadNativeGemm } from "../../../models/engine/native-gemm.js"
 
@@ -52,8 +59,30 @@ export const GEMM_PATHS: ReadonlyArray<{ readonly name: string; readonly native:
  */
 export const tunedKernelLabels = (): string[] =>
   nativeKernelsInUse() === null
-    ? [batchMatMulLabel(), "Sum(js, leading axes)", "GatherV2(js, axis 0)", "Identity(shared data)", "Transpose(js, matrix swaps)", "Cast(shared data when the dtype is unchanged)", "Slice/SplitV/Concat(js, row copies)", "UnsortedSegmentSum(js)", "OneHot(js, honours dtype)", "FusedAdamW(wasm simd)"]
+    ? [
+        batchMatMulLabel(),
+        "Sum(js, leading axes)",
+        "GatherV2(js, axis 0)",
+        "Identity(shared data)",
+        "Transpose(js, matrix swaps)",
+        "Cast(shared data when the dtype is unchanged)",
+        "Slice/SplitV/Concat(js, row copies)",
+        "UnsortedSegmentSum(js)",
+        "OneHot(js, honours dtype)",
+        "FusedAdamW(wasm simd)"
+      ]
     : [
-        batchMatMulLabel(), nativeReductionLabel(), "GatherV2(js, axis 0)", "Identity(shared data)", nativeTransposeLabel(), "Cast(shared data when the dtype is unchanged)",
-        "Slice/SplitV/Concat(js, row copies)", nativeSegmentSumLabel(), "OneHot(js, honours dtype)", nativeAdamWLabel(), nativeBinaryLabel(), nativeUnaryLabel(), nativeSoftmaxLabel()
+        batchMatMulLabel(),
+        nativeReductionLabel(),
+        "GatherV2(js, axis 0)",
+        "Identity(shared data)",
+        nativeTransposeLabel(),
+        "Cast(shared data when the dtype is unchanged)",
+        "Slice/SplitV/Concat(js, row copies)",
+        nativeSegmentSumLabel(),
+        "OneHot(js, honours dtype)",
+        nativeAdamWLabel(),
+        nativeBinaryLabel(),
+        nativeUnaryLabel(),
+        nativeSoftmaxLabel()
       ]

@@ -60,16 +60,22 @@ describe.runIf(load.ok)("native products on the wasm heap", () => {
 
   // The reference model's products (batch 8 x 128 tokens, d 128, MLP 512, 4 heads of 32): forward, both gradients.
   const products = (): Float32Array[] =>
-    tf.tidy(() => {
-      const x = tf.tensor2d(seededArray(1024 * 128, 51, "native/x"), [1024, 128])
-      const h = tf.tensor2d(seededArray(1024 * 512, 52, "native/h"), [1024, 512])
-      const w = tf.tensor2d(seededArray(128 * 512, 53, "native/w", 0.1), [128, 512])
-      const q = tf.tensor4d(seededArray(8 * 4 * 128 * 32, 54, "native/q"), [8, 4, 128, 32])
-      const k = tf.tensor4d(seededArray(8 * 4 * 128 * 32, 55, "native/k"), [8, 4, 128, 32])
-      return [
-        tf.matMul(x, w), tf.matMul(h, w, false, true), tf.matMul(x, h, true, false), tf.matMul(q, k, false, true), tf.matMul(q, k, true, false)
-      ].map((t) => t.dataSync() as Float32Array)
-    }).map((a) => Float32Array.from(a))
+    tf
+      .tidy(() => {
+        const x = tf.tensor2d(seededArray(1024 * 128, 51, "native/x"), [1024, 128])
+        const h = tf.tensor2d(seededArray(1024 * 512, 52, "native/h"), [1024, 512])
+        const w = tf.tensor2d(seededArray(128 * 512, 53, "native/w", 0.1), [128, 512])
+        const q = tf.tensor4d(seededArray(8 * 4 * 128 * 32, 54, "native/q"), [8, 4, 128, 32])
+        const k = tf.tensor4d(seededArray(8 * 4 * 128 * 32, 55, "native/k"), [8, 4, 128, 32])
+        return [
+          tf.matMul(x, w),
+          tf.matMul(h, w, false, true),
+          tf.matMul(x, h, true, false),
+          tf.matMul(q, k, false, true),
+          tf.matMul(q, k, true, false)
+        ].map((t) => t.dataSync() as Float32Array)
+      })
+      .map((a) => Float32Array.from(a))
 
   const bits = (arrays: Float32Array[]): string[] => arrays.map((a) => Buffer.from(a.buffer).toString("base64"))
 

@@ -2,9 +2,24 @@ import * as tf from "@tensorflow/tfjs"
 import { beforeAll, describe, expect, it } from "vitest"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { initEngine } from "../../../models/engine/index.js"
-import { REFERENCE_MODEL, ReferenceModel, referenceBatch, trainStepFlops, type ReferenceModelConfig } from "../../../models/engine/reference-model.js"
+import {
+  REFERENCE_MODEL,
+  ReferenceModel,
+  referenceBatch,
+  trainStepFlops,
+  type ReferenceModelConfig
+} from "../../../models/engine/reference-model.js"
 
-const tiny: ReferenceModelConfig = { vocab: 20, dModel: 16, heads: 2, layers: 2, ffnHidden: 32, seqLength: 12, batch: 2, embedding: "gather" }
+const tiny: ReferenceModelConfig = {
+  vocab: 20,
+  dModel: 16,
+  heads: 2,
+  layers: 2,
+  ffnHidden: 32,
+  seqLength: 12,
+  batch: 2,
+  embedding: "gather"
+}
 
 describe("the engine benchmark's reference model", () => {
   beforeAll(async () => {

@@ -34,7 +34,12 @@ const seededWeights = (seed: number): Weights => {
     values: rng.fill(rows * cols, (r) => r.truncatedNormal(std))
   })
   return {
-    embed: w(V, D, 0.5), wq: w(D, D, 0.3), wk: w(D, D, 0.3), wv: w(D, D, 0.3), wo: w(D, D, 0.3), out: w(D, V, 0.3)
+    embed: w(V, D, 0.5),
+    wq: w(D, D, 0.3),
+    wk: w(D, D, 0.3),
+    wv: w(D, D, 0.3),
+    wo: w(D, D, 0.3),
+    out: w(D, V, 0.3)
   }
 }
 

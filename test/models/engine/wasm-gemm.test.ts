@@ -17,15 +17,21 @@
 import * as tf from "@tensorflow/tfjs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { initEngine } from "../../../models/engine/index.js"
-import { DEFAULT_BLOCKING, GEMM_ARGS, GemmTeam, gemmModuleBytes, instantiateGemm, type GemmBlocking } from "../../../models/engine/wasm-gemm.js"
+import {
+  DEFAULT_BLOCKING,
+  GEMM_ARGS,
+  GemmTeam,
+  gemmModuleBytes,
+  instantiateGemm,
+  type GemmBlocking
+} from "../../../models/engine/wasm-gemm.js"
 import { relaxedSimd } from "../../../models/engine/wasm-assembler.js"
 import { batchMatMulLabel, gemmUsesFusedMadd, setGemmFma, setSimdGemmPolicy } from "../../../models/engine/kernels/products.js"
 import { seededArray, sizeOf } from "./engine-helpers.js"
 
 const WebAssemblyApi = (globalThis as unknown as { WebAssembly: { Memory: new (d: object) => { buffer: ArrayBuffer } } }).WebAssembly
 
-const memory = (shared: boolean) =>
-  new WebAssemblyApi.Memory(shared ? { initial: 32, maximum: 65536, shared: true } : { initial: 32 })
+const memory = (shared: boolean) => new WebAssemblyApi.Memory(shared ? { initial: 32, maximum: 65536, shared: true } : { initial: 32 })
 
 /** C[i,j] = sum over k in order of fround(a b), accumulated in float32 from 0. */
 const referenceProduct = (a: Float32Array, b: Float32Array, m: number, n: number, k: number, transposeA: boolean): Float32Array => {
@@ -41,7 +47,16 @@ const referenceProduct = (a: Float32Array, b: Float32Array, m: number, n: number
 }
 
 const SHAPES: ReadonlyArray<[number, number, number]> = [
-  [4, 8, 3], [5, 9, 7], [13, 21, 11], [1, 1, 1], [3, 7, 2], [8, 16, 1], [128, 32, 128], [33, 40, 17], [0, 5, 5], [6, 0, 3],
+  [4, 8, 3],
+  [5, 9, 7],
+  [13, 21, 11],
+  [1, 1, 1],
+  [3, 7, 2],
+  [8, 16, 1],
+  [128, 32, 128],
+  [33, 40, 17],
+  [0, 5, 5],
+  [6, 0, 3],
   [9, 272, 300] // more than one default block of k (128) and of columns (128), ragged in both
 ]
 
@@ -59,25 +74,28 @@ describe("the assembled WebAssembly GEMM kernel", () => {
   const blockings: ReadonlyArray<GemmBlocking> = [DEFAULT_BLOCKING, { kc: 3, nc: 8 }, { kc: 1, nc: 16 }]
   for (const shared of [false, true]) {
     for (const transposeA of [false, true]) {
-      for (const blocking of blockings) it(`equals the in-order float32 sum bitwise (${shared ? "shared" : "plain"} memory, transposeA=${transposeA}, blocks k ${blocking.kc} x columns ${blocking.nc})`, () => {
-        const mem = memory(shared)
-        const gemm = instantiateGemm(mem, blocking)
-        const heap = new Float32Array(mem.buffer)
-        for (const [m, n, k] of SHAPES) {
-          const a = seededArray(m * k, 1, `gemm/a/${m}/${n}/${k}`)
-          const b = seededArray(k * n, 2, `gemm/b/${m}/${n}/${k}`)
-          // odd offsets (in floats) so that nothing depends on 16-byte alignment
-          const aOff = 3, bOff = aOff + a.length + 5, cOff = bOff + b.length + 7
-          heap.set(a, aOff)
-          heap.set(b, bOff)
-          heap.fill(Number.NaN, cOff, cOff + m * n + 8) // every output must be written
-          gemm(4 * aOff, 4 * bOff, 4 * cOff, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4, 4 * n, 4 * n)
-          const got = heap.slice(cOff, cOff + m * n)
-          const want = referenceProduct(a, b, m, n, k, transposeA)
-          expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `${m}x${k} * ${k}x${n}`).toBe(true)
-          expect(Number.isNaN(heap[cOff + m * n]!)).toBe(true) // and nothing past the end
-        }
-      })
+      for (const blocking of blockings)
+        it(`equals the in-order float32 sum bitwise (${shared ? "shared" : "plain"} memory, transposeA=${transposeA}, blocks k ${blocking.kc} x columns ${blocking.nc})`, () => {
+          const mem = memory(shared)
+          const gemm = instantiateGemm(mem, blocking)
+          const heap = new Float32Array(mem.buffer)
+          for (const [m, n, k] of SHAPES) {
+            const a = seededArray(m * k, 1, `gemm/a/${m}/${n}/${k}`)
+            const b = seededArray(k * n, 2, `gemm/b/${m}/${n}/${k}`)
+            // odd offsets (in floats) so that nothing depends on 16-byte alignment
+            const aOff = 3,
+              bOff = aOff + a.length + 5,
+              cOff = bOff + b.length + 7
+            heap.set(a, aOff)
+            heap.set(b, bOff)
+            heap.fill(Number.NaN, cOff, cOff + m * n + 8) // every output must be written
+            gemm(4 * aOff, 4 * bOff, 4 * cOff, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4, 4 * n, 4 * n)
+            const got = heap.slice(cOff, cOff + m * n)
+            const want = referenceProduct(a, b, m, n, k, transposeA)
+            expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), `${m}x${k} * ${k}x${n}`).toBe(true)
+            expect(Number.isNaN(heap[cOff + m * n]!)).toBe(true) // and nothing past the end
+          }
+        })
     }
   }
 
@@ -94,7 +112,9 @@ describe("the assembled WebAssembly GEMM kernel", () => {
       for (const [m, n, k] of SHAPES) {
         const a = seededArray(m * k, 1, `fma/a/${m}/${n}/${k}`)
         const b = seededArray(k * n, 2, `fma/b/${m}/${n}/${k}`)
-        const aOff = 3, bOff = aOff + a.length + 5, cOff = bOff + b.length + 7
+        const aOff = 3,
+          bOff = aOff + a.length + 5,
+          cOff = bOff + b.length + 7
         heap.set(a, aOff)
         heap.set(b, bOff)
         const args = [4 * aOff, 4 * bOff, 4 * cOff, m, n, k, transposeA ? 4 : 4 * k, transposeA ? 4 * m : 4, 4 * n, 4 * n] as const
@@ -119,40 +139,44 @@ describe("the assembled WebAssembly GEMM kernel", () => {
     })
   }
 
-  for (const fma of [false, true]) it(`a two-thread team gives bitwise the products one thread gives (fma ${fma})`, () => {
-    const mem = memory(true)
-    const blocking = { ...DEFAULT_BLOCKING, fma }
-    const gemm = instantiateGemm(mem, blocking)
-    const team = GemmTeam.create(mem, gemm, 2, blocking)
-    try {
-      const heap = new Float32Array(mem.buffer)
-      const [m, n, k, slices] = [24, 40, 19, 7]
-      const a = seededArray(slices * m * k, 3, "team/a")
-      const b = seededArray(slices * k * n, 4, "team/b")
-      const aOff = 0, bOff = a.length, oneOff = bOff + b.length, twoOff = oneOff + slices * m * n
-      heap.set(a, aOff)
-      heap.set(b, bOff)
-      const args = (out: number) => {
-        const t = new Int32Array(GEMM_ARGS * slices)
-        for (let s = 0; s < slices; s++) {
-          t.set([4 * (aOff + s * m * k), 4 * (bOff + s * k * n), 4 * (out + s * m * n), m, n, k, 4 * k, 4, 4 * n, 4 * n], GEMM_ARGS * s)
+  for (const fma of [false, true])
+    it(`a two-thread team gives bitwise the products one thread gives (fma ${fma})`, () => {
+      const mem = memory(true)
+      const blocking = { ...DEFAULT_BLOCKING, fma }
+      const gemm = instantiateGemm(mem, blocking)
+      const team = GemmTeam.create(mem, gemm, 2, blocking)
+      try {
+        const heap = new Float32Array(mem.buffer)
+        const [m, n, k, slices] = [24, 40, 19, 7]
+        const a = seededArray(slices * m * k, 3, "team/a")
+        const b = seededArray(slices * k * n, 4, "team/b")
+        const aOff = 0,
+          bOff = a.length,
+          oneOff = bOff + b.length,
+          twoOff = oneOff + slices * m * n
+        heap.set(a, aOff)
+        heap.set(b, bOff)
+        const args = (out: number) => {
+          const t = new Int32Array(GEMM_ARGS * slices)
+          for (let s = 0; s < slices; s++) {
+            t.set([4 * (aOff + s * m * k), 4 * (bOff + s * k * n), 4 * (out + s * m * n), m, n, k, 4 * k, 4, 4 * n, 4 * n], GEMM_ARGS * s)
+          }
+          return t
         }
-        return t
+        const one = args(oneOff)
+        for (let s = 0; s < slices; s++) {
+          const o = GEMM_ARGS * s
+          gemm(one[o]!, one[o + 1]!, one[o + 2]!, m, n, k, 4 * k, 4, 4 * n, 4 * n)
+        }
+        for (let round = 0; round < 3; round++) team.run(args(twoOff), slices)
+        const single = heap.slice(oneOff, oneOff + slices * m * n)
+        const teamed = heap.slice(twoOff, twoOff + slices * m * n)
+        expect(single.some((x) => x !== 0)).toBe(true)
+        expect(Buffer.from(teamed.buffer).equals(Buffer.from(single.buffer))).toBe(true)
+      } finally {
+        team.dispose()
       }
-      const one = args(oneOff)
-      for (let s = 0; s < slices; s++) {
-        const o = GEMM_ARGS * s
-        gemm(one[o]!, one[o + 1]!, one[o + 2]!, m, n, k, 4 * k, 4, 4 * n, 4 * n)
-      }
-      for (let round = 0; round < 3; round++) team.run(args(twoOff), slices)
-      const single = heap.slice(oneOff, oneOff + slices * m * n)
-      const teamed = heap.slice(twoOff, twoOff + slices * m * n)
-      expect(single.some((x) => x !== 0)).toBe(true)
-      expect(Buffer.from(teamed.buffer).equals(Buffer.from(single.buffer))).toBe(true)
-    } finally {
-      team.dispose()
-    }
-  })
+    })
 })
 
 describe("GemmTeam: products shared through an atomic queue", () => {

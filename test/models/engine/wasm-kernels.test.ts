@@ -54,7 +54,12 @@ const operandShape = (batch: number[], rows: number, cols: number, transpose: bo
  * `abs` computes (|A||B|), the error scale.
  */
 const product = (
-  aData: Float32Array, aShape: number[], bData: Float32Array, bShape: number[], ta: boolean, tb: boolean,
+  aData: Float32Array,
+  aShape: number[],
+  bData: Float32Array,
+  bShape: number[],
+  ta: boolean,
+  tb: boolean,
   options: { abs?: boolean; explicitBroadcast?: boolean } = {}
 ): tf.Tensor => {
   let a = tf.tensor(aData, aShape)
@@ -111,7 +116,12 @@ for (const path of GEMM_PATHS) {
     // The kernel multiplies either directly (A B) or swapped ((B^T A^T)^T), whichever puts the larger of M, N in the
     // rows: the cases above (N > M) take the swapped way unless a batch dim broadcasts; these take the direct way
     // (N < M) and the tie (N = M, fewest copies).
-    for (const [m, n] of [[6, 5], [5, 5], [1, 9], [9, 1]] as const) {
+    for (const [m, n] of [
+      [6, 5],
+      [5, 5],
+      [1, 9],
+      [9, 1]
+    ] as const) {
       for (const ta of [false, true]) {
         for (const tb of [false, true]) {
           it(`M=${m}, N=${n}, batch [2,3], transposeA=${ta}, transposeB=${tb}`, async () => {
@@ -205,7 +215,13 @@ describe("UnsortedSegmentSum(js) on wasm vs the cpu backend", () => {
     const scale = await onBackend("cpu", () => tf.unsortedSegmentSum(tf.abs(tf.tensor(x, xShape)), tf.tensor1d(ids, "int32"), 6))
     const wasm = await onBackend("wasm", run)
     expect(wasm.length).toBe(6 * 4 * 3)
-    expect(maxRelativeError(wasm, cpu, scale.map((s) => s + 1e-30))).toBeLessThanOrEqual(SEGMENT_SUM_TOLERANCE)
+    expect(
+      maxRelativeError(
+        wasm,
+        cpu,
+        scale.map((s) => s + 1e-30)
+      )
+    ).toBeLessThanOrEqual(SEGMENT_SUM_TOLERANCE)
     // segments 2 and 4 receive nothing: exact zeros
     expect(Array.from(wasm.slice(2 * 12, 3 * 12)).every((v) => v === 0)).toBe(true)
     expect(Array.from(wasm.slice(4 * 12, 5 * 12)).every((v) => v === 0)).toBe(true)
@@ -293,7 +309,11 @@ describe("Sum(js, leading axes), GatherV2(js, axis 0), Identity(shared data) on 
   it("gathers rows exactly (1-D and 2-D indices, repeats), other axes via the stock kernel", async () => {
     const table = seededArray(7 * 3 * 2, 32, "gather/x")
     const idx2 = new Int32Array([6, 0, 0, 3, 2, 6])
-    for (const [indices, ishape, axis] of [[idx2, [2, 3], 0], [idx2.slice(0, 4), [4], 0], [new Int32Array([2, 0, 1]), [3], 1]] as const) {
+    for (const [indices, ishape, axis] of [
+      [idx2, [2, 3], 0],
+      [idx2.slice(0, 4), [4], 0],
+      [new Int32Array([2, 0, 1]), [3], 1]
+    ] as const) {
       const run = () => tf.gather(tf.tensor3d(table, [7, 3, 2]), tf.tensor(indices, [...ishape], "int32"), axis)
       const cpu = await onBackend("cpu", run)
       const wasm = await onBackend("wasm", run)
@@ -433,8 +453,13 @@ describe("Slice, SplitV, Concat (js, row copies) on wasm: exactly the cpu result
   const data = seededArray(sizeOf(shape), 71, "slice/x", 100)
   const other = seededArray(sizeOf(shape), 72, "slice/y", 100)
   // (not tf.reverse for the second operand: tfjs-backend-wasm 4.22.0's Reverse corrupts the heap on bool tensors)
-  const same = async (name: string, run: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor | tf.Tensor[], dtype: "float32" | "int32" | "bool" = "float32") => {
-    const typed = (d: Float32Array) => (dtype === "float32" ? d : dtype === "int32" ? Int32Array.from(d, Math.round) : Uint8Array.from(d, (v) => (v > 0 ? 1 : 0)))
+  const same = async (
+    name: string,
+    run: (x: tf.Tensor, y: tf.Tensor) => tf.Tensor | tf.Tensor[],
+    dtype: "float32" | "int32" | "bool" = "float32"
+  ) => {
+    const typed = (d: Float32Array) =>
+      dtype === "float32" ? d : dtype === "int32" ? Int32Array.from(d, Math.round) : Uint8Array.from(d, (v) => (v > 0 ? 1 : 0))
     const both = async (backend: "cpu" | "wasm") => {
       await tf.setBackend(backend)
       return tf.tidy(() => {
@@ -458,7 +483,8 @@ describe("Slice, SplitV, Concat (js, row copies) on wasm: exactly the cpu result
       await same("two axes (stock)", (x) => tf.slice(x, [1, 0, 2, 0], [1, -1, 2, -1]), dtype)
     })
     it(`${dtype}: split into equal and unequal parts along each axis`, async () => {
-      for (let axis = 0; axis < 4; axis++) await same(`split 2 on axis ${axis}`, (x) => tf.split(x, shape[axis] % 2 === 0 ? 2 : 1, axis), dtype)
+      for (let axis = 0; axis < 4; axis++)
+        await same(`split 2 on axis ${axis}`, (x) => tf.split(x, shape[axis] % 2 === 0 ? 2 : 1, axis), dtype)
       await same("split [1, 3, 2] on the last axis", (x) => tf.split(x, [1, 3, 2], 3), dtype)
       await same("split [2, -1] on axis 1", (x) => tf.split(x, [1, -1], 1), dtype)
     })
@@ -466,7 +492,11 @@ describe("Slice, SplitV, Concat (js, row copies) on wasm: exactly the cpu result
       for (let axis = 0; axis < 4; axis++) await same(`concat on axis ${axis}`, (x, y) => tf.concat([x, y], axis), dtype)
       await same("concat of 3 on the last axis", (x) => tf.concat([x, tf.slice(x, [0, 0, 0, 1], [-1, -1, -1, 2]), x], 3), dtype)
       await same("concat with an empty part", (x) => tf.concat([tf.slice(x, [0, 0, 0, 0], [-1, -1, -1, 0]), x], 3), dtype)
-      await same("long rows (>= 256 elements)", (x) => tf.concat([tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120])], 1), dtype)
+      await same(
+        "long rows (>= 256 elements)",
+        (x) => tf.concat([tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120]), tf.reshape(x, [3, 120])], 1),
+        dtype
+      )
     })
   }
 

@@ -49,7 +49,8 @@ export const fakeEmbedding = (o: FakeEmbeddingOptions = {}): PositionEmbedding &
 }
 
 /** Per-token cross-entropy from a logits function: tokens [B, T+1] -> [B, T] (the Decoder's definition). */
-const lossesFromLogits = (logits: (tokens: tf.Tensor2D, o?: EvalForwardOptions) => tf.Tensor3D, V: number) =>
+const lossesFromLogits =
+  (logits: (tokens: tf.Tensor2D, o?: EvalForwardOptions) => tf.Tensor3D, V: number) =>
   (tokens: tf.Tensor2D, options?: EvalForwardOptions): tf.Tensor2D =>
     tf.tidy(() => {
       const [B, T1] = tokens.shape
@@ -187,4 +188,5 @@ export const ropeRotate = (x: Float32Array, B: number, H: number, T: number, hd:
 }
 
 /** Standard normal values from a seeded generator. */
-export const normals = (n: number, seed: number, purpose: string): Float32Array => SeededRandom.create(seed, purpose).fill(n, (r) => r.normal())
+export const normals = (n: number, seed: number, purpose: string): Float32Array =>
+  SeededRandom.create(seed, purpose).fill(n, (r) => r.normal())

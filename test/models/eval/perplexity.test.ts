@@ -161,7 +161,14 @@ describe("lossCurve", () => {
       ...base,
       tokenLosses: (tokens: tf.Tensor2D) => {
         const [B, T1] = tokens.shape
-        return tf.tidy(() => tf.range(0, T1 - 1, 1, "float32").div(10).reshape([1, T1 - 1]).tile([B, 1]) as tf.Tensor2D)
+        return tf.tidy(
+          () =>
+            tf
+              .range(0, T1 - 1, 1, "float32")
+              .div(10)
+              .reshape([1, T1 - 1])
+              .tile([B, 1]) as tf.Tensor2D
+        )
       }
     }
     const { curve } = await lossCurve(model, stream(2000, 6, 9), 40, 4)

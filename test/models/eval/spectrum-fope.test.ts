@@ -30,16 +30,30 @@ describe("spectrum damage of FoPE", () => {
     })
 
   it("is ~0 for FoPE applied to position-independent vectors, with its basis as the own band", async () => {
-    const fope = createEmbedding({ name: "fope", params: { sigma: 0.6 } }, { dModel: H * hd, heads: H, headDim: hd, layers: 1, trainLength: 64 }, 1)
+    const fope = createEmbedding(
+      { name: "fope", params: { sigma: 0.6 } },
+      { dModel: H * hd, heads: H, headDim: hd, layers: 1, trainLength: 64 },
+      1
+    )
     const spectrum = fope.describeSpectrum()
     expect(spectrum.pairBasis?.[0]).toEqual(spectrum.kept)
-    const { result } = await spectrumDamage(make(fope), Int32Array.from({ length: 2000 }, (_, i) => i % 8), 128, { windows: 2 })
+    const { result } = await spectrumDamage(
+      make(fope),
+      Int32Array.from({ length: 2000 }, (_, i) => i % 8),
+      128,
+      { windows: 2 }
+    )
     expect(result.applicable).toBe(true)
     if (result.applicable) expect(result.damage).toBeLessThan(0.005)
 
     // the same signal judged against each pair's single base frequency (as if FoPE were RoPE) shows off-band power
     const asRope = Object.assign(Object.create(fope) as typeof fope, { describeSpectrum: () => ({ ...spectrum, pairBasis: undefined }) })
-    const { result: naive } = await spectrumDamage(make(asRope), Int32Array.from({ length: 2000 }, (_, i) => i % 8), 128, { windows: 2 })
+    const { result: naive } = await spectrumDamage(
+      make(asRope),
+      Int32Array.from({ length: 2000 }, (_, i) => i % 8),
+      128,
+      { windows: 2 }
+    )
     if (naive.applicable && result.applicable) expect(naive.damage).toBeGreaterThan(10 * result.damage)
     fope.dispose()
   })

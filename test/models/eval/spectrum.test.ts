@@ -41,9 +41,11 @@ describe("dft", () => {
     )
     expect(p.indexOf(Math.max(...p))).toBe(5)
     Array.from(hannWindow(4)).forEach((v, t) => expect(v).toBeCloseTo([0, 0.5, 1, 0.5][t]!, 12))
-    expect(Array.from(ownBandMask(16, (2 * Math.PI * 3) / 16, 1)).map((x, n) => (x ? n : -1)).filter((n) => n >= 0)).toEqual([
-      2, 3, 4, 12, 13, 14
-    ])
+    expect(
+      Array.from(ownBandMask(16, (2 * Math.PI * 3) / 16, 1))
+        .map((x, n) => (x ? n : -1))
+        .filter((n) => n >= 0)
+    ).toEqual([2, 3, 4, 12, 13, 14])
   })
 })
 
@@ -63,8 +65,7 @@ describe("spectrumDamage", () => {
       const make = (purpose: string) => {
         const base = normals(B * H * hd, layer, purpose)
         const x = new Float32Array(B * H * T * hd)
-        for (let bh = 0; bh < B * H; bh++)
-          for (let t = 0; t < T; t++) x.set(base.subarray(bh * hd, (bh + 1) * hd), (bh * T + t) * hd)
+        for (let bh = 0; bh < B * H; bh++) for (let t = 0; t < T; t++) x.set(base.subarray(bh * hd, (bh + 1) * hd), (bh * T + t) * hd)
         return ropeRotate(x, B, H, T, hd, w)
       }
       return { q: make("q"), k: make("k") }
@@ -103,8 +104,7 @@ describe("spectrumDamage", () => {
       const make = (purpose: string) => {
         const x = new Float32Array(B * H * T * hd)
         const base = normals(B * H * hd, 99, purpose)
-        for (let bh = 0; bh < B * H; bh++)
-          for (let t = 0; t < T; t++) x.set(base.subarray(bh * hd, (bh + 1) * hd), (bh * T + t) * hd)
+        for (let bh = 0; bh < B * H; bh++) for (let t = 0; t < T; t++) x.set(base.subarray(bh * hd, (bh + 1) * hd), (bh * T + t) * hd)
         return ropeRotate(x, B, H, T, hd, w)
       }
       return { q: make(`q${layer}`), k: make(`k${layer}`) }
@@ -121,7 +121,10 @@ describe("spectrumDamage", () => {
   })
 
   it("leaves no tensors behind", async () => {
-    const model = queryKeyModel(withHook(), layers, (layer, B, T) => ({ q: normals(B * H * T * hd, layer, "q"), k: normals(B * H * T * hd, layer, "k") }))
+    const model = queryKeyModel(withHook(), layers, (layer, B, T) => ({
+      q: normals(B * H * T * hd, layer, "q"),
+      k: normals(B * H * T * hd, layer, "k")
+    }))
     const before = tf.memory().numTensors
     await spectrumDamage(model, valid, 32, { windows: 2 })
     expect(tf.memory().numTensors).toBe(before)
