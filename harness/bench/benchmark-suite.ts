@@ -19,16 +19,23 @@ export const runAndRecordEngineBench = (ledger: string, suite: string, options: 
     yield* Console.log(formatEngineBenchTable(result))
     // the record's environment describes this (parent) process; each variant's engine is in its metrics' names
     const info = yield* Effect.promise(() => initEngine({ backend: "wasm" }))
-    const { runId } = recordBenchmark(ledger, { suite, name: "engine", config: { ...options, log: undefined }, engine: info }, result.metrics, {
-      loadavgBefore: result.loadavgBefore,
-      loadavgAfter: result.loadavgAfter
-    })
+    const { runId } = recordBenchmark(
+      ledger,
+      { suite, name: "engine", config: { ...options, log: undefined }, engine: info },
+      result.metrics,
+      {
+        loadavgBefore: result.loadavgBefore,
+        loadavgAfter: result.loadavgAfter
+      }
+    )
     yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${ledger} (run ${runId})`)
   })
 
 export const runAndRecordEmbeddingBench = (ledger: string, suite: string, options: EmbeddingMicrobenchOptions) =>
   Effect.gen(function* () {
-    const result = yield* Effect.promise(() => runEmbeddingMicrobench({ ...options, onProgress: (line) => process.stderr.write(`${line}\n`) }))
+    const result = yield* Effect.promise(() =>
+      runEmbeddingMicrobench({ ...options, onProgress: (line) => process.stderr.write(`${line}\n`) })
+    )
     yield* Console.log(result.table)
     if (result.memory) {
       const m = result.memory
@@ -37,7 +44,12 @@ export const runAndRecordEmbeddingBench = (ledger: string, suite: string, option
           `${formatNumber(m.megabytes)} MB, built in ${formatNumber(m.buildMs)} ms`
       )
     }
-    const config = { methods: options.methods ?? "all", lengths: options.lengths ?? "default", quick: options.quick ?? false }
+    const config = {
+      methods: options.methods ?? "all",
+      lengths: options.lengths ?? "default",
+      quick: options.quick ?? false,
+      rounds: options.rounds ?? (options.quick ? 1 : 3)
+    }
     const { runId } = recordBenchmark(ledger, { suite, name: "embeddings", config, engine: result.engine }, result.metrics)
     yield* Console.log(`\nrecorded ${result.metrics.length} metrics in ${ledger} (run ${runId}) on ${describeEngine(result.engine)}`)
   })

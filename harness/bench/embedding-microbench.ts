@@ -14,7 +14,8 @@
  *     p = softmax(S + causal mask + inputBias(h)) (FoX) or p = normalise(S) (stick-breaking, no softmax);
  *     loss = sum(p^2); gradients w.r.t. S, h and the method's parameters. Like the bias family, it times the work
  *     the mechanism does on the scores (FoX's optional rotation is not included).
- * Every method's time is also given as a ratio to RoPE's at the same T, from the same run.
+ * Every method's time is also given as a ratio to RoPE's at the same T, from the same run. The cells are timed in
+ * interleaved rounds (every method once per round) and each reports the median of its round means.
  * So the FoPE/RoPE ratio compares like with like; ALiBi/RoPE compares a bias + softmax with a rotation (as the
  * issue asks), which is not the same work: read it as "what each hook adds", not as attention cost.
  *
@@ -39,6 +40,8 @@ export interface EmbeddingMicrobenchOptions {
   readonly methods?: ReadonlyArray<string>
   /** shorter timing windows (about 0.25 s per task instead of 1 s) */
   readonly quick?: boolean
+  /** interleaved timing rounds (default 3, 1 with quick): each cell reports the median of its round means */
+  readonly rounds?: number
   /** default "wasm" (the tuned engine of models/engine) */
   readonly backend?: BackendRequest
   readonly threads?: number
@@ -58,9 +61,9 @@ export interface EmbeddingMicrobenchOptions {
 export interface MicrobenchRow {
   readonly method: string
   readonly length: number
-  /** mean latency of one forward + backward, ms */
+  /** latency of one forward + backward, ms: the median over the rounds of each round's mean */
   readonly meanMs: number
-  /** relative margin of error of the mean, percent (tinybench) */
+  /** spread of the round means, percent: half their range over their median (0 with one round) */
   readonly rme: number
   readonly samples: number
 }
@@ -106,7 +109,13 @@ export const largestCpuScale = (): ScaleConfig => {
 
 const seeded = (shape: number[], seed: number, purpose: string): tf.Tensor => {
   const rng = SeededRandom.create(seed, purpose)
-  return tf.tensor(rng.fill(shape.reduce((a, b) => a * b, 1), (r) => r.normal()), shape)
+  return tf.tensor(
+    rng.fill(
+      shape.reduce((a, b) => a * b, 1),
+      (r) => r.normal()
+    ),
+    shape
+  )
 }
 
 /** Rough peak float32 elements of one timed call (forward + backward), to skip what cannot fit. */
@@ -117,6 +126,12 @@ const estimatedElements = (e: PositionEmbedding, T: number, H: number, hd: numbe
     return T * T * (6 * H + 3 * width)
   }
   return 8 * H * T * hd
+}
+
+const medianOf = (xs: ReadonlyArray<number>): number => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
 /** One timed call and what it holds: built once, tables warmed, disposed after. */
@@ -202,18 +217,34 @@ export const measureFopeTableMemory = (scale: ScaleConfig, trainLength: number, 
   const megabytes = (tf.memory().numBytes - before) / 2 ** 20
   probe.dispose()
   e.dispose()
-  return { scale: scale.name, dModel: scale.dModel, heads: scale.heads, headDim, layers: scale.layers, trainLength, length: T, megabytes, buildMs }
+  return {
+    scale: scale.name,
+    dModel: scale.dModel,
+    heads: scale.heads,
+    headDim,
+    layers: scale.layers,
+    trainLength,
+    length: T,
+    megabytes,
+    buildMs
+  }
 }
 
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + " ".repeat(n - s.length))
 
-const renderTable = (rows: ReadonlyArray<MicrobenchRow>, ratios: ReadonlyArray<MicrobenchRatio>, lengths: ReadonlyArray<number>): string => {
+const renderTable = (
+  rows: ReadonlyArray<MicrobenchRow>,
+  ratios: ReadonlyArray<MicrobenchRatio>,
+  lengths: ReadonlyArray<number>
+): string => {
   const methods = [...new Set(rows.map((r) => r.method))]
-  const header = pad("method", 14) + lengths.map((T) => pad(`T=${T} ms (rme%, n)`, 26)).join("")
+  // the first column fits the longest label ("stick-breaking/rope") so names never run into the numbers
+  const first = Math.max(8, ...methods.map((m) => `${m}/rope`.length)) + 2
+  const header = pad("method", first) + lengths.map((T) => pad(`T=${T} ms (spread%, n)`, 26)).join("")
   const lines = [header]
   for (const m of methods) {
     lines.push(
-      pad(m, 14) +
+      pad(m, first) +
         lengths
           .map((T) => {
             const r = rows.find((x) => x.method === m && x.length === T)
@@ -224,7 +255,9 @@ const renderTable = (rows: ReadonlyArray<MicrobenchRow>, ratios: ReadonlyArray<M
   }
   const ratio = (x: number | null) => (x === null ? "-" : x.toFixed(3))
   for (const m of methods.filter((x) => x !== "rope")) {
-    lines.push(pad(`${m}/rope`, 14) + lengths.map((T) => pad(ratio(ratios.find((r) => r.length === T)?.overRope[m] ?? null), 26)).join(""))
+    lines.push(
+      pad(`${m}/rope`, first) + lengths.map((T) => pad(ratio(ratios.find((r) => r.length === T)?.overRope[m] ?? null), 26)).join("")
+    )
   }
   return lines.join("\n")
 }
@@ -238,44 +271,82 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
   const seed = options.seed ?? 0
   const maxElements = options.maxElements ?? 2 ** 28
   const log = options.onProgress ?? (() => {})
-  const engine = await initEngine({ backend: options.backend ?? "wasm", ...(options.threads !== undefined ? { threads: options.threads } : {}) })
+  const engine = await initEngine({
+    backend: options.backend ?? "wasm",
+    ...(options.threads !== undefined ? { threads: options.threads } : {})
+  })
   log(`engine: ${engine.backend}, threads ${engine.threads}, overrides ${engine.kernelOverrides.join(", ") || "none"}`)
 
+  // Interleaved rounds: every (method, T) is timed once per round, and a round visits every method before the next
+  // round starts; each cell reports the median of its round means. A burst of other load then lands on several
+  // methods' windows instead of inflating one of them, so the ratios to RoPE stay comparable on a shared machine.
+  const rounds = options.rounds ?? (options.quick ? 1 : 3)
   const timing = options.quick
     ? { time: 250, iterations: 5, warmupTime: 50, warmupIterations: 2 }
-    : { time: 1000, iterations: 10, warmupTime: 200, warmupIterations: 5 }
+    : { time: Math.ceil(1000 / rounds), iterations: 5, warmupTime: 100, warmupIterations: 3 }
   const shape = { dModel: heads * headDim, heads, headDim, layers: 1, trainLength }
-  const rows: MicrobenchRow[] = []
   const skipped: Array<{ method: string; length: number; reason: string }> = []
+  const perCell = new Map<string, Array<{ readonly meanMs: number; readonly samples: number }>>()
+  const failed = new Set<string>()
 
+  for (let round = 0; round < rounds; round++) {
+    for (const method of methods) {
+      for (const T of lengths) {
+        const cell = `${method}@${T}`
+        if (failed.has(cell)) continue
+        // learned absolute: its table size is part of the method; give it a table as long as the benchmark length
+        const needsTable = method === "learned" && T > trainLength
+        const emb = createEmbedding({ name: method, params: needsTable ? { tableLength: T } : {} }, shape, seed)
+        const elements = estimatedElements(emb, T, heads, headDim)
+        if (elements > maxElements) {
+          skipped.push({
+            method,
+            length: T,
+            reason: `about ${((elements * 4) / 2 ** 20).toFixed(0)} MB per call, over the ${((maxElements * 4) / 2 ** 20).toFixed(0)} MB limit (maxElements)`
+          })
+          log(`${method} T=${T}: skipped (memory)`)
+          failed.add(cell)
+          emb.dispose()
+          continue
+        }
+        const w = workload(emb, T, seed)
+        w.run() // builds and caches the tables outside the timed calls
+        const bench = new Bench({ name: cell, ...timing })
+        bench.add(cell, w.run, { async: false })
+        await bench.run()
+        const result = bench.tasks[0]!.result
+        if (result.state === "completed" || result.state === "aborted-with-statistics") {
+          perCell.set(cell, [...(perCell.get(cell) ?? []), { meanMs: result.latency.mean, samples: result.latency.samplesCount }])
+          log(
+            `${method} T=${T}${rounds > 1 ? ` round ${round + 1}/${rounds}` : ""}: ${result.latency.mean.toFixed(3)} ms (${result.latency.samplesCount})`
+          )
+        } else {
+          const reason = result.state === "errored" ? String(result.error) : result.state
+          skipped.push({ method, length: T, reason })
+          failed.add(cell)
+          log(`${method} T=${T}: ${reason}`)
+        }
+        w.dispose()
+        emb.dispose()
+      }
+    }
+  }
+
+  const rows: MicrobenchRow[] = []
   for (const method of methods) {
     for (const T of lengths) {
-      // learned absolute: its table size is part of the method; give it a table as long as the benchmark length
-      const needsTable = method === "learned" && T > trainLength
-      const emb = createEmbedding({ name: method, params: needsTable ? { tableLength: T } : {} }, shape, seed)
-      const elements = estimatedElements(emb, T, heads, headDim)
-      if (elements > maxElements) {
-        skipped.push({ method, length: T, reason: `about ${(elements * 4 / 2 ** 20).toFixed(0)} MB per call, over the ${(maxElements * 4 / 2 ** 20).toFixed(0)} MB limit (maxElements)` })
-        log(`${method} T=${T}: skipped (memory)`)
-        emb.dispose()
-        continue
-      }
-      const w = workload(emb, T, seed)
-      w.run() // builds and caches the tables outside the timed calls
-      const bench = new Bench({ name: `${method}@${T}`, ...timing })
-      bench.add(`${method}@${T}`, w.run, { async: false })
-      await bench.run()
-      const result = bench.tasks[0]!.result
-      if (result.state === "completed" || result.state === "aborted-with-statistics") {
-        rows.push({ method, length: T, meanMs: result.latency.mean, rme: result.latency.rme, samples: result.latency.samplesCount })
-        log(`${method} T=${T}: ${result.latency.mean.toFixed(3)} ms +-${result.latency.rme.toFixed(1)}% (${result.latency.samplesCount})`)
-      } else {
-        const reason = result.state === "errored" ? String(result.error) : result.state
-        skipped.push({ method, length: T, reason })
-        log(`${method} T=${T}: ${reason}`)
-      }
-      w.dispose()
-      emb.dispose()
+      const cell = `${method}@${T}`
+      const means = (perCell.get(cell) ?? []).map((r) => r.meanMs)
+      if (failed.has(cell) || means.length === 0) continue
+      const median = medianOf(means)
+      rows.push({
+        method,
+        length: T,
+        meanMs: median,
+        // half the range of the round means, relative to their median (one round: 0, no spread to show)
+        rme: means.length > 1 ? ((Math.max(...means) - Math.min(...means)) / 2 / median) * 100 : 0,
+        samples: perCell.get(cell)!.reduce((n, r) => n + r.samples, 0)
+      })
     }
   }
 
@@ -290,10 +361,12 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
     fopeOverRope: ratioOf("fope", "rope", T),
     alibiOverRope: ratioOf("alibi", "rope", T),
     overRope: Object.fromEntries(
-      methods.filter((m) => m !== "rope").flatMap((m) => {
-        const r = ratioOf(m, "rope", T)
-        return r === null ? [] : [[m, r] as const]
-      })
+      methods
+        .filter((m) => m !== "rope")
+        .flatMap((m) => {
+          const r = ratioOf(m, "rope", T)
+          return r === null ? [] : [[m, r] as const]
+        })
     )
   }))
 
@@ -303,14 +376,20 @@ export const runEmbeddingMicrobench = async (options: EmbeddingMicrobenchOptions
     const scale = m.scale ? SCALES[m.scale] : largestCpuScale()
     if (!scale) throw new Error(`unknown scale "${m.scale}". Valid scales: ${Object.keys(SCALES).join(", ")}`)
     memory = measureFopeTableMemory(scale, m.trainLength ?? 256, m.multiple ?? 16, seed)
-    log(`FoPE tables, ${memory.scale} (${memory.layers} layers, ${memory.heads} heads, hd ${memory.headDim}) at T=${memory.length}: ${memory.megabytes.toFixed(2)} MB, ${memory.buildMs.toFixed(0)} ms`)
+    log(
+      `FoPE tables, ${memory.scale} (${memory.layers} layers, ${memory.heads} heads, hd ${memory.headDim}) at T=${memory.length}: ${memory.megabytes.toFixed(2)} MB, ${memory.buildMs.toFixed(0)} ms`
+    )
   }
 
   const metrics: MetricRecord[] = [
     ...rows.map((r) => ({ name: `time_ms.${r.method}`, value: r.meanMs, unit: "ms", better: "lower" as const, length: r.length })),
     ...ratios.flatMap((r) => [
-      ...(r.fopeOverRope === null ? [] : [{ name: "ratio.fope_over_rope", value: r.fopeOverRope, unit: "x", better: "lower" as const, length: r.length }]),
-      ...(r.alibiOverRope === null ? [] : [{ name: "ratio.alibi_over_rope", value: r.alibiOverRope, unit: "x", better: "none" as const, length: r.length }]),
+      ...(r.fopeOverRope === null
+        ? []
+        : [{ name: "ratio.fope_over_rope", value: r.fopeOverRope, unit: "x", better: "lower" as const, length: r.length }]),
+      ...(r.alibiOverRope === null
+        ? []
+        : [{ name: "ratio.alibi_over_rope", value: r.alibiOverRope, unit: "x", better: "none" as const, length: r.length }]),
       // the other methods against RoPE from the same run (fope and alibi keep their names above)
       ...Object.entries(r.overRope)
         .filter(([m]) => m !== "fope" && m !== "alibi")
@@ -350,8 +429,12 @@ if (isMain()) {
   })
   console.log(result.table)
   const m = result.memory
-  if (m) console.log(`FoPE tables for T = ${m.length} (${m.length / m.trainLength} x L = ${m.trainLength}), all ${m.layers} layers of "${m.scale}" (d ${m.dModel}, ${m.heads} heads, hd ${m.headDim}): ${m.megabytes.toFixed(2)} MB, built in ${m.buildMs.toFixed(0)} ms`)
-  if (args.includes("--json")) console.log(JSON.stringify({ rows: result.rows, ratios: result.ratios, memory: result.memory, metrics: result.metrics }, null, 2))
+  if (m)
+    console.log(
+      `FoPE tables for T = ${m.length} (${m.length / m.trainLength} x L = ${m.trainLength}), all ${m.layers} layers of "${m.scale}" (d ${m.dModel}, ${m.heads} heads, hd ${m.headDim}): ${m.megabytes.toFixed(2)} MB, built in ${m.buildMs.toFixed(0)} ms`
+    )
+  if (args.includes("--json"))
+    console.log(JSON.stringify({ rows: result.rows, ratios: result.ratios, memory: result.memory, metrics: result.metrics }, null, 2))
   // the wasm backend's thread workers keep the event loop alive: exit explicitly
   process.exit(0)
 }

@@ -11,7 +11,10 @@ import { recordBenchmark } from "../../bench/record-benchmark.js"
 import { renderTable, formatNumber } from "../../table.js"
 import { ledgerFlag } from "../shared-flags.js"
 
-const quickFlag = Flag.Boolean("quick").pipe(Flag.withDefault(false), Flag.withDescription("shorter timing windows (noisier; for a smoke check)"))
+const quickFlag = Flag.Boolean("quick").pipe(
+  Flag.withDefault(false),
+  Flag.withDescription("shorter timing windows (noisier; for a smoke check)")
+)
 
 const engine = Command.make(
   "engine",
@@ -20,12 +23,21 @@ const engine = Command.make(
     quick: quickFlag,
     withTorch: Flag.Boolean("with-torch").pipe(
       Flag.withDefault(false),
-      Flag.withDescription("also train the reference model with PyTorch on this machine (needs python3 + torch: `apt-get install python3-torch`; installs nothing)")
+      Flag.withDescription(
+        "also train the reference model with PyTorch on this machine (needs python3 + torch: `apt-get install python3-torch`; installs nothing)"
+      )
     ),
-    backends: Flag.String("backends").pipe(Flag.optional, Flag.withDescription("comma-separated variants or groups (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present, webgpu when Dawn finds an adapter)")),
+    backends: Flag.String("backends").pipe(
+      Flag.optional,
+      Flag.withDescription(
+        "comma-separated variants or groups (default: all: cpu, wasm stock, wasm tuned 1 and 2 threads, tensorflow when present, webgpu when Dawn finds an adapter)"
+      )
+    ),
     rounds: Flag.Int("rounds").pipe(
       Flag.withDefault(3),
-      Flag.withDescription("with --with-torch: paired rounds of (fastest tfjs variant, PyTorch) back to back; the tfjs/PyTorch ratios are their medians")
+      Flag.withDescription(
+        "with --with-torch: paired rounds of (fastest tfjs variant, PyTorch) back to back; the tfjs/PyTorch ratios are their medians"
+      )
     ),
     steps: Flag.Int("steps").pipe(
       Flag.optional,
@@ -54,15 +66,26 @@ const embeddings = Command.make(
     ledger: ledgerFlag,
     quick: quickFlag,
     lengths: Flag.String("lengths").pipe(Flag.withDefault("128,512,2048"), Flag.withDescription("sequence lengths T")),
-    methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("comma-separated embeddings (default: all)"))
+    methods: Flag.String("methods").pipe(Flag.optional, Flag.withDescription("comma-separated embeddings (default: all)")),
+    rounds: Flag.Int("rounds").pipe(
+      Flag.optional,
+      Flag.withDescription(
+        "interleaved rounds (default 3, 1 with --quick): every method is timed once per round; each cell is the median of its rounds"
+      )
+    )
   },
   (f) =>
     runAndRecordEmbeddingBench(f.ledger, "embedding-microbench", {
       quick: f.quick,
+      ...(f.rounds._tag === "Some" ? { rounds: f.rounds.value } : {}),
       lengths: f.lengths.split(",").map(Number),
       ...(f.methods._tag === "Some" ? { methods: f.methods.value.split(",") } : {})
     })
-).pipe(Command.withDescription("Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench), every method's time ratio to RoPE from the same run, and FoPE's table memory at 16x."))
+).pipe(
+  Command.withDescription(
+    "Forward + backward time of every position embedding at T = 128, 512, 2048 (tinybench, in interleaved rounds), every method's time ratio to RoPE from the same run, and FoPE's table memory at 16x."
+  )
+)
 
 const ledger = Command.make(
   "ledger",
@@ -70,14 +93,29 @@ const ledger = Command.make(
   (f) =>
     Effect.gen(function* () {
       const metrics = runLedgerBenchmark({ records: f.records })
-      yield* Console.log(renderTable(["metric", "value", "unit"], metrics.map((m) => [m.name, formatNumber(m.value), m.unit])))
+      yield* Console.log(
+        renderTable(
+          ["metric", "value", "unit"],
+          metrics.map((m) => [m.name, formatNumber(m.value), m.unit])
+        )
+      )
       const info = yield* Effect.promise(() => initEngine({ backend: "wasm" }))
-      const { runId } = recordBenchmark(f.ledger, { suite: "bench-ledger", name: "ledger", config: { records: f.records }, engine: info }, metrics)
+      const { runId } = recordBenchmark(
+        f.ledger,
+        { suite: "bench-ledger", name: "ledger", config: { records: f.records }, engine: info },
+        metrics
+      )
       yield* Console.log(`\nrecorded in ${f.ledger} (run ${runId})`)
     })
-).pipe(Command.withDescription("Ledger throughput: records written per second and the time to verify N records (default 100,000), in a scratch ledger."))
+).pipe(
+  Command.withDescription(
+    "Ledger throughput: records written per second and the time to verify N records (default 100,000), in a scratch ledger."
+  )
+)
 
 export const benchCommand = Command.make("bench").pipe(
-  Command.withDescription("Benchmarks, recorded in the ledger: engine throughput per backend, embedding forward+backward times, ledger write/verify speed."),
+  Command.withDescription(
+    "Benchmarks, recorded in the ledger: engine throughput per backend, embedding forward+backward times, ledger write/verify speed."
+  ),
   Command.withSubcommands([engine, embeddings, ledger])
 )
