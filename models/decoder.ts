@@ -13,6 +13,7 @@
 import * as tf from "@tensorflow/tfjs"
 import { type BlockBias, EmbeddingError, type PositionEmbedding } from "../embeddings/interface.js"
 import { SeededRandom } from "../embeddings/seeded-random.js"
+import { fusedCrossEntropy, fusedMaskedSoftmax, fusedOpsAvailable, fusedRmsNorm, fusedSwiGLU } from "./engine/kernels/fused.js"
 import { chunkedCrossEntropy } from "./train/chunked-loss.js"
 
 export interface DecoderConfig {
@@ -267,6 +268,16 @@ export class Decoder {
         return chunkedCrossEntropy(h, this.outputProjection, targets, chunk)
       })
     }
+    if (fusedOpsAvailable()) {
+      // the native engine's fused cross-entropy (engine/kernels/fused.ts): the same mean, one kernel each way
+      return tf.tidy(() => {
+        const [, T1] = tokens.shape
+        const inputs = tokens.slice([0, 0], [B, T1 - 1]) as tf.Tensor2D // [B, T]
+        const targets = tokens.slice([0, 1], [B, T1 - 1]).reshape([B * (T1 - 1)]) // [B*T]
+        const logits = tf.matMul(this.hidden(inputs, options), this.outputProjection) as tf.Tensor2D // [B*T, V]
+        return fusedCrossEntropy(logits, targets)
+      })
+    }
     return tf.tidy(() => tf.mean(this.tokenLosses(tokens, options)) as tf.Scalar)
   }
 
@@ -334,8 +345,9 @@ export class Decoder {
     // --- SwiGLU feed-forward: down(silu(h W_gate) * (h W_up)) (Shazeer 2020, "GLU variants") ---
     const h2 = rmsNorm(x1, w.mlpNorm) // [B*T, d]
     const gate = tf.matMul(h2, w.gate) // [B*T, F]
-    const silu = gate.mul(tf.sigmoid(gate)) // [B*T, F]
-    const inner = silu.mul(tf.matMul(h2, w.up)) as tf.Tensor2D // [B*T, F]
+    const inner = fusedOpsAvailable()
+      ? fusedSwiGLU(gate, tf.matMul(h2, w.up)) // [B*T, F], one kernel each way (engine/kernels/fused.ts)
+      : (gate.mul(tf.sigmoid(gate)).mul(tf.matMul(h2, w.up)) as tf.Tensor2D) // [B*T, F]
     return x1.add(tf.matMul(inner, w.down)) as tf.Tensor2D // [B*T, d]
   }
 
@@ -373,6 +385,7 @@ export class Decoder {
         return inside.normalise(dynamic ? (withStatic.add(dynamic) as tf.Tensor4D) : withStatic, start) // [B, H, rows, end]
       }
       const m = mask()
+      if (!staticBias && !dynamic && fusedOpsAvailable()) return fusedMaskedSoftmax(scores, m) // one kernel each way (engine/kernels/fused.ts)
       const masked = scores.add(staticBias ? staticBias.add(m) : m) // [B, H, rows, end]
       return tf.softmax(dynamic ? masked.add(dynamic) : masked, -1) as tf.Tensor4D // [B, H, rows, end]
     }
@@ -443,7 +456,9 @@ export const positionTensorName = (embedding: PositionEmbedding, key: string): s
 
 /** RMSNorm (Zhang & Sennrich 2019): x / sqrt(mean(x^2) + eps) * g. x [N, d], g [d] -> [N, d]. */
 export const rmsNorm = (x: tf.Tensor2D, gain: tf.Tensor1D | tf.Variable): tf.Tensor2D =>
-  tf.tidy(() => {
-    const meanSquare = tf.mean(tf.square(x), -1, true) // [N, 1]
-    return x.mul(tf.rsqrt(meanSquare.add(RMS_NORM_EPS))).mul(gain) as tf.Tensor2D // [N, d]
-  })
+  fusedOpsAvailable()
+    ? fusedRmsNorm(x, gain, RMS_NORM_EPS) // one kernel each way on the native engine (engine/kernels/fused.ts)
+    : tf.tidy(() => {
+        const meanSquare = tf.mean(tf.square(x), -1, true) // [N, 1]
+        return x.mul(tf.rsqrt(meanSquare.add(RMS_NORM_EPS))).mul(gain) as tf.Tensor2D // [N, d]
+      })

@@ -717,6 +717,338 @@ static napi_value adamw(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------------------------------------------------------------------------------------------------------------
+ * Fused forward and backward kernels of the models' op chains (models/engine/kernels/fused.ts): each replaces a chain
+ * of tfjs ops (and the chain of their gradients) by one pass, so a step makes fewer kernel calls and fewer passes over
+ * its activations. NOT the op chains' numerics: the sums below run in a fixed order of FUSED_LANES partial sums (the
+ * lanes folded pairwise, then the tail in order), so every result is the same on every run and thread count, and
+ * agrees with the op chain (and the cpu backend) to within a few ulp of the sums; the tests hold a decoder's loss
+ * and gradients to 1e-5 relative of the cpu backend.
+ */
+#define FUSED_LANES 16
+#define NO_TENSOR 0xffffffffu
+
+static float lane_sum(const float* restrict x, uint64_t n) {
+  const uint64_t full = n / FUSED_LANES * FUSED_LANES;
+  float lane[FUSED_LANES] = { 0 };
+  for (uint64_t j = 0; j < full; j += FUSED_LANES)
+    for (int k = 0; k < FUSED_LANES; k++) lane[k] += x[j + k];
+  for (int w = FUSED_LANES / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; k++) lane[k] += lane[k + w];
+  float s = lane[0];
+  for (uint64_t j = full; j < n; j++) s += x[j];
+  return s;
+}
+
+static float lane_dot(const float* restrict x, const float* restrict y, uint64_t n) {
+  const uint64_t full = n / FUSED_LANES * FUSED_LANES;
+  float lane[FUSED_LANES] = { 0 };
+  for (uint64_t j = 0; j < full; j += FUSED_LANES)
+    for (int k = 0; k < FUSED_LANES; k++) lane[k] += x[j + k] * y[j + k];
+  for (int w = FUSED_LANES / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; k++) lane[k] += lane[k + w];
+  float s = lane[0];
+  for (uint64_t j = full; j < n; j++) s += x[j] * y[j];
+  return s;
+}
+
+/* sum of (x - c)^2 */
+static float lane_centered_squares(const float* restrict x, float c, uint64_t n) {
+  const uint64_t full = n / FUSED_LANES * FUSED_LANES;
+  float lane[FUSED_LANES] = { 0 };
+  for (uint64_t j = 0; j < full; j += FUSED_LANES)
+    for (int k = 0; k < FUSED_LANES; k++) { const float d = x[j + k] - c; lane[k] += d * d; }
+  for (int w = FUSED_LANES / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; k++) lane[k] += lane[k + w];
+  float s = lane[0];
+  for (uint64_t j = full; j < n; j++) { const float d = x[j] - c; s += d * d; }
+  return s;
+}
+
+/* A row's centre (its mean for LayerNorm, 0 for RMSNorm) and 1 / sqrt(variance or mean square + eps). */
+static inline void norm_stats(const float* restrict x, uint64_t n, int layer, float eps, float* centre, float* rstd) {
+  const float c = layer ? lane_sum(x, n) / (float)n : 0.0f;
+  *centre = c;
+  *rstd = 1.0f / sqrtf(lane_centered_squares(x, c, n) / (float)n + eps);
+}
+
+/* norm(heap, desc, eps): desc = [out, x, gain, bias or NO_TENSOR, rows, cols, kind]; kind 0: LayerNorm,
+ * (x - mean) / sqrt(var + eps) * gain + bias (var the biased variance); kind 1: RMSNorm, x / sqrt(mean(x^2) + eps) * gain. */
+static napi_value norm(napi_env env, napi_callback_info info) {
+  call_t c;
+  double k[1];
+  if (!args(env, info, &c, k, 1, "norm")) return NULL;
+  if (c.desc_len < 7) return fail(env, "native kernels: norm: bad descriptor");
+  const uint64_t rows = c.desc[4], cols = c.desc[5];
+  const int layer = c.desc[6] == 0;
+  float* out = region(&c, c.desc[0], rows * cols);
+  const float* x = region(&c, c.desc[1], rows * cols);
+  const float* g = region(&c, c.desc[2], cols);
+  const float* b = c.desc[3] == NO_TENSOR ? NULL : region(&c, c.desc[3], cols);
+  if (out == NULL || x == NULL || g == NULL || (c.desc[3] != NO_TENSOR && b == NULL) || cols == 0)
+    return fail(env, "native kernels: norm: an operand is misaligned, empty or reaches past the heap");
+  const float eps = (float)k[0];
+  for (uint64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * cols;
+    float* restrict o = out + r * cols;
+    float centre, rstd;
+    norm_stats(xr, cols, layer, eps, &centre, &rstd);
+    if (b != NULL)
+      for (uint64_t j = 0; j < cols; j++) o[j] = (xr[j] - centre) * rstd * g[j] + b[j];
+    else
+      for (uint64_t j = 0; j < cols; j++) o[j] = (xr[j] - centre) * rstd * g[j];
+  }
+  return NULL;
+}
+
+/* normGrad(heap, desc, eps): desc = [dx, dgain, dbias or NO_TENSOR, dy, x, gain, rows, cols, kind]: with xh = (x - centre)
+ * rstd and gd = dy gain, per row: dx = rstd (gd - mean(gd) - xh mean(gd xh)) for LayerNorm, rstd (gd - xh mean(gd xh))
+ * for RMSNorm; dgain = sum over rows of dy xh, dbias = sum of dy, both accumulated row by row in order. */
+static napi_value norm_grad(napi_env env, napi_callback_info info) {
+  call_t c;
+  double k[1];
+  if (!args(env, info, &c, k, 1, "normGrad")) return NULL;
+  if (c.desc_len < 9) return fail(env, "native kernels: normGrad: bad descriptor");
+  const uint64_t rows = c.desc[6], cols = c.desc[7];
+  const int layer = c.desc[8] == 0;
+  float* dx = region(&c, c.desc[0], rows * cols);
+  float* dg = region(&c, c.desc[1], cols);
+  float* db = c.desc[2] == NO_TENSOR ? NULL : region(&c, c.desc[2], cols);
+  const float* dy = region(&c, c.desc[3], rows * cols);
+  const float* x = region(&c, c.desc[4], rows * cols);
+  const float* g = region(&c, c.desc[5], cols);
+  if (dx == NULL || dg == NULL || (c.desc[2] != NO_TENSOR && db == NULL) || dy == NULL || x == NULL || g == NULL || cols == 0 || cols > 65536)
+    return fail(env, "native kernels: normGrad: an operand is misaligned, empty, too wide or reaches past the heap");
+  const float eps = (float)k[0];
+  float xh[cols], gd[cols];
+  memset(dg, 0, cols * 4);
+  if (db != NULL) memset(db, 0, cols * 4);
+  for (uint64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * cols;
+    const float* restrict dyr = dy + r * cols;
+    float* restrict o = dx + r * cols;
+    float centre, rstd;
+    norm_stats(xr, cols, layer, eps, &centre, &rstd);
+    for (uint64_t j = 0; j < cols; j++) {
+      xh[j] = (xr[j] - centre) * rstd;
+      gd[j] = dyr[j] * g[j];
+    }
+    const float a = layer ? lane_sum(gd, cols) / (float)cols : 0.0f;
+    const float m = lane_dot(gd, xh, cols) / (float)cols;
+    for (uint64_t j = 0; j < cols; j++) o[j] = rstd * (gd[j] - a - xh[j] * m);
+    for (uint64_t j = 0; j < cols; j++) dg[j] += dyr[j] * xh[j];
+    if (db != NULL)
+      for (uint64_t j = 0; j < cols; j++) db[j] += dyr[j];
+  }
+  return NULL;
+}
+
+/* softmax of x + mask over each row, in place in `o` (o holds x + mask on entry): the steps of softmax_rows */
+static void softmax_in_place(float* o, uint64_t cols) {
+  const uint64_t full = cols / SOFTMAX_LANES * SOFTMAX_LANES;
+  float lane[SOFTMAX_LANES];
+  for (int k = 0; k < SOFTMAX_LANES; k++) lane[k] = o[0];
+  for (uint64_t j = 0; j < full; j += SOFTMAX_LANES)
+    for (int k = 0; k < SOFTMAX_LANES; k++) {
+      const uint32_t take = -(uint32_t)(o[j + k] > lane[k]);
+      lane[k] = u2f((f2u(o[j + k]) & take) | (f2u(lane[k]) & ~take));
+    }
+  for (int w = SOFTMAX_LANES / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; k++) {
+      const uint32_t take = -(uint32_t)(lane[k + w] > lane[k]);
+      lane[k] = u2f((f2u(lane[k + w]) & take) | (f2u(lane[k]) & ~take));
+    }
+  float m = lane[0];
+  for (uint64_t j = full; j < cols; j++) m = o[j] > m ? o[j] : m;
+  for (uint64_t j = 0; j < cols; j++) o[j] = exp_nonpositive(o[j] - m);
+  const float inv = 1.0f / lane_sum(o, cols);
+  for (uint64_t j = 0; j < cols; j++) o[j] = o[j] * inv;
+}
+
+static void masked_softmax_rows(float* restrict out, const float* restrict x, const float* restrict mask, uint64_t mask_rows,
+                                uint64_t r0, uint64_t r1, uint64_t cols) {
+  for (uint64_t r = r0; r < r1; r++) {
+    const float* restrict xr = x + r * cols;
+    float* restrict o = out + r * cols;
+    if (mask != NULL) {
+      const float* restrict mr = mask + (r % mask_rows) * cols;
+      for (uint64_t j = 0; j < cols; j++) o[j] = xr[j] + mr[j];
+    } else
+      for (uint64_t j = 0; j < cols; j++) o[j] = xr[j];
+    softmax_in_place(o, cols);
+  }
+}
+
+/* maskedSoftmax(heap, desc): desc = [out, x, mask or NO_TENSOR, rows, cols, maskRows]: softmax(x + mask) over each
+ * row, row r taking mask row r mod maskRows (a [T, keys] mask broadcast over batch and heads). */
+static napi_value masked_softmax(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "maskedSoftmax")) return NULL;
+  if (c.desc_len < 6) return fail(env, "native kernels: maskedSoftmax: bad descriptor");
+  const uint64_t rows = c.desc[3], cols = c.desc[4], mask_rows = c.desc[5];
+  float* out = region(&c, c.desc[0], rows * cols);
+  const float* x = region(&c, c.desc[1], rows * cols);
+  const float* mask = c.desc[2] == NO_TENSOR ? NULL : region(&c, c.desc[2], mask_rows * cols);
+  if (out == NULL || x == NULL || (c.desc[2] != NO_TENSOR && (mask == NULL || mask_rows == 0)) || cols == 0)
+    return fail(env, "native kernels: maskedSoftmax: an operand is misaligned, empty or reaches past the heap");
+  const int threads = threads_for(rows * cols);
+  if (threads <= 1 || rows < 2) {
+    masked_softmax_rows(out, x, mask, mask_rows, 0, rows, cols);
+    return NULL;
+  }
+  sigset_t old_mask; /* signals.h: a pool thread created in this region keeps the held mask */
+  signals_hold(&old_mask);
+#pragma omp parallel num_threads(threads)
+  {
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    masked_softmax_rows(out, x, mask, mask_rows, rows * t / nt, rows * (t + 1) / nt, cols);
+  }
+  signals_release(&old_mask);
+  return NULL;
+}
+
+static void softmax_grad_rows(float* restrict dx, const float* restrict p, const float* restrict dy, uint64_t r0, uint64_t r1, uint64_t cols) {
+  for (uint64_t r = r0; r < r1; r++) {
+    const float* restrict pr = p + r * cols;
+    const float* restrict dyr = dy + r * cols;
+    float* restrict o = dx + r * cols;
+    const float s = lane_dot(pr, dyr, cols);
+    for (uint64_t j = 0; j < cols; j++) o[j] = pr[j] * (dyr[j] - s);
+  }
+}
+
+/* softmaxGrad(heap, desc): desc = [dx, p, dy, rows, cols]: dx = p (dy - sum(p dy)) over each row. */
+static napi_value softmax_grad(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "softmaxGrad")) return NULL;
+  if (c.desc_len < 5) return fail(env, "native kernels: softmaxGrad: bad descriptor");
+  const uint64_t rows = c.desc[3], cols = c.desc[4];
+  float* dx = region(&c, c.desc[0], rows * cols);
+  const float* p = region(&c, c.desc[1], rows * cols);
+  const float* dy = region(&c, c.desc[2], rows * cols);
+  if (dx == NULL || p == NULL || dy == NULL || cols == 0)
+    return fail(env, "native kernels: softmaxGrad: an operand is misaligned, empty or reaches past the heap");
+  const int threads = threads_for(rows * cols);
+  if (threads <= 1 || rows < 2) {
+    softmax_grad_rows(dx, p, dy, 0, rows, cols);
+    return NULL;
+  }
+  sigset_t old_mask;
+  signals_hold(&old_mask);
+#pragma omp parallel num_threads(threads)
+  {
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    softmax_grad_rows(dx, p, dy, rows * t / nt, rows * (t + 1) / nt, cols);
+  }
+  signals_release(&old_mask);
+  return NULL;
+}
+
+/* A row's max and log of the sum of exp(x - max) (log-sum-exp = max + that). */
+static inline void row_lse(const float* restrict xr, uint64_t cols, float* max, float* log_sum) {
+  float m = xr[0];
+  for (uint64_t j = 1; j < cols; j++) m = xr[j] > m ? xr[j] : m;
+  const uint64_t full = cols / FUSED_LANES * FUSED_LANES;
+  float lane[FUSED_LANES] = { 0 };
+  for (uint64_t j = 0; j < full; j += FUSED_LANES)
+    for (int k = 0; k < FUSED_LANES; k++) lane[k] += exp_nonpositive(xr[j + k] - m);
+  for (int w = FUSED_LANES / 2; w >= 1; w /= 2)
+    for (int k = 0; k < w; k++) lane[k] += lane[k + w];
+  float s = lane[0];
+  for (uint64_t j = full; j < cols; j++) s += exp_nonpositive(xr[j] - m);
+  *max = m;
+  *log_sum = logf(s);
+}
+
+/* crossEntropy(heap, desc): desc = [loss (1 float), logits, targets (int32), rows, cols]: the mean over rows of
+ * logsumexp(row) - row[target], the rows' terms summed in order in double. A target outside [0, cols) reads as a
+ * logit of 0 (tfjs's one-hot of such an id is all zero). */
+static napi_value cross_entropy(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "crossEntropy")) return NULL;
+  if (c.desc_len < 5) return fail(env, "native kernels: crossEntropy: bad descriptor");
+  const uint64_t rows = c.desc[3], cols = c.desc[4];
+  float* loss = region(&c, c.desc[0], 1);
+  const float* x = region(&c, c.desc[1], rows * cols);
+  const int32_t* t = (const int32_t*)region(&c, c.desc[2], rows);
+  if (loss == NULL || x == NULL || t == NULL || cols == 0 || rows == 0)
+    return fail(env, "native kernels: crossEntropy: an operand is misaligned, empty or reaches past the heap");
+  double total = 0;
+  for (uint64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * cols;
+    float m, ls;
+    row_lse(xr, cols, &m, &ls);
+    const float picked = t[r] >= 0 && (uint64_t)t[r] < cols ? xr[t[r]] : 0.0f;
+    total += (double)((m - picked) + ls);
+  }
+  *loss = (float)(total / (double)rows);
+  return NULL;
+}
+
+/* crossEntropyGrad(heap, desc): desc = [dx, logits, targets, dy (1 float), rows, cols]:
+ * dx = (softmax(row) - onehot(target)) dy / rows. */
+static napi_value cross_entropy_grad(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "crossEntropyGrad")) return NULL;
+  if (c.desc_len < 6) return fail(env, "native kernels: crossEntropyGrad: bad descriptor");
+  const uint64_t rows = c.desc[4], cols = c.desc[5];
+  float* dx = region(&c, c.desc[0], rows * cols);
+  const float* x = region(&c, c.desc[1], rows * cols);
+  const int32_t* t = (const int32_t*)region(&c, c.desc[2], rows);
+  const float* dy = region(&c, c.desc[3], 1);
+  if (dx == NULL || x == NULL || t == NULL || dy == NULL || cols == 0 || rows == 0)
+    return fail(env, "native kernels: crossEntropyGrad: an operand is misaligned, empty or reaches past the heap");
+  const float scale = dy[0] / (float)rows;
+  for (uint64_t r = 0; r < rows; r++) {
+    const float* restrict xr = x + r * cols;
+    float* restrict o = dx + r * cols;
+    float m, ls;
+    row_lse(xr, cols, &m, &ls);
+    const float lse = m + ls;
+    for (uint64_t j = 0; j < cols; j++) o[j] = exp_nonpositive(xr[j] - lse) * scale;
+    if (t[r] >= 0 && (uint64_t)t[r] < cols) o[t[r]] -= scale;
+  }
+  return NULL;
+}
+
+/* swiglu(heap, desc): desc = [out, a, b, count]: out = a sigmoid(a) b, sigmoid(a) = 1 / (1 + exp(-a)) with musl's expf.
+ * swigluGrad(heap, desc): desc = [da, db, dy, a, b, count]: with s = sigmoid(a), db = dy a s,
+ * da = dy b s (1 + a (1 - s)). */
+static inline float sigmoid_musl(float a) { return 1.0f / (1.0f + expf_musl(-a)); }
+
+static napi_value swiglu(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "swiglu")) return NULL;
+  if (c.desc_len < 4) return fail(env, "native kernels: swiglu: bad descriptor");
+  const uint64_t n = c.desc[3];
+  float* restrict out = region(&c, c.desc[0], n);
+  const float* restrict a = region(&c, c.desc[1], n);
+  const float* restrict b = region(&c, c.desc[2], n);
+  if (out == NULL || a == NULL || b == NULL) return fail(env, "native kernels: swiglu: an operand is misaligned or reaches past the heap");
+  for (uint64_t i = 0; i < n; i++) out[i] = a[i] * sigmoid_musl(a[i]) * b[i];
+  return NULL;
+}
+
+static napi_value swiglu_grad(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "swigluGrad")) return NULL;
+  if (c.desc_len < 6) return fail(env, "native kernels: swigluGrad: bad descriptor");
+  const uint64_t n = c.desc[5];
+  float* restrict da = region(&c, c.desc[0], n);
+  float* restrict db = region(&c, c.desc[1], n);
+  const float* restrict dy = region(&c, c.desc[2], n);
+  const float* restrict a = region(&c, c.desc[3], n);
+  const float* restrict b = region(&c, c.desc[4], n);
+  if (da == NULL || db == NULL || dy == NULL || a == NULL || b == NULL)
+    return fail(env, "native kernels: swigluGrad: an operand is misaligned or reaches past the heap");
+  for (uint64_t i = 0; i < n; i++) {
+    const float s = sigmoid_musl(a[i]);
+    db[i] = dy[i] * (a[i] * s);
+    da[i] = dy[i] * b[i] * s * (1.0f + a[i] * (1.0f - s));
+  }
+  return NULL;
+}
+
 /* The widest vector instruction set this file was compiled for (-march=native at build time). */
 const char* native_kernels_isa(void) {
 #if defined(__AVX512F__)
@@ -764,6 +1096,14 @@ napi_value native_kernels_register(napi_env env, napi_value exports) {
     { "transpose", NULL, transpose, NULL, NULL, NULL, napi_default, NULL },
     { "segmentSum", NULL, segment_sum, NULL, NULL, NULL, napi_default, NULL },
     { "adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL },
+    { "norm", NULL, norm, NULL, NULL, NULL, napi_default, NULL },
+    { "normGrad", NULL, norm_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "maskedSoftmax", NULL, masked_softmax, NULL, NULL, NULL, napi_default, NULL },
+    { "softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "crossEntropy", NULL, cross_entropy, NULL, NULL, NULL, napi_default, NULL },
+    { "crossEntropyGrad", NULL, cross_entropy_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "swiglu", NULL, swiglu, NULL, NULL, NULL, napi_default, NULL },
+    { "swigluGrad", NULL, swiglu_grad, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

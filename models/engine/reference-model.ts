@@ -9,6 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../embeddings/seeded-random.js"
+import { fusedCrossEntropy, fusedLayerNorm, fusedMaskedSoftmax, fusedOpsAvailable } from "./kernels/fused.js"
 
 export interface ReferenceModelConfig {
   readonly vocab: number
@@ -134,7 +135,9 @@ export class ReferenceModel {
     return m
   }
 
+  /** LayerNorm over the last axis: one fused op with the native kernels (kernels/fused.ts), else the op chain. */
   private layerNorm(x: tf.Tensor2D, g: tf.Variable, b: tf.Variable): tf.Tensor2D {
+    if (fusedOpsAvailable()) return fusedLayerNorm(x, g, b, 1e-5)
     const { mean, variance } = tf.moments(x, -1, true)
     return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b) as tf.Tensor2D
   }
@@ -147,6 +150,7 @@ export class ReferenceModel {
   private attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor2D, queryChunk?: number): tf.Tensor4D {
     const [B, H, T, hd] = q.shape
     if (queryChunk === undefined || queryChunk >= T) {
+      if (fusedOpsAvailable()) return tf.matMul(fusedMaskedSoftmax(tf.matMul(q, k, false, true), mask), v) // [B, H, T, hd]
       const scores = tf.add(tf.matMul(q, k, false, true), mask) // [B, H, T, T]
       return tf.matMul(tf.softmax(scores), v) // [B, H, T, hd]
     }
@@ -204,6 +208,7 @@ export class ReferenceModel {
       const inputs = tf.slice(tokens, [0, 0], [B, T]) as tf.Tensor2D
       const targets = tf.reshape(tf.slice(tokens, [0, 1], [B, T]), [B * T])
       const logits = this.logits(inputs, options)
+      if (fusedOpsAvailable()) return fusedCrossEntropy(logits, targets)
       return tf.losses.softmaxCrossEntropy(tf.oneHot(targets, this.config.vocab), logits) as tf.Scalar
     })
   }

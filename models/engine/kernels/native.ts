@@ -44,6 +44,15 @@ export interface NativeKernelsAddon {
     eps: number,
     stepSize: number
   ): void
+  /** the fused kernels (fused.ts); absent from an addon built before them */
+  norm?(heap: Uint8Array, desc: Uint32Array, eps: number): void
+  normGrad?(heap: Uint8Array, desc: Uint32Array, eps: number): void
+  maskedSoftmax?(heap: Uint8Array, desc: Uint32Array): void
+  softmaxGrad?(heap: Uint8Array, desc: Uint32Array): void
+  crossEntropy?(heap: Uint8Array, desc: Uint32Array): void
+  crossEntropyGrad?(heap: Uint8Array, desc: Uint32Array): void
+  swiglu?(heap: Uint8Array, desc: Uint32Array): void
+  swigluGrad?(heap: Uint8Array, desc: Uint32Array): void
 }
 
 export interface NativeKernelsInfo {
@@ -69,6 +78,8 @@ export const setNativeKernels = (kernels: { readonly addon: NativeKernelsAddon; 
   native = kernels
 }
 export const nativeKernelsInUse = (): NativeKernelsInfo | null => native?.info ?? null
+/** The loaded addon's kernels (fused.ts calls its fused ones), or null. */
+export const nativeKernelsAddon = (): NativeKernelsAddon | null => native?.addon ?? null
 
 const label = (kernels: string): string =>
   native === null ? `${kernels}(native C: not loaded)` : `${kernels}(native C, ${native.info.compiler}, ${native.info.isa})`

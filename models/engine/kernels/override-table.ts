@@ -30,6 +30,27 @@ import {
   transposeMatrixSwaps,
   TRANSPOSE_OVERRIDE
 } from "./copies.js"
+import {
+  CROSS_ENTROPY_GRAD_KERNEL,
+  CROSS_ENTROPY_KERNEL,
+  LAYER_NORM_KERNEL,
+  MASKED_SOFTMAX_KERNEL,
+  NORM_GRAD_KERNEL,
+  nativeCrossEntropy,
+  nativeCrossEntropyGrad,
+  nativeFusedLabel,
+  nativeLayerNorm,
+  nativeMaskedSoftmax,
+  nativeNormGrad,
+  nativeRmsNorm,
+  nativeSoftmaxGrad,
+  RMS_NORM_KERNEL,
+  nativeSwiGLU,
+  nativeSwiGLUGrad,
+  SOFTMAX_GRAD_KERNEL,
+  SWIGLU_GRAD_KERNEL,
+  SWIGLU_KERNEL
+} from "./fused.js"
 import { fusedAdamW, FUSED_ADAMW_KERNEL, FUSED_ADAMW_KERNEL_NAME } from "./fused-adamw.js"
 import { ONE_HOT_KERNEL, oneHotHonouringDtype } from "./one-hot.js"
 import { batchMatMulLabel, batchMatMulOnGemm } from "./products.js"
@@ -129,7 +150,17 @@ export const OVERRIDES: ReadonlyArray<KernelOverride> = [
   { kernelName: "Step", kernelFunc: nativeStep, label: nativeUnaryLabel, set: "native", how: "replace" },
   { kernelName: "Mean", kernelFunc: nativeMean, label: nativeReductionLabel, set: "native", how: "replace" },
   { kernelName: "Max", kernelFunc: nativeMax, label: nativeReductionLabel, set: "native", how: "replace" },
-  { kernelName: "Softmax", kernelFunc: nativeSoftmax, label: nativeSoftmaxLabel, set: "native", how: "replace" }
+  { kernelName: "Softmax", kernelFunc: nativeSoftmax, label: nativeSoftmaxLabel, set: "native", how: "replace" },
+  // fused ops (fused.ts): kernels of their own names, which the models call only where these are registered
+  { kernelName: LAYER_NORM_KERNEL, kernelFunc: nativeLayerNorm, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: RMS_NORM_KERNEL, kernelFunc: nativeRmsNorm, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: NORM_GRAD_KERNEL, kernelFunc: nativeNormGrad, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: MASKED_SOFTMAX_KERNEL, kernelFunc: nativeMaskedSoftmax, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: SOFTMAX_GRAD_KERNEL, kernelFunc: nativeSoftmaxGrad, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: CROSS_ENTROPY_KERNEL, kernelFunc: nativeCrossEntropy, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: CROSS_ENTROPY_GRAD_KERNEL, kernelFunc: nativeCrossEntropyGrad, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: SWIGLU_KERNEL, kernelFunc: nativeSwiGLU, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: SWIGLU_GRAD_KERNEL, kernelFunc: nativeSwiGLUGrad, label: nativeFusedLabel, set: "native", how: "add" }
 ]
 
 const entry = (kernelName: string): KernelOverride => {

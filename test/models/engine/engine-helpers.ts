@@ -1,6 +1,7 @@
 /** Shared helpers for the engine tests: seeded host arrays, running one function on a named backend. */
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../../embeddings/seeded-random.js"
+import { nativeFusedLabel } from "../../../models/engine/kernels/fused.js"
 import { batchMatMulLabel } from "../../../models/engine/kernels/products.js"
 import {
   nativeAdamWLabel,
@@ -84,5 +85,6 @@ export const tunedKernelLabels = (): string[] =>
         nativeAdamWLabel(),
         nativeBinaryLabel(),
         nativeUnaryLabel(),
-        nativeSoftmaxLabel()
+        nativeSoftmaxLabel(),
+        nativeFusedLabel()
       ]
