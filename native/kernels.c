@@ -843,39 +843,18 @@ static napi_value norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* softmax of x + mask over each row, in place in `o` (o holds x + mask on entry): the steps of softmax_rows */
-static void softmax_in_place(float* o, uint64_t cols) {
-  const uint64_t full = cols / SOFTMAX_LANES * SOFTMAX_LANES;
-  float lane[SOFTMAX_LANES];
-  for (int k = 0; k < SOFTMAX_LANES; k++) lane[k] = o[0];
-  for (uint64_t j = 0; j < full; j += SOFTMAX_LANES)
-    for (int k = 0; k < SOFTMAX_LANES; k++) {
-      const uint32_t take = -(uint32_t)(o[j + k] > lane[k]);
-      lane[k] = u2f((f2u(o[j + k]) & take) | (f2u(lane[k]) & ~take));
-    }
-  for (int w = SOFTMAX_LANES / 2; w >= 1; w /= 2)
-    for (int k = 0; k < w; k++) {
-      const uint32_t take = -(uint32_t)(lane[k + w] > lane[k]);
-      lane[k] = u2f((f2u(lane[k + w]) & take) | (f2u(lane[k]) & ~take));
-    }
-  float m = lane[0];
-  for (uint64_t j = full; j < cols; j++) m = o[j] > m ? o[j] : m;
-  for (uint64_t j = 0; j < cols; j++) o[j] = exp_nonpositive(o[j] - m);
-  const float inv = 1.0f / lane_sum(o, cols);
-  for (uint64_t j = 0; j < cols; j++) o[j] = o[j] * inv;
-}
-
 static void masked_softmax_rows(float* restrict out, const float* restrict x, const float* restrict mask, uint64_t mask_rows,
                                 uint64_t r0, uint64_t r1, uint64_t cols) {
+  if (mask == NULL) {
+    softmax_rows(out, x, r0, r1, cols);
+    return;
+  }
+  float row[cols]; /* x + mask of one row, then softmax_rows' steps from it (cols is checked at the call) */
   for (uint64_t r = r0; r < r1; r++) {
     const float* restrict xr = x + r * cols;
-    float* restrict o = out + r * cols;
-    if (mask != NULL) {
-      const float* restrict mr = mask + (r % mask_rows) * cols;
-      for (uint64_t j = 0; j < cols; j++) o[j] = xr[j] + mr[j];
-    } else
-      for (uint64_t j = 0; j < cols; j++) o[j] = xr[j];
-    softmax_in_place(o, cols);
+    const float* restrict mr = mask + (r % mask_rows) * cols;
+    for (uint64_t j = 0; j < cols; j++) row[j] = xr[j] + mr[j];
+    softmax_rows(out + r * cols, row, 0, 1, cols);
   }
 }
 
@@ -889,8 +868,8 @@ static napi_value masked_softmax(napi_env env, napi_callback_info info) {
   float* out = region(&c, c.desc[0], rows * cols);
   const float* x = region(&c, c.desc[1], rows * cols);
   const float* mask = c.desc[2] == NO_TENSOR ? NULL : region(&c, c.desc[2], mask_rows * cols);
-  if (out == NULL || x == NULL || (c.desc[2] != NO_TENSOR && (mask == NULL || mask_rows == 0)) || cols == 0)
-    return fail(env, "native kernels: maskedSoftmax: an operand is misaligned, empty or reaches past the heap");
+  if (out == NULL || x == NULL || (c.desc[2] != NO_TENSOR && (mask == NULL || mask_rows == 0)) || cols == 0 || cols > 65536)
+    return fail(env, "native kernels: maskedSoftmax: an operand is misaligned, empty, too wide or reaches past the heap");
   const int threads = threads_for(rows * cols);
   if (threads <= 1 || rows < 2) {
     masked_softmax_rows(out, x, mask, mask_rows, 0, rows, cols);
