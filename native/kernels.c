@@ -1028,6 +1028,47 @@ static napi_value swiglu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* biasRelu(heap, desc): desc = [out, x, bias, rows, cols]: out = relu(x + bias), bias [cols] added to every row.
+ * biasReluGrad(heap, desc): desc = [dx, dbias, dy, y, rows, cols]: dx = dy where y > 0, else 0; dbias = the column
+ * sums of dx, accumulated row by row in order. */
+static napi_value bias_relu(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "biasRelu")) return NULL;
+  if (c.desc_len < 5) return fail(env, "native kernels: biasRelu: bad descriptor");
+  const uint64_t rows = c.desc[3], cols = c.desc[4];
+  float* restrict out = region(&c, c.desc[0], rows * cols);
+  const float* restrict x = region(&c, c.desc[1], rows * cols);
+  const float* restrict b = region(&c, c.desc[2], cols);
+  if (out == NULL || x == NULL || b == NULL) return fail(env, "native kernels: biasRelu: an operand is misaligned or reaches past the heap");
+  for (uint64_t r = 0; r < rows; r++)
+    for (uint64_t j = 0; j < cols; j++) {
+      const float v = x[r * cols + j] + b[j];
+      out[r * cols + j] = v > 0.0f ? v : 0.0f;
+    }
+  return NULL;
+}
+
+static napi_value bias_relu_grad(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!args(env, info, &c, NULL, 0, "biasReluGrad")) return NULL;
+  if (c.desc_len < 6) return fail(env, "native kernels: biasReluGrad: bad descriptor");
+  const uint64_t rows = c.desc[4], cols = c.desc[5];
+  float* restrict dx = region(&c, c.desc[0], rows * cols);
+  float* restrict db = region(&c, c.desc[1], cols);
+  const float* restrict dy = region(&c, c.desc[2], rows * cols);
+  const float* restrict y = region(&c, c.desc[3], rows * cols);
+  if (dx == NULL || db == NULL || dy == NULL || y == NULL)
+    return fail(env, "native kernels: biasReluGrad: an operand is misaligned or reaches past the heap");
+  memset(db, 0, cols * 4);
+  for (uint64_t r = 0; r < rows; r++)
+    for (uint64_t j = 0; j < cols; j++) {
+      const float g = y[r * cols + j] > 0.0f ? dy[r * cols + j] : 0.0f;
+      dx[r * cols + j] = g;
+      db[j] += g;
+    }
+  return NULL;
+}
+
 /* The widest vector instruction set this file was compiled for (-march=native at build time). */
 const char* native_kernels_isa(void) {
 #if defined(__AVX512F__)
@@ -1083,6 +1124,8 @@ napi_value native_kernels_register(napi_env env, napi_value exports) {
     { "crossEntropyGrad", NULL, cross_entropy_grad, NULL, NULL, NULL, napi_default, NULL },
     { "swiglu", NULL, swiglu, NULL, NULL, NULL, napi_default, NULL },
     { "swigluGrad", NULL, swiglu_grad, NULL, NULL, NULL, napi_default, NULL },
+    { "biasRelu", NULL, bias_relu, NULL, NULL, NULL, napi_default, NULL },
+    { "biasReluGrad", NULL, bias_relu_grad, NULL, NULL, NULL, napi_default, NULL },
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

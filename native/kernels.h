@@ -4,7 +4,8 @@
 #include <node_api.h>
 
 /* Adds binary, unary, reduce, softmax, transpose, segmentSum, adamw and the fused kernels (norm, normGrad,
- * maskedSoftmax, softmaxGrad, crossEntropy, crossEntropyGrad, swiglu, swigluGrad) to `exports`; NULL on failure. */
+ * maskedSoftmax, softmaxGrad, crossEntropy, crossEntropyGrad, swiglu,
+ * swigluGrad, biasRelu, biasReluGrad) to `exports`; NULL on failure. */
 napi_value native_kernels_register(napi_env env, napi_value exports);
 /* The widest vector instruction set kernels.c was compiled for ("avx512", "avx2", "avx", "sse2"). */
 const char* native_kernels_isa(void);

@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs"
 import { SeededRandom } from "../../embeddings/seeded-random.js"
-import { fusedCrossEntropy, fusedLayerNorm, fusedMaskedSoftmax, fusedOpsAvailable } from "./kernels/fused.js"
+import { fusedBiasRelu, fusedCrossEntropy, fusedLayerNorm, fusedMaskedSoftmax, fusedOpsAvailable } from "./kernels/fused.js"
 
 export interface ReferenceModelConfig {
   readonly vocab: number
@@ -193,7 +193,8 @@ export class ReferenceModel {
         const attended = this.attention(tf.mul(q, 1 / Math.sqrt(hd)) as tf.Tensor4D, k, v, mask, options.queryChunk) // [B, H, T, hd]
         const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * T, d]) // [B*T, d]
         x = tf.add(x, tf.matMul(merged, l.wo))
-        const hidden = tf.relu(tf.add(tf.matMul(this.layerNorm(x, l.ln2g, l.ln2b), l.w1), l.b1)) // [B*T, f]
+        const projected = tf.matMul(this.layerNorm(x, l.ln2g, l.ln2b), l.w1) // [B*T, f]
+        const hidden = fusedOpsAvailable() ? fusedBiasRelu(projected, l.b1) : tf.relu(tf.add(projected, l.b1)) // [B*T, f]
         x = tf.add(x, tf.add(tf.matMul(hidden, l.w2), l.b2))
       }
       return tf.matMul(this.layerNorm(x, this.lnfg, this.lnfb), this.out) // [B*T, V]

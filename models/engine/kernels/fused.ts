@@ -10,6 +10,7 @@
  *   maskedSoftmax(x, mask)     softmax(x + mask) over the last axis, mask [rows, keys] broadcast (add + softmax)
  *   crossEntropy(logits, ids)  mean over rows of logsumexp(row) - row[id]          (log-softmax, pick, mean)
  *   swiglu(gate, up)           silu(gate) * up = gate * sigmoid(gate) * up                (sigmoid, 2 multiplies)
+ *   biasRelu(x, bias)          relu(x + bias), bias over the last axis                          (add, relu)
  *
  * Each is a kernel of its own name with a gradient registered for it (tf.registerGradient), whose backward is one
  * kernel too. The models ask `fusedOpsAvailable()` and otherwise run their op chains unchanged: without the addon
@@ -32,12 +33,14 @@ export const CROSS_ENTROPY_KERNEL = "NativeCrossEntropy"
 export const CROSS_ENTROPY_GRAD_KERNEL = "NativeCrossEntropyGrad"
 export const SWIGLU_KERNEL = "NativeSwiGLU"
 export const SWIGLU_GRAD_KERNEL = "NativeSwiGLUGrad"
+export const BIAS_RELU_KERNEL = "NativeBiasRelu"
+export const BIAS_RELU_GRAD_KERNEL = "NativeBiasReluGrad"
 
 export const nativeFusedLabel = (): string => {
   const info = nativeKernelsInUse()
   return info === null
-    ? "LayerNorm/RMSNorm/MaskedSoftmax/CrossEntropy/SwiGLU(native C fused: not loaded)"
-    : `LayerNorm/RMSNorm/MaskedSoftmax/CrossEntropy/SwiGLU(native C fused, ${info.compiler}, ${info.isa})`
+    ? "LayerNorm/RMSNorm/MaskedSoftmax/CrossEntropy/SwiGLU/BiasRelu(native C fused: not loaded)"
+    : `LayerNorm/RMSNorm/MaskedSoftmax/CrossEntropy/SwiGLU/BiasRelu(native C fused, ${info.compiler}, ${info.isa})`
 }
 
 /** desc[i] for an absent optional tensor */
@@ -49,7 +52,7 @@ const backendOf = (args: Args): WasmBackendInternals => args.backend as unknown 
 
 const addon = () => {
   const a = nativeKernelsAddon()
-  if (a?.swigluGrad === undefined) {
+  if (a?.biasReluGrad === undefined) {
     throw new Error("fused kernels: the native addon is not loaded or predates them (rebuild with `npm run build:native`)")
   }
   return a as Required<typeof a>
@@ -63,7 +66,7 @@ const requireFloat = (kernel: string, ...ts: tf.TensorInfo[]): void => {
 export const fusedOpsAvailable = (): boolean => {
   if (tf.getBackend() !== "wasm" || nativeKernelsInUse() === null) return false
   const a = nativeKernelsAddon()
-  return a?.swigluGrad !== undefined && tf.getKernel(LAYER_NORM_KERNEL, "wasm") !== undefined
+  return a?.biasReluGrad !== undefined && tf.getKernel(LAYER_NORM_KERNEL, "wasm") !== undefined
 }
 
 // ---- kernels -----------------------------------------------------------------------------------------------------
@@ -224,6 +227,40 @@ export const nativeSwiGLUGrad: tf.KernelFunc = (args) => {
   return outs
 }
 
+export const nativeBiasRelu: tf.KernelFunc = (args) => {
+  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo }
+  requireFloat("fused bias + relu", x, bias)
+  const cols = x.shape[x.shape.length - 1]!
+  if (sizeOf(bias.shape) !== cols)
+    throw new Error(`fused bias + relu: bias [${bias.shape}] must have the last axis' size of x [${x.shape}]`)
+  const backend = backendOf(args)
+  const out = backend.makeOutput([...x.shape], "float32")
+  if (sizeOf(x.shape) === 0) return out
+  desc[0] = heapOffset(backend, out)
+  desc[1] = heapOffset(backend, x)
+  desc[2] = heapOffset(backend, bias)
+  desc[3] = sizeOf(x.shape) / cols
+  desc[4] = cols
+  addon().biasRelu(heapBytes(backend), desc)
+  return out
+}
+
+export const nativeBiasReluGrad: tf.KernelFunc = (args) => {
+  const { dy, y, bias } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo; bias: tf.TensorInfo }
+  requireFloat("fused bias + relu gradient", dy, y)
+  const cols = y.shape[y.shape.length - 1]!
+  const backend = backendOf(args)
+  const outs = [backend.makeOutput([...y.shape], "float32"), backend.makeOutput([...bias.shape], "float32")]
+  desc[0] = heapOffset(backend, outs[0]!)
+  desc[1] = heapOffset(backend, outs[1]!)
+  desc[2] = heapOffset(backend, dy)
+  desc[3] = heapOffset(backend, y)
+  desc[4] = sizeOf(y.shape) / cols
+  desc[5] = cols
+  addon().biasReluGrad(heapBytes(backend), desc)
+  return outs
+}
+
 // ---- gradients (global: tfjs keys them by kernel name) ------------------------------------------------------------
 
 const run = (kernel: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}) =>
@@ -288,6 +325,17 @@ tf.registerGradient({
   }
 })
 
+tf.registerGradient({
+  kernelName: BIAS_RELU_KERNEL,
+  inputsToSave: ["bias"],
+  outputsToSave: [true],
+  gradFunc: (dy, saved) => {
+    const [bias, y] = saved as [tf.Tensor, tf.Tensor]
+    const [dx, dbias] = run(BIAS_RELU_GRAD_KERNEL, { dy: dy as tf.Tensor, y, bias }) as tf.Tensor[]
+    return { x: () => dx!, bias: () => dbias! }
+  }
+})
+
 // ---- ops ---------------------------------------------------------------------------------------------------------
 
 /** LayerNorm over the last axis; only where fusedOpsAvailable(). */
@@ -307,3 +355,6 @@ export const fusedCrossEntropy = (logits: tf.Tensor2D, targets: tf.Tensor): tf.S
 
 /** silu(gate) * up (SwiGLU's inner activation); only where fusedOpsAvailable(). */
 export const fusedSwiGLU = <T extends tf.Tensor>(gate: T, up: T): T => run(SWIGLU_KERNEL, { gate, up }) as T
+
+/** relu(x + bias), bias [cols] over the last axis; only where fusedOpsAvailable(). */
+export const fusedBiasRelu = <T extends tf.Tensor>(x: T, bias: tf.Tensor): T => run(BIAS_RELU_KERNEL, { x, bias }) as T

@@ -53,6 +53,8 @@ export interface NativeKernelsAddon {
   crossEntropyGrad?(heap: Uint8Array, desc: Uint32Array): void
   swiglu?(heap: Uint8Array, desc: Uint32Array): void
   swigluGrad?(heap: Uint8Array, desc: Uint32Array): void
+  biasRelu?(heap: Uint8Array, desc: Uint32Array): void
+  biasReluGrad?(heap: Uint8Array, desc: Uint32Array): void
 }
 
 export interface NativeKernelsInfo {

@@ -31,11 +31,15 @@ import {
   TRANSPOSE_OVERRIDE
 } from "./copies.js"
 import {
+  BIAS_RELU_GRAD_KERNEL,
+  BIAS_RELU_KERNEL,
   CROSS_ENTROPY_GRAD_KERNEL,
   CROSS_ENTROPY_KERNEL,
   LAYER_NORM_KERNEL,
   MASKED_SOFTMAX_KERNEL,
   NORM_GRAD_KERNEL,
+  nativeBiasRelu,
+  nativeBiasReluGrad,
   nativeCrossEntropy,
   nativeCrossEntropyGrad,
   nativeFusedLabel,
@@ -160,7 +164,9 @@ export const OVERRIDES: ReadonlyArray<KernelOverride> = [
   { kernelName: CROSS_ENTROPY_KERNEL, kernelFunc: nativeCrossEntropy, label: nativeFusedLabel, set: "native", how: "add" },
   { kernelName: CROSS_ENTROPY_GRAD_KERNEL, kernelFunc: nativeCrossEntropyGrad, label: nativeFusedLabel, set: "native", how: "add" },
   { kernelName: SWIGLU_KERNEL, kernelFunc: nativeSwiGLU, label: nativeFusedLabel, set: "native", how: "add" },
-  { kernelName: SWIGLU_GRAD_KERNEL, kernelFunc: nativeSwiGLUGrad, label: nativeFusedLabel, set: "native", how: "add" }
+  { kernelName: SWIGLU_GRAD_KERNEL, kernelFunc: nativeSwiGLUGrad, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: BIAS_RELU_KERNEL, kernelFunc: nativeBiasRelu, label: nativeFusedLabel, set: "native", how: "add" },
+  { kernelName: BIAS_RELU_GRAD_KERNEL, kernelFunc: nativeBiasReluGrad, label: nativeFusedLabel, set: "native", how: "add" }
 ]
 
 const entry = (kernelName: string): KernelOverride => {

@@ -15,6 +15,7 @@ import { SeededRandom } from "../../../embeddings/seeded-random.js"
 import { Decoder } from "../../../models/decoder.js"
 import { initEngine } from "../../../models/engine/index.js"
 import {
+  fusedBiasRelu,
   fusedCrossEntropy,
   fusedLayerNorm,
   fusedMaskedSoftmax,
@@ -108,6 +109,12 @@ describe.skipIf(!available)("fused ops against the op chains on the cpu backend"
       inputs: [x, { shape: [N, d], values: seededArray(N * d, 5, "fused-test/up", 2) }],
       fused: ([a, b]) => fusedSwiGLU(a!, b!),
       chain: ([a, b]) => a!.mul(tf.sigmoid(a!)).mul(b!)
+    },
+    {
+      name: "bias + ReLU",
+      inputs: [x, bias],
+      fused: ([a, b]) => fusedBiasRelu(a!, b!),
+      chain: ([a, b]) => tf.relu(tf.add(a!, b!))
     }
   ]
 
