@@ -9,6 +9,12 @@ export const ledgerFlag = Flag.String("ledger").pipe(
   Flag.withDescription(`the SQLite ledger file (default ./${DEFAULT_LEDGER}; created when missing)`)
 )
 
+/** The ledger of a command that only reads it (verify, diff, export, check, report, results, view): never created. */
+export const readLedgerFlag = Flag.String("ledger").pipe(
+  Flag.withDefault(DEFAULT_LEDGER),
+  Flag.withDescription(`the SQLite ledger file to read (default ./${DEFAULT_LEDGER}); it is never created or changed`)
+)
+
 export const checkpointsFlag = Flag.String("checkpoints").pipe(
   Flag.withDefault(DEFAULT_CHECKPOINTS),
   Flag.withDescription(

@@ -8,7 +8,7 @@ import { Command, Flag } from "effect/cli"
 import { CHECK_FORMATS, checkCommand } from "../../../ledger/commands.js"
 import { loadSuite } from "../../suite/load-suite.js"
 import { emit } from "../command-result.js"
-import { ledgerFlag } from "../shared-flags.js"
+import { readLedgerFlag } from "../shared-flags.js"
 
 export const checkCliCommand = Command.make(
   "check",
@@ -20,7 +20,7 @@ export const checkCliCommand = Command.make(
       Flag.withDefault("latest"),
       Flag.withDescription("what is judged: a run, suite@commit or ledger file (default: the latest run in --ledger)")
     ),
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     suite: Flag.String("suite").pipe(
       Flag.optional,
       Flag.withDescription("take per-metric thresholds from this suite (name or path); they live in its `thresholds`")

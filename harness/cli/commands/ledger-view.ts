@@ -14,7 +14,7 @@ import { UsageError } from "../../errors.js"
 import { ledgerSuites, loadView } from "../../report/html/load-view.js"
 import { renderHtmlView } from "../../report/html/page.js"
 import { reportFolder } from "../../report/output-paths.js"
-import { ledgerFlag } from "../shared-flags.js"
+import { readLedgerFlag } from "../shared-flags.js"
 
 /** Where the page goes by default: next to the suite's Markdown report, or reports/ledger.html for every suite. */
 export const defaultViewFile = (suite: string | undefined): Effect.Effect<string, UsageError> =>
@@ -56,7 +56,7 @@ export const writeHtmlView = (ledger: string, suite: string | undefined, file: s
 export const viewCommand = Command.make(
   "view",
   {
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     suite: Flag.String("suite").pipe(Flag.optional, Flag.withDescription("one suite (default: every suite in the ledger)")),
     out: Flag.String("out").pipe(
       Flag.optional,

@@ -3,12 +3,12 @@
 import { Argument, Command, Flag } from "effect/cli"
 import { diffCommand, exportCommand, importCommand, mergeCommand, verifyCommand } from "../../../ledger/commands.js"
 import { emit } from "../command-result.js"
-import { ledgerFlag } from "../shared-flags.js"
+import { ledgerFlag, readLedgerFlag } from "../shared-flags.js"
 import { viewCommand } from "./ledger-view.js"
 
 const jsonFlag = Flag.Boolean("json").pipe(Flag.withDefault(false), Flag.withDescription("machine-readable output"))
 
-const verify = Command.make("verify", { ledger: ledgerFlag, json: jsonFlag }, (f) => emit(verifyCommand(f.ledger), f.json)).pipe(
+const verify = Command.make("verify", { ledger: readLedgerFlag, json: jsonFlag }, (f) => emit(verifyCommand(f.ledger), f.json)).pipe(
   Command.withDescription(
     "Recompute every record hash and the hash chain, and replay the chain against the tables. An edit made behind the harness's back " +
       "(an UPDATE in the sqlite3 shell, a deleted or reordered row) is detected and the first bad record named; exit 1. Prints the head hash: " +
@@ -24,7 +24,7 @@ const diff = Command.make(
   {
     a: Argument.String("A").pipe(Argument.withDescription(REF_HELP)),
     b: Argument.String("B").pipe(Argument.withDescription(REF_HELP)),
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     all: Flag.Boolean("all").pipe(Flag.withDefault(false), Flag.withDescription("show unchanged metrics too (default: only what changed)")),
     json: jsonFlag
   },
@@ -43,7 +43,7 @@ const diff = Command.make(
 const exportLedger = Command.make(
   "export",
   {
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     format: Flag.Literals("format", ["jsonl", "csv", "bmf"] as const).pipe(
       Flag.withDefault("jsonl" as const),
       Flag.withDescription(

@@ -14,7 +14,7 @@ import { renderReport } from "../../report/render.js"
 import { reportInputFromLedger, suiteDescription } from "../../report/ledger-input.js"
 import { UsageError } from "../../errors.js"
 import { fileInside, reportFolder } from "../../report/output-paths.js"
-import { ledgerFlag } from "../shared-flags.js"
+import { readLedgerFlag } from "../shared-flags.js"
 import { writeHtmlView } from "./ledger-view.js"
 
 // the projection moved next to the report's types (the HTML view reads it too); re-exported for its callers
@@ -24,7 +24,7 @@ export const reportCommand = Command.make(
   "report",
   {
     suite: Argument.String("suite").pipe(Argument.withDescription("the suite's name, as recorded in the ledger")),
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     out: Flag.String("out").pipe(Flag.optional, Flag.withDescription("output folder (default reports/<suite>)")),
     html: Flag.Boolean("html").pipe(
       Flag.withDefault(false),

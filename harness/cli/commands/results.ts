@@ -17,7 +17,7 @@ import { renderReport } from "../../report/render.js"
 import { loadSuite } from "../../suite/load-suite.js"
 import { attempt } from "../../../ledger/service.js"
 import type { Suite } from "../../../suites/schema.js"
-import { ledgerFlag } from "../shared-flags.js"
+import { readLedgerFlag } from "../shared-flags.js"
 import { reportInputFromLedger } from "./report.js"
 
 export interface ResultsFile {
@@ -92,7 +92,7 @@ export const buildResults = (store: LedgerStore, resultsPath: string, plotsRoot:
 export const resultsCommand = Command.make(
   "results",
   {
-    ledger: ledgerFlag,
+    ledger: readLedgerFlag,
     out: Flag.String("out").pipe(Flag.withDefault("RESULTS.md"), Flag.withDescription("where to write the verdicts (Markdown)")),
     plots: Flag.String("plots").pipe(
       Flag.withDefault("results"),
