@@ -37,22 +37,6 @@ static napi_value fail(napi_env env, const char* message) {
   return NULL;
 }
 
-static int typed_array_bytes(napi_env env, napi_value value, uint8_t** data, size_t* bytes) {
-  bool is_typed = false;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
-  napi_typedarray_type type;
-  size_t length, offset;
-  void* raw;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, value, &type, &length, &raw, &buffer, &offset) != napi_ok) return 0;
-  size_t element = type == napi_int8_array || type == napi_uint8_array || type == napi_uint8_clamped_array ? 1
-                 : type == napi_int16_array || type == napi_uint16_array ? 2
-                 : type == napi_float64_array || type == napi_bigint64_array || type == napi_biguint64_array ? 8 : 4;
-  *data = (uint8_t*)raw;
-  *bytes = length * element;
-  return 1;
-}
-
 /* Bytes a row-major matrix of `rows` x `cols` with leading dimension `ld` spans (floats). */
 static int64_t span(int64_t rows, int64_t cols, int64_t ld) { return rows == 0 || cols == 0 ? 0 : ((rows - 1) * ld + cols) * 4; }
 
@@ -64,10 +48,10 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   if (argc < 3) return fail(env, "dnnl_gemm.gemm(heap, table, count): 3 arguments expected");
   uint8_t* heap;
   size_t heap_bytes;
-  if (!typed_array_bytes(env, argv[0], &heap, &heap_bytes)) return fail(env, "dnnl_gemm.gemm: heap must be a typed array over the wasm memory");
+  if (!native_typed_array_bytes(env, argv[0], &heap, &heap_bytes)) return fail(env, "dnnl_gemm.gemm: heap must be a typed array over the wasm memory");
   uint8_t* table_raw;
   size_t table_bytes;
-  if (!typed_array_bytes(env, argv[1], &table_raw, &table_bytes)) return fail(env, "dnnl_gemm.gemm: table must be a Uint32Array");
+  if (!native_typed_array_bytes(env, argv[1], &table_raw, &table_bytes)) return fail(env, "dnnl_gemm.gemm: table must be a Uint32Array");
   uint32_t count;
   CHECK(napi_get_value_uint32(env, argv[2], &count));
   if ((size_t)count * FIELDS * 4 > table_bytes) return fail(env, "dnnl_gemm.gemm: table shorter than count products");

@@ -67,7 +67,7 @@ typedef struct {
   size_t desc_len;
 } call_t;
 
-static int view(napi_env env, napi_value value, uint8_t** data, size_t* bytes) {
+int native_typed_array_bytes(napi_env env, napi_value value, uint8_t** data, size_t* bytes) {
   bool is_typed = false;
   if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
   napi_typedarray_type type;
@@ -95,7 +95,7 @@ static int args(napi_env env, napi_callback_info info, call_t* c, double* number
   }
   uint8_t* d;
   size_t db;
-  if (!view(env, argv[0], &c->heap, &c->heap_bytes) || !view(env, argv[1], &d, &db)) {
+  if (!native_typed_array_bytes(env, argv[0], &c->heap, &c->heap_bytes) || !native_typed_array_bytes(env, argv[1], &d, &db)) {
     snprintf(message, sizeof message, "native kernels: %s: heap and desc must be typed arrays", name);
     napi_throw_error(env, NULL, message);
     return 0;

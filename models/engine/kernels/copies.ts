@@ -155,6 +155,7 @@ const copyRowsF32 = (
     for (let j = 0; j < len; j++) os[d + j] = xs[s + j]
   }
 }
+// The same loop as copyRowsF32's short rows, kept apart so each stays monomorphic (one element type) in a hot kernel.
 const copyRowsOther = (
   xs: HeapView,
   xOff: number,

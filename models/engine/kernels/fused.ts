@@ -47,6 +47,14 @@ export const nativeFusedLabel = (): string => {
 const NO_TENSOR = 0xffffffff
 const desc = new Uint32Array(16)
 
+/** The shared descriptor filled for one call: the heap offsets of `tensors` (NO_TENSOR for an absent one), then `numbers`. */
+const describe = (backend: WasmBackendInternals, tensors: ReadonlyArray<tf.TensorInfo | undefined>, ...numbers: number[]): Uint32Array => {
+  let i = 0
+  for (const t of tensors) desc[i++] = t ? heapOffset(backend, t) : NO_TENSOR
+  for (const n of numbers) desc[i++] = n
+  return desc
+}
+
 type Args = Parameters<tf.KernelFunc>[0]
 const backendOf = (args: Args): WasmBackendInternals => args.backend as unknown as WasmBackendInternals
 
@@ -83,14 +91,7 @@ const normKernel =
     const backend = backendOf(args)
     const out = backend.makeOutput([...x.shape], "float32")
     if (sizeOf(x.shape) === 0) return out
-    desc[0] = heapOffset(backend, out)
-    desc[1] = heapOffset(backend, x)
-    desc[2] = heapOffset(backend, gain)
-    desc[3] = bias ? heapOffset(backend, bias) : NO_TENSOR
-    desc[4] = sizeOf(x.shape) / cols
-    desc[5] = cols
-    desc[6] = kind
-    addon().norm(heapBytes(backend), desc, eps)
+    addon().norm(heapBytes(backend), describe(backend, [out, x, gain, bias], sizeOf(x.shape) / cols, cols, kind), eps)
     return out
   }
 export const nativeLayerNorm = normKernel(0)
@@ -107,16 +108,11 @@ export const nativeNormGrad: tf.KernelFunc = (args) => {
     backend.makeOutput([...gain.shape], "float32"),
     ...(bias ? [backend.makeOutput([...gain.shape], "float32")] : [])
   ]
-  desc[0] = heapOffset(backend, outs[0]!)
-  desc[1] = heapOffset(backend, outs[1]!)
-  desc[2] = bias ? heapOffset(backend, outs[2]!) : NO_TENSOR
-  desc[3] = heapOffset(backend, dy)
-  desc[4] = heapOffset(backend, x)
-  desc[5] = heapOffset(backend, gain)
-  desc[6] = sizeOf(x.shape) / cols
-  desc[7] = cols
-  desc[8] = kind
-  addon().normGrad(heapBytes(backend), desc, eps)
+  addon().normGrad(
+    heapBytes(backend),
+    describe(backend, [outs[0]!, outs[1]!, bias ? outs[2]! : undefined, dy, x, gain], sizeOf(x.shape) / cols, cols, kind),
+    eps
+  )
   return outs
 }
 
@@ -131,13 +127,10 @@ export const nativeMaskedSoftmax: tf.KernelFunc = (args) => {
   const backend = backendOf(args)
   const out = backend.makeOutput([...logits.shape], "float32")
   if (sizeOf(logits.shape) === 0) return out
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, logits)
-  desc[2] = mask ? heapOffset(backend, mask) : NO_TENSOR
-  desc[3] = sizeOf(logits.shape) / cols
-  desc[4] = cols
-  desc[5] = mask ? mask.shape[0]! : 1
-  addon().maskedSoftmax(heapBytes(backend), desc)
+  addon().maskedSoftmax(
+    heapBytes(backend),
+    describe(backend, [out, logits, mask], sizeOf(logits.shape) / cols, cols, mask ? mask.shape[0]! : 1)
+  )
   return out
 }
 
@@ -148,12 +141,7 @@ export const nativeSoftmaxGrad: tf.KernelFunc = (args) => {
   const backend = backendOf(args)
   const out = backend.makeOutput([...p.shape], "float32")
   if (sizeOf(p.shape) === 0) return out
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, p)
-  desc[2] = heapOffset(backend, dy)
-  desc[3] = sizeOf(p.shape) / cols
-  desc[4] = cols
-  addon().softmaxGrad(heapBytes(backend), desc)
+  addon().softmaxGrad(heapBytes(backend), describe(backend, [out, p, dy], sizeOf(p.shape) / cols, cols))
   return out
 }
 
@@ -171,12 +159,7 @@ export const nativeCrossEntropy: tf.KernelFunc = (args) => {
   checkCrossEntropy(logits, targets)
   const backend = backendOf(args)
   const out = backend.makeOutput([], "float32")
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, logits)
-  desc[2] = heapOffset(backend, targets)
-  desc[3] = logits.shape[0]!
-  desc[4] = logits.shape[1]!
-  addon().crossEntropy(heapBytes(backend), desc)
+  addon().crossEntropy(heapBytes(backend), describe(backend, [out, logits, targets], logits.shape[0]!, logits.shape[1]!))
   return out
 }
 
@@ -186,13 +169,7 @@ export const nativeCrossEntropyGrad: tf.KernelFunc = (args) => {
   requireFloat("fused cross-entropy gradient", dy)
   const backend = backendOf(args)
   const out = backend.makeOutput([...logits.shape], "float32")
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, logits)
-  desc[2] = heapOffset(backend, targets)
-  desc[3] = heapOffset(backend, dy)
-  desc[4] = logits.shape[0]!
-  desc[5] = logits.shape[1]!
-  addon().crossEntropyGrad(heapBytes(backend), desc)
+  addon().crossEntropyGrad(heapBytes(backend), describe(backend, [out, logits, targets, dy], logits.shape[0]!, logits.shape[1]!))
   return out
 }
 
@@ -203,11 +180,7 @@ export const nativeSwiGLU: tf.KernelFunc = (args) => {
   const backend = backendOf(args)
   const out = backend.makeOutput([...gate.shape], "float32")
   if (sizeOf(gate.shape) === 0) return out
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, gate)
-  desc[2] = heapOffset(backend, up)
-  desc[3] = sizeOf(gate.shape)
-  addon().swiglu(heapBytes(backend), desc)
+  addon().swiglu(heapBytes(backend), describe(backend, [out, gate, up], sizeOf(gate.shape)))
   return out
 }
 
@@ -217,13 +190,7 @@ export const nativeSwiGLUGrad: tf.KernelFunc = (args) => {
   const backend = backendOf(args)
   const outs = [backend.makeOutput([...gate.shape], "float32"), backend.makeOutput([...up.shape], "float32")]
   if (sizeOf(gate.shape) === 0) return outs
-  desc[0] = heapOffset(backend, outs[0]!)
-  desc[1] = heapOffset(backend, outs[1]!)
-  desc[2] = heapOffset(backend, dy)
-  desc[3] = heapOffset(backend, gate)
-  desc[4] = heapOffset(backend, up)
-  desc[5] = sizeOf(gate.shape)
-  addon().swigluGrad(heapBytes(backend), desc)
+  addon().swigluGrad(heapBytes(backend), describe(backend, [outs[0]!, outs[1]!, dy, gate, up], sizeOf(gate.shape)))
   return outs
 }
 
@@ -236,12 +203,7 @@ export const nativeBiasRelu: tf.KernelFunc = (args) => {
   const backend = backendOf(args)
   const out = backend.makeOutput([...x.shape], "float32")
   if (sizeOf(x.shape) === 0) return out
-  desc[0] = heapOffset(backend, out)
-  desc[1] = heapOffset(backend, x)
-  desc[2] = heapOffset(backend, bias)
-  desc[3] = sizeOf(x.shape) / cols
-  desc[4] = cols
-  addon().biasRelu(heapBytes(backend), desc)
+  addon().biasRelu(heapBytes(backend), describe(backend, [out, x, bias], sizeOf(x.shape) / cols, cols))
   return out
 }
 
@@ -251,13 +213,7 @@ export const nativeBiasReluGrad: tf.KernelFunc = (args) => {
   const cols = y.shape[y.shape.length - 1]!
   const backend = backendOf(args)
   const outs = [backend.makeOutput([...y.shape], "float32"), backend.makeOutput([...bias.shape], "float32")]
-  desc[0] = heapOffset(backend, outs[0]!)
-  desc[1] = heapOffset(backend, outs[1]!)
-  desc[2] = heapOffset(backend, dy)
-  desc[3] = heapOffset(backend, y)
-  desc[4] = sizeOf(y.shape) / cols
-  desc[5] = cols
-  addon().biasReluGrad(heapBytes(backend), desc)
+  addon().biasReluGrad(heapBytes(backend), describe(backend, [outs[0]!, outs[1]!, dy, y], sizeOf(y.shape) / cols, cols))
   return outs
 }
 

@@ -104,6 +104,36 @@ const broadcastStrides = (batch: ReadonlyArray<number>, outBatch: ReadonlyArray<
 }
 
 /**
+ * Calls `visit(o, ia, ib)` for the first `count` output slices in row-major order over `outBatch`: `ia` and `ib` are
+ * the slice indices of the two operands, a size-1 batch dim of either read with stride 0 (broadcast).
+ */
+const forEachBroadcastSlice = (
+  aBatch: ReadonlyArray<number>,
+  bBatch: ReadonlyArray<number>,
+  outBatch: ReadonlyArray<number>,
+  count: number,
+  visit: (o: number, ia: number, ib: number) => void
+): void => {
+  const sa = broadcastStrides(aBatch, outBatch)
+  const sb = broadcastStrides(bBatch, outBatch)
+  const rank = outBatch.length
+  const index = new Array<number>(rank).fill(0)
+  for (let o = 0; o < count; o++) {
+    let ia = 0
+    let ib = 0
+    for (let q = 0; q < rank; q++) {
+      ia += index[q]! * sa[q]!
+      ib += index[q]! * sb[q]!
+    }
+    visit(o, ia, ib)
+    for (let q = rank - 1; q >= 0; q--) {
+      if (++index[q]! < outBatch[q]!) break
+      index[q] = 0
+    }
+  }
+}
+
+/**
  * The BatchMatMul override: checks the operands, allocates the output and multiplies on the GEMM the engine chose
  * (nativeProduct, simdProduct, or xnnpackProduct under the "never" policy).
  */
@@ -246,23 +276,9 @@ const xnnpackProduct = (backend: WasmBackendInternals, a: tf.TensorInfo, b: tf.T
       // b shared by every slice: the batch folds into rows, [batches * M, K] x [K, N], one call.
       product(lhsBase, batches * M, rhsBase, resultBase)
     } else {
-      const sl = broadcastStrides(swapped ? bBatch : aBatch, outBatch)
-      const sr = broadcastStrides(swapped ? aBatch : bBatch, outBatch)
-      const rank = outBatch.length
-      const index = new Array<number>(rank).fill(0)
-      for (let o = 0; o < batches; o++) {
-        let il = 0
-        let ir = 0
-        for (let d = 0; d < rank; d++) {
-          il += index[d] * sl[d]
-          ir += index[d] * sr[d]
-        }
+      forEachBroadcastSlice(swapped ? bBatch : aBatch, swapped ? aBatch : bBatch, outBatch, batches, (o, il, ir) =>
         product(lhsBase + 4 * il * rows * K, rows, rhsBase + 4 * ir * K * cols, resultBase + 4 * o * rows * cols)
-        for (let d = rank - 1; d >= 0; d--) {
-          if (++index[d] < outBatch[d]) break
-          index[d] = 0
-        }
-      }
+      )
     }
     if (swapped) {
       const rs = backend.typedArrayFromHeap(result)
@@ -301,17 +317,7 @@ const nativeProduct = (
   const lda = transposeA ? M : K
   const ldb = transposeB ? K : N
   const table = new Uint32Array(NATIVE_GEMM_FIELDS * slices)
-  const sa = broadcastStrides(aBatch, outBatch)
-  const sb = broadcastStrides(bBatch, outBatch)
-  const rank = outBatch.length
-  const index = new Array<number>(rank).fill(0)
-  for (let o = 0; o < slices; o++) {
-    let ia = 0
-    let ib = 0
-    for (let q = 0; q < rank; q++) {
-      ia += index[q] * sa[q]
-      ib += index[q] * sb[q]
-    }
+  forEachBroadcastSlice(aBatch, bBatch, outBatch, slices, (o, ia, ib) =>
     table.set(
       [
         transposeA ? 1 : 0,
@@ -328,11 +334,7 @@ const nativeProduct = (
       ],
       NATIVE_GEMM_FIELDS * o
     )
-    for (let q = rank - 1; q >= 0; q--) {
-      if (++index[q] < outBatch[q]) break
-      index[q] = 0
-    }
-  }
+  )
   addon.gemm(heapBytes(backend), table, slices)
 }
 
@@ -386,18 +388,8 @@ const simdProduct = (backend: WasmBackendInternals, a: tf.TensorInfo, b: tf.Tens
     const block = parts === 1 ? M : Math.min(M, (Math.ceil(M / parts) + 3) & ~3)
     const jobsPerSlice = Math.ceil(M / block)
     const args = new Int32Array(GEMM_ARGS * slices * jobsPerSlice)
-    const sa = broadcastStrides(aBatch, outBatch)
-    const sb = broadcastStrides(bBatch, outBatch)
-    const rank = outBatch.length
-    const index = new Array<number>(rank).fill(0)
     let jobs = 0
-    for (let o = 0; o < slices; o++) {
-      let ia = 0
-      let ib = 0
-      for (let q = 0; q < rank; q++) {
-        ia += index[q] * sa[q]
-        ib += index[q] * sb[q]
-      }
+    forEachBroadcastSlice(aBatch, bBatch, outBatch, slices, (o, ia, ib) => {
       for (let r0 = 0; r0 < M; r0 += block) {
         const rows = Math.min(block, M - r0)
         args.set(
@@ -405,11 +397,7 @@ const simdProduct = (backend: WasmBackendInternals, a: tf.TensorInfo, b: tf.Tens
           GEMM_ARGS * jobs++
         )
       }
-      for (let q = rank - 1; q >= 0; q--) {
-        if (++index[q] < outBatch[q]) break
-        index[q] = 0
-      }
-    }
+    })
     if (team !== undefined && jobs > 1) team.run(args, jobs)
     else {
       for (let j = 0; j < jobs; j++) {
